@@ -1,0 +1,32 @@
+# atlorg: an Atlassian Cloud organization in SQL.  Built with PGXS.
+EXTENSION = atlorg
+MODULE_big = atlorg
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+
+# The extension script is assembled from one file per concern in sql/.
+DATA_built = atlorg--1.0.sql
+EXTENSION_SQL_PARTS = $(sort $(wildcard sql/*.sql))
+
+PG_CONFIG ?= pg_config
+# PostgreSQL's headers are C99-with-POSIX; _GNU_SOURCE keeps sigsetjmp & co
+# declared under strict C11.  -Wno-unused-parameter and
+# -Wno-missing-field-initializers: PostgreSQL's own headers trip them.
+PG_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
+	-Wno-missing-field-initializers -Wno-sign-compare
+ifeq ($(WERROR),1)
+PG_CFLAGS += -Werror
+endif
+SHLIB_LINK = -lcurl -lcsv
+
+# No LLVM bitcode: JIT-inlining this module buys nothing and needs clang.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+atlorg--1.0.sql: $(EXTENSION_SQL_PARTS)
+	cat $^ > $@
+
+# pg_regress against a running server (test/run.sh starts one, with the fake)
+REGRESS_OPTS = --inputdir=test --outputdir=test/results
+REGRESS = $(basename $(notdir $(sort $(wildcard test/sql/*.sql))))

@@ -1,0 +1,158 @@
+/*
+ * actions.c: SQL functions that change the organization.  Each validates
+ * its input, resolves the server, and hands the request to the executor,
+ * which audits it; the function returns the audit row.
+ */
+#include "postgres.h"
+
+#include <curl/curl.h>
+
+#include "access/htup_details.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "executor.h"
+#include "http.h"
+#include "source.h"
+
+static const char *
+checked_account_id(FunctionCallInfo fcinfo, int argno)
+{
+	const char *id;
+	size_t		len;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("account id must not be null")));
+	id = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	len = strlen(id);
+	/* the user management API's own pattern: [a-zA-Z0-9_|:-]{1,128} */
+	if (len == 0 || len > ATL_ACCOUNT_ID_MAX ||
+		strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			   "0123456789_|:-") != len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid Atlassian account id"),
+				 errdetail("An account id is 1 to 128 letters, digits, \"_\", \"|\", \":\" or \"-\"."),
+				 len <= 200 ? errcontext("account id: \"%s\"", id) : 0));
+	return id;
+}
+
+/* the user management API URL of an account's `suffix` */
+static void
+user_management_url(char *dst, const AtlSource *src, const char *account_id,
+					const char *suffix)
+{
+	char	   *escaped = curl_easy_escape(NULL, account_id, 0);
+
+	if (escaped == NULL)
+		elog(ERROR, "out of memory");
+	snprintf(dst, ATL_URL_MAX, "%s/users/%s%s", src->api_base, escaped, suffix);
+	curl_free(escaped);
+}
+
+static void
+fill_request(AtlActionRequest *req, const AtlSource *src, const char *action,
+			 const char *account_id)
+{
+	memset(req, 0, sizeof(*req));
+	strlcpy(req->action, action, sizeof(req->action));
+	strlcpy(req->account_id, account_id, sizeof(req->account_id));
+	strlcpy(req->server, src->server_name, sizeof(req->server));
+	strlcpy(req->acted_by, GetUserNameFromId(GetUserId(), false), sizeof(req->acted_by));
+	req->backend_pid = MyProcPid;
+	if (strlen(src->api_key) >= sizeof(req->api_key))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the api_key of server \"%s\" is too long", src->server_name)));
+	strlcpy(req->api_key, src->api_key, sizeof(req->api_key));
+	atl_http_limits_from_gucs(&req->limits);
+}
+
+/* the executor's result as a row of atl_audit, matched by column name */
+static Datum
+audit_row(FunctionCallInfo fcinfo, const AtlActionRequest *req, const AtlActionResult *res)
+{
+	TupleDesc	desc;
+	Datum	   *values;
+	bool	   *nulls;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "atlorg: an action must return atl_audit");
+	desc = BlessTupleDesc(desc);
+	values = palloc0(sizeof(Datum) * desc->natts);
+	nulls = palloc(sizeof(bool) * desc->natts);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		const char *col = NameStr(TupleDescAttr(desc, i)->attname);
+		const char *text = NULL;
+
+		nulls[i] = false;
+		if (strcmp(col, "id") == 0)
+			values[i] = Int64GetDatum(res->audit_id), nulls[i] = res->audit_id == 0;
+		else if (strcmp(col, "requested_at") == 0)
+			values[i] = TimestampTzGetDatum(res->requested_at), nulls[i] = res->requested_at == 0;
+		else if (strcmp(col, "finished_at") == 0)
+			values[i] = TimestampTzGetDatum(res->finished_at), nulls[i] = res->finished_at == 0;
+		else if (strcmp(col, "http_status") == 0)
+			values[i] = Int32GetDatum(res->http_status), nulls[i] = res->http_status == 0;
+		else if (strcmp(col, "attempts") == 0)
+			values[i] = Int32GetDatum(res->attempts);
+		else if (strcmp(col, "elapsed_ms") == 0)
+			values[i] = Float8GetDatum(res->elapsed_ms);
+		else if (strcmp(col, "backend_pid") == 0)
+			values[i] = Int32GetDatum(req->backend_pid);
+		else if (strcmp(col, "acted_by") == 0 || strcmp(col, "server") == 0)
+			values[i] = DirectFunctionCall1(namein, CStringGetDatum(col[0] == 'a' ? req->acted_by : req->server));
+		else
+		{
+			if (strcmp(col, "action") == 0)
+				text = req->action;
+			else if (strcmp(col, "account_id") == 0)
+				text = req->account_id;
+			else if (strcmp(col, "outcome") == 0)
+				text = res->outcome;
+			else if (strcmp(col, "error_key") == 0)
+				text = res->error_key;
+			else if (strcmp(col, "error_reason") == 0)
+				text = res->error_reason;
+			else if (strcmp(col, "error_detail") == 0)
+				text = res->error_detail;
+			nulls[i] = text == NULL || text[0] == '\0';
+			if (!nulls[i])
+				values[i] = CStringGetTextDatum(text);
+		}
+	}
+	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+}
+
+/* a lifecycle action of the user management API, e.g. "disable" */
+static Datum
+lifecycle_action(FunctionCallInfo fcinfo, const char *action)
+{
+	const char *account_id = checked_account_id(fcinfo, 0);
+	AtlSource  *src = atl_source_lookup(PG_ARGISNULL(1) ? NULL : NameStr(*PG_GETARG_NAME(1)));
+	AtlActionRequest *req = palloc(sizeof(AtlActionRequest));
+	AtlActionResult res;
+	char		suffix[64];
+
+	fill_request(req, src, action, account_id);
+	snprintf(suffix, sizeof(suffix), "/manage/lifecycle/%s", action);
+	user_management_url(req->url, src, account_id, suffix);
+	strlcpy(req->method, "POST", sizeof(req->method));
+	strlcpy(req->body, "{}", sizeof(req->body));
+	atl_executor_run(req, &res);
+	explicit_bzero(req->api_key, sizeof(req->api_key));
+	return audit_row(fcinfo, req, &res);
+}
+
+PG_FUNCTION_INFO_V1(atl_disable);
+
+Datum
+atl_disable(PG_FUNCTION_ARGS)
+{
+	return lifecycle_action(fcinfo, "disable");
+}

@@ -1,0 +1,142 @@
+/*
+ * audit.c: SPI writes to atl_audit from the executor worker.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "pgstat.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "audit.h"
+
+/*
+ * atl_audit, schema-qualified: the extension may live in any schema.  Runs
+ * inside an SPI connection; the name is kept for the worker's lifetime.
+ */
+static const char *
+audit_table(void)
+{
+	static char *name = NULL;
+
+	if (name == NULL)
+	{
+		bool		isnull;
+
+		if (SPI_execute("SELECT format('%I.atl_audit', n.nspname) FROM pg_extension e "
+						"JOIN pg_namespace n ON n.oid = e.extnamespace "
+						"WHERE e.extname = 'atlorg'", true, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("atlorg executor: extension \"atlorg\" is not installed in this database")));
+		name = MemoryContextStrdup(TopMemoryContext,
+								   TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+																	 SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	return name;
+}
+
+static void
+begin(const char *activity)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "atlorg: SPI_connect failed");
+	pgstat_report_activity(STATE_RUNNING, activity);
+}
+
+static void
+commit(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+static Datum
+text_or_null(const char *s, char *null_flag)
+{
+	*null_flag = (s == NULL || s[0] == '\0') ? 'n' : ' ';
+	return *null_flag == 'n' ? (Datum) 0 : CStringGetTextDatum(s);
+}
+
+int64
+atl_audit_record_intent(const AtlActionRequest *req, TimestampTz *requested_at)
+{
+	Oid			types[5] = {NAMEOID, NAMEOID, TEXTOID, TEXTOID, INT4OID};
+	Datum		values[5];
+	bool		isnull;
+	int64		id;
+	char	   *sql;
+
+	begin("atlorg: recording an action");
+	sql = psprintf("INSERT INTO %s (acted_by, server, action, account_id, backend_pid) "
+				   "VALUES ($1, $2, $3, $4, $5) RETURNING id, requested_at",
+				   audit_table());
+	values[0] = CStringGetDatum(req->acted_by);
+	values[1] = CStringGetDatum(req->server);
+	values[2] = CStringGetTextDatum(req->action);
+	values[3] = CStringGetTextDatum(req->account_id);
+	values[4] = Int32GetDatum(req->backend_pid);
+	if (SPI_execute_with_args(sql, 5, types, values, NULL, false, 1) != SPI_OK_INSERT_RETURNING ||
+		SPI_processed != 1)
+		elog(ERROR, "atlorg: could not record an action in atl_audit");
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	*requested_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0],
+													  SPI_tuptable->tupdesc, 2, &isnull));
+	commit();
+	return id;
+}
+
+void
+atl_audit_record_outcome(const AtlActionResult *res)
+{
+	Oid			types[9] = {INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
+	INT4OID, FLOAT8OID, TIMESTAMPTZOID};
+	Datum		values[9];
+	char		nulls[10] = "         ";
+	char	   *sql;
+
+	begin("atlorg: recording an outcome");
+	sql = psprintf("UPDATE %s SET outcome = $2, http_status = $3, error_key = $4, "
+				   "error_reason = $5, error_detail = $6, attempts = $7, "
+				   "elapsed_ms = $8, finished_at = $9 WHERE id = $1",
+				   audit_table());
+	values[0] = Int64GetDatum(res->audit_id);
+	values[1] = CStringGetTextDatum(res->outcome);
+	values[2] = Int32GetDatum(res->http_status);
+	nulls[2] = res->http_status ? ' ' : 'n';
+	values[3] = text_or_null(res->error_key, &nulls[3]);
+	values[4] = text_or_null(res->error_reason, &nulls[4]);
+	values[5] = text_or_null(res->error_detail, &nulls[5]);
+	values[6] = Int32GetDatum(res->attempts);
+	values[7] = Float8GetDatum(res->elapsed_ms);
+	values[8] = TimestampTzGetDatum(res->finished_at);
+	if (SPI_execute_with_args(sql, 9, types, values, nulls, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "atlorg: could not record an outcome in atl_audit");
+	commit();
+}
+
+void
+atl_audit_resolve_pending(void)
+{
+	begin("atlorg: resolving requests of a stopped executor");
+	if (SPI_execute(psprintf("UPDATE %s SET outcome = 'unknown', finished_at = clock_timestamp(), "
+							 "error_detail = 'the atlorg executor stopped while the request was in flight' "
+							 "WHERE outcome = 'pending'", audit_table()),
+					false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "atlorg: could not resolve pending rows in atl_audit");
+	commit();
+}

@@ -1,0 +1,416 @@
+/*
+ * executor.c: the shared-memory queue between backends and the executor
+ * workers, and the backend's side of it.
+ *
+ * Slot life: FREE -> QUEUED (a backend filled it) -> RUNNING (the worker
+ * took it) -> DONE (the worker wrote the result) -> FREE (the backend read
+ * it).  A backend that stops waiting clears `owner`; the worker then frees
+ * the slot itself when it is done.
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "executor.h"
+
+#define ATL_SLOTS 64
+#define ATL_MAX_WORKERS 16		/* databases with a running executor */
+#define WAIT_SLICE_MS 100
+#define WORKER_START_GRACE_MS 10000
+
+typedef enum SlotState
+{
+	SLOT_FREE, SLOT_QUEUED, SLOT_RUNNING, SLOT_DONE
+} SlotState;
+
+struct AtlSlot
+{
+	SlotState	state;
+	Oid			dboid;
+	uint64		seq;			/* FIFO order among queued slots */
+	PGPROC	   *owner;			/* the waiting backend; NULL once it left */
+	bool		cancel_requested;
+	AtlActionRequest req;
+	AtlActionResult res;
+};
+
+typedef struct WorkerEntry
+{
+	Oid			dboid;			/* InvalidOid: entry unused */
+	PGPROC	   *proc;			/* NULL while starting */
+	TimestampTz launched_at;
+} WorkerEntry;
+
+typedef struct ExecutorShared
+{
+	LWLock	   *lock;
+	uint64		next_seq;
+	WorkerEntry workers[ATL_MAX_WORKERS];
+	AtlSlot		slots[ATL_SLOTS];
+} ExecutorShared;
+
+static ExecutorShared *shared = NULL;
+
+void
+atl_executor_shmem_request(void)
+{
+	RequestAddinShmemSpace(MAXALIGN(sizeof(ExecutorShared)));
+	RequestNamedLWLockTranche("atlorg", 1);
+}
+
+void
+atl_executor_shmem_startup(void)
+{
+	bool		found;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	shared = ShmemInitStruct("atlorg executor", sizeof(ExecutorShared), &found);
+	if (!found)
+	{
+		memset(shared, 0, sizeof(ExecutorShared));
+		shared->lock = &(GetNamedLWLockTranche("atlorg"))->lock;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+static WorkerEntry *
+find_worker(Oid dboid)
+{
+	for (int i = 0; i < ATL_MAX_WORKERS; i++)
+		if (shared->workers[i].dboid == dboid)
+			return &shared->workers[i];
+	return NULL;
+}
+
+static void
+forget_slot(AtlSlot *slot)
+{
+	/* the API key must not outlive the request in shared memory */
+	explicit_bzero(&slot->req, sizeof(slot->req));
+	slot->state = SLOT_FREE;
+	slot->owner = NULL;
+	slot->cancel_requested = false;
+}
+
+/* --- backend side ------------------------------------------------------- */
+
+static void
+launch_worker(void)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "atlorg");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "atl_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "atlorg executor for database %u", MyDatabaseId);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "atlorg executor");
+	worker.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
+	worker.bgw_notify_pid = MyProcPid;
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("could not start the atlorg executor"),
+				 errhint("Raise max_worker_processes.")));
+}
+
+/*
+ * Make sure this database has an executor, or one on its way.  An entry
+ * still starting after a grace period is taken to have failed.
+ */
+static void
+ensure_worker(void)
+{
+	WorkerEntry *entry;
+	bool		launch = false;
+	TimestampTz now = GetCurrentTimestamp();
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	entry = find_worker(MyDatabaseId);
+	if (entry && entry->proc == NULL &&
+		TimestampDifferenceExceeds(entry->launched_at, now, WORKER_START_GRACE_MS))
+		entry->dboid = InvalidOid;
+	else if (entry && entry->proc)
+		SetLatch(&entry->proc->procLatch);
+	if (find_worker(MyDatabaseId) == NULL && (entry = find_worker(InvalidOid)) != NULL)
+	{
+		entry->dboid = MyDatabaseId;
+		entry->proc = NULL;
+		entry->launched_at = now;
+		launch = true;
+	}
+	LWLockRelease(shared->lock);
+	if (entry == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("atlorg executors already run for %d databases", ATL_MAX_WORKERS)));
+	if (!launch)
+		return;
+	PG_TRY();
+	{
+		launch_worker();
+	}
+	PG_CATCH();
+	{
+		LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+		if (entry->dboid == MyDatabaseId && entry->proc == NULL)
+			entry->dboid = InvalidOid;
+		LWLockRelease(shared->lock);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+/* a free slot, filled and queued; waits while all are busy */
+static AtlSlot *
+enqueue(const AtlActionRequest *req)
+{
+	for (;;)
+	{
+		LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+		for (int i = 0; i < ATL_SLOTS; i++)
+		{
+			AtlSlot    *slot = &shared->slots[i];
+
+			if (slot->state != SLOT_FREE)
+				continue;
+			memcpy(&slot->req, req, sizeof(*req));
+			memset(&slot->res, 0, sizeof(slot->res));
+			slot->dboid = MyDatabaseId;
+			slot->seq = ++shared->next_seq;
+			slot->owner = MyProc;
+			slot->cancel_requested = false;
+			slot->state = SLOT_QUEUED;
+			LWLockRelease(shared->lock);
+			return slot;
+		}
+		LWLockRelease(shared->lock);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 WAIT_SLICE_MS, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* true (and the result copied out, the slot freed) once the slot is done */
+static bool
+collect_if_done(AtlSlot *slot, AtlActionResult *res, bool *worker_alive)
+{
+	WorkerEntry *entry;
+	bool		done;
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	done = slot->state == SLOT_DONE;
+	if (done)
+	{
+		memcpy(res, &slot->res, sizeof(*res));
+		forget_slot(slot);
+	}
+	entry = find_worker(MyDatabaseId);
+	*worker_alive = entry != NULL;
+	LWLockRelease(shared->lock);
+	return done;
+}
+
+static void
+abandon(AtlSlot *slot)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (slot->state == SLOT_DONE)
+		forget_slot(slot);
+	else
+	{
+		slot->owner = NULL;
+		slot->cancel_requested = true;
+	}
+	LWLockRelease(shared->lock);
+}
+
+void
+atl_executor_run(const AtlActionRequest *req, AtlActionResult *res)
+{
+	AtlSlot    *slot;
+
+	if (shared == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("atlorg actions need atlorg in shared_preload_libraries"),
+				 errhint("Add atlorg to shared_preload_libraries in postgresql.conf and restart the server.")));
+	slot = enqueue(req);
+	PG_TRY();
+	{
+		bool		worker_alive;
+
+		ensure_worker();
+		while (!collect_if_done(slot, res, &worker_alive))
+		{
+			if (!worker_alive)
+				ensure_worker();
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 WAIT_SLICE_MS, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+	PG_CATCH();
+	{
+		/* cancelled or failed: the worker finishes and records the request */
+		abandon(slot);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+/* --- worker side -------------------------------------------------------- */
+
+/*
+ * Slots left RUNNING by a worker that died: their requests may or may not
+ * have reached the API.  Their callers are told 'unknown' (the audit rows
+ * are marked so by the new worker).
+ */
+static void
+resolve_orphans(Oid dboid)
+{
+	for (int i = 0; i < ATL_SLOTS; i++)
+	{
+		AtlSlot    *slot = &shared->slots[i];
+
+		if (slot->state != SLOT_RUNNING || slot->dboid != dboid)
+			continue;
+		if (slot->owner == NULL)
+		{
+			forget_slot(slot);
+			continue;
+		}
+		strlcpy(slot->res.outcome, "unknown", sizeof(slot->res.outcome));
+		strlcpy(slot->res.error_detail,
+				"the atlorg executor stopped while the request was in flight",
+				sizeof(slot->res.error_detail));
+		slot->state = SLOT_DONE;
+		SetLatch(&slot->owner->procLatch);
+	}
+}
+
+static void
+unregister_worker(int code, Datum arg)
+{
+	WorkerEntry *entry;
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	entry = find_worker(DatumGetObjectId(arg));
+	if (entry && entry->proc == MyProc)
+		entry->dboid = InvalidOid;
+	LWLockRelease(shared->lock);
+}
+
+/* false when another executor already serves this database */
+bool
+atl_executor_register_worker(Oid dboid)
+{
+	WorkerEntry *entry;
+	bool		ok = true;
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	entry = find_worker(dboid);
+	if (entry == NULL)
+		entry = find_worker(InvalidOid);
+	if (entry == NULL || (entry->proc != NULL && entry->proc != MyProc))
+		ok = false;
+	else
+	{
+		entry->dboid = dboid;
+		entry->proc = MyProc;
+		resolve_orphans(dboid);
+	}
+	LWLockRelease(shared->lock);
+	if (ok)
+		before_shmem_exit(unregister_worker, ObjectIdGetDatum(dboid));
+	return ok;
+}
+
+/* an idle worker leaves only when nothing is queued for it */
+bool
+atl_executor_retire_worker(Oid dboid)
+{
+	bool		queued = false;
+	WorkerEntry *entry;
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < ATL_SLOTS && !queued; i++)
+		queued = shared->slots[i].state == SLOT_QUEUED && shared->slots[i].dboid == dboid;
+	entry = find_worker(dboid);
+	if (!queued && entry && entry->proc == MyProc)
+		entry->dboid = InvalidOid;
+	LWLockRelease(shared->lock);
+	return !queued;
+}
+
+AtlSlot *
+atl_executor_take(Oid dboid, AtlActionRequest *req)
+{
+	AtlSlot    *next = NULL;
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < ATL_SLOTS; i++)
+	{
+		AtlSlot    *slot = &shared->slots[i];
+
+		if (slot->state == SLOT_QUEUED && slot->dboid == dboid &&
+			(next == NULL || slot->seq < next->seq))
+			next = slot;
+	}
+	if (next)
+	{
+		next->state = SLOT_RUNNING;
+		memcpy(req, &next->req, sizeof(*req));
+	}
+	LWLockRelease(shared->lock);
+	return next;
+}
+
+bool
+atl_executor_cancel_requested(AtlSlot *slot)
+{
+	bool		cancel;
+
+	LWLockAcquire(shared->lock, LW_SHARED);
+	cancel = slot->cancel_requested;
+	LWLockRelease(shared->lock);
+	return cancel;
+}
+
+void
+atl_executor_publish_audit_id(AtlSlot *slot, int64 audit_id, TimestampTz requested_at)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	slot->res.audit_id = audit_id;
+	slot->res.requested_at = requested_at;
+	LWLockRelease(shared->lock);
+}
+
+void
+atl_executor_finish(AtlSlot *slot, const AtlActionResult *res)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (slot->owner == NULL)
+		forget_slot(slot);
+	else
+	{
+		memcpy(&slot->res, res, sizeof(*res));
+		explicit_bzero(&slot->req, sizeof(slot->req));
+		slot->state = SLOT_DONE;
+		SetLatch(&slot->owner->procLatch);
+	}
+	LWLockRelease(shared->lock);
+}

@@ -1,0 +1,73 @@
+/*
+ * executor.h: actions go through a background worker, so that their audit
+ * rows survive the caller's transaction.
+ *
+ * A backend puts an action into a slot in shared memory and waits; the
+ * database's executor worker (started on demand, one per database) writes
+ * the intent to atl_audit and commits, sends the request, writes the outcome
+ * and commits, then hands the result back.  A caller that is cancelled or
+ * fails stops waiting; the worker still finishes and records the request
+ * (one not yet sent is recorded as cancelled and never sent).  A request
+ * whose worker died mid-flight stays 'pending' until the next worker marks
+ * it 'unknown'.
+ */
+#ifndef ATLORG_EXECUTOR_H
+#define ATLORG_EXECUTOR_H
+
+#include "datatype/timestamp.h"
+
+#include "http.h"
+
+#define ATL_ACTION_MAX 32
+#define ATL_ACCOUNT_ID_MAX 128
+#define ATL_URL_MAX 2048
+#define ATL_BODY_MAX 4096
+#define ATL_SECRET_MAX 1024
+#define ATL_ERROR_TEXT_MAX 1024
+
+typedef struct AtlActionRequest
+{
+	char		action[ATL_ACTION_MAX];
+	char		account_id[ATL_ACCOUNT_ID_MAX + 1];
+	char		server[NAMEDATALEN];
+	char		acted_by[NAMEDATALEN];
+	int			backend_pid;
+	char		method[8];
+	char		url[ATL_URL_MAX];
+	char		body[ATL_BODY_MAX];	/* "" for none */
+	char		api_key[ATL_SECRET_MAX];
+	AtlHttpLimits limits;
+} AtlActionRequest;
+
+typedef struct AtlActionResult
+{
+	int64		audit_id;		/* 0 until the intent is recorded */
+	TimestampTz requested_at;
+	TimestampTz finished_at;
+	char		outcome[16];
+	int			http_status;	/* 0: no HTTP answer */
+	char		error_key[128];
+	char		error_reason[128];
+	char		error_detail[ATL_ERROR_TEXT_MAX];
+	int			attempts;
+	double		elapsed_ms;
+} AtlActionResult;
+
+/* shared memory, requested from _PG_init when preloaded */
+extern void atl_executor_shmem_request(void);
+extern void atl_executor_shmem_startup(void);
+
+/* backend: run one action through the executor, waiting for its result */
+extern void atl_executor_run(const AtlActionRequest *req, AtlActionResult *res);
+
+/* worker side, see worker.c */
+typedef struct AtlSlot AtlSlot;
+extern bool atl_executor_register_worker(Oid dboid);
+extern bool atl_executor_retire_worker(Oid dboid);
+extern AtlSlot *atl_executor_take(Oid dboid, AtlActionRequest *req);
+extern bool atl_executor_cancel_requested(AtlSlot *slot);
+extern void atl_executor_publish_audit_id(AtlSlot *slot, int64 audit_id,
+										  TimestampTz requested_at);
+extern void atl_executor_finish(AtlSlot *slot, const AtlActionResult *res);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * guc.c: atlorg's configuration parameters.
+ *
+ * Timeouts and retry bounds are user-settable (a session may want to wait
+ * longer); nothing here can weaken TLS verification or reveal a secret.
+ */
+#include "postgres.h"
+
+#include "utils/guc.h"
+
+#include "guc.h"
+
+char	   *atl_default_server = NULL;
+int			atl_connect_timeout_ms = 10000;
+int			atl_request_timeout_ms = 60000;
+int			atl_max_retries = 5;
+int			atl_retry_max_wait_ms = 60000;
+int			atl_max_response_kb = 64 * 1024;
+int			atl_worker_idle_ms = 10000;
+
+void
+atl_define_gucs(void)
+{
+	DefineCustomStringVariable("atlorg.server",
+							   "The atlorg server used when a function is called without one.",
+							   "Needed only when more than one atlorg server exists.",
+							   &atl_default_server, NULL, PGC_USERSET, 0,
+							   NULL, NULL, NULL);
+	DefineCustomIntVariable("atlorg.connect_timeout",
+							"Time allowed to connect to the Atlassian API.",
+							NULL, &atl_connect_timeout_ms, 10000, 100, 600000,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("atlorg.request_timeout",
+							"Time allowed for one HTTP request, connection included.",
+							NULL, &atl_request_timeout_ms, 60000, 100, 3600000,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("atlorg.max_retries",
+							"How often a request answered with 429 or 5xx is retried.",
+							NULL, &atl_max_retries, 5, 0, 100,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("atlorg.retry_max_wait",
+							"Longest wait before one retry, whatever Retry-After says.",
+							NULL, &atl_retry_max_wait_ms, 60000, 0, 3600000,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("atlorg.max_response_size",
+							"Largest response body accepted from the API.",
+							NULL, &atl_max_response_kb, 64 * 1024, 16, 1024 * 1024,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("atlorg.worker_idle_timeout",
+							"How long the executor waits for work before it exits.",
+							"It is started again on demand.",
+							&atl_worker_idle_ms, 10000, 100, 3600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("atlorg");
+}

@@ -1,0 +1,17 @@
+/*
+ * guc.h: atlorg's configuration parameters (atlorg.*).
+ */
+#ifndef ATLORG_GUC_H
+#define ATLORG_GUC_H
+
+extern char *atl_default_server;	/* atlorg.server */
+extern int	atl_connect_timeout_ms; /* atlorg.connect_timeout */
+extern int	atl_request_timeout_ms; /* atlorg.request_timeout */
+extern int	atl_max_retries;		/* atlorg.max_retries */
+extern int	atl_retry_max_wait_ms;	/* atlorg.retry_max_wait */
+extern int	atl_max_response_kb;	/* atlorg.max_response_size */
+extern int	atl_worker_idle_ms;		/* atlorg.worker_idle_timeout */
+
+extern void atl_define_gucs(void);
+
+#endif

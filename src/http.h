@@ -1,0 +1,61 @@
+/*
+ * http.h: the one module that owns libcurl.
+ *
+ * atl_http_perform() sends one request and retries 429 and 5xx answers (and
+ * failures to connect) a bounded number of times, waiting as Retry-After or
+ * X-RateLimit-Reset say, else with jittered exponential backoff.  The
+ * process keeps its curl handles, so connections are reused across calls.
+ * TLS verification is always on; the API key travels only as the bearer
+ * credential and is never logged.
+ */
+#ifndef ATLORG_HTTP_H
+#define ATLORG_HTTP_H
+
+#include "lib/stringinfo.h"
+
+/* bounds of one request, copied from the caller's session settings */
+typedef struct AtlHttpLimits
+{
+	int			connect_timeout_ms;
+	int			request_timeout_ms;
+	int			max_retries;
+	int			retry_max_wait_ms;
+	size_t		max_response_bytes;
+} AtlHttpLimits;
+
+typedef struct AtlHttpRequest
+{
+	const char *method;			/* GET, POST, PUT, PATCH, DELETE */
+	const char *url;
+	const char *bearer;			/* secret */
+	const char *body;			/* JSON, or NULL for none */
+	bool		idempotent;		/* may be re-sent after a lost answer */
+} AtlHttpRequest;
+
+typedef struct AtlHttpResult
+{
+	long		status;			/* HTTP status, 0 when none was received */
+	StringInfoData body;
+	int			attempts;
+	double		elapsed_ms;
+	bool		sent;			/* the last attempt's request left this host */
+	bool		cancelled;		/* stopped by the abort check between attempts */
+	char		error[512];		/* transport failure, "" when HTTP answered */
+} AtlHttpResult;
+
+/*
+ * Called while waiting: during a transfer (in_transfer) and between attempts.
+ * It may throw (a backend's CHECK_FOR_INTERRUPTS); returning true stops the
+ * request.
+ */
+typedef bool (*AtlHttpAbortCheck) (void *arg, bool in_transfer);
+
+extern void atl_http_limits_from_gucs(AtlHttpLimits *limits);
+extern void atl_http_perform(const AtlHttpRequest *req, const AtlHttpLimits *limits,
+							 AtlHttpResult *result,
+							 AtlHttpAbortCheck abort_check, void *arg);
+
+/* the abort check of an ordinary backend: CHECK_FOR_INTERRUPTS() */
+extern bool atl_http_backend_abort_check(void *arg, bool in_transfer);
+
+#endif

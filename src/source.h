@@ -1,0 +1,26 @@
+/*
+ * source.h: the foreign-data wrapper "atlorg" and the servers made with it.
+ *
+ * A server is one Atlassian organization (org_id, directory_id, api_base);
+ * the caller's user mapping holds the org API key.  atl_source_lookup()
+ * resolves a server (or the default one) into everything a request needs,
+ * after checking the caller may use it.
+ */
+#ifndef ATLORG_SOURCE_H
+#define ATLORG_SOURCE_H
+
+#define ATL_DEFAULT_API_BASE "https://api.atlassian.com"
+
+typedef struct AtlSource
+{
+	char	   *server_name;
+	char	   *api_base;		/* no trailing slash */
+	char	   *org_id;
+	char	   *directory_id;	/* "-" = every directory the key may manage */
+	char	   *api_key;		/* secret: never logged, never in an error */
+} AtlSource;
+
+/* server_name NULL: atlorg.server, else the only atlorg server */
+extern AtlSource *atl_source_lookup(const char *server_name);
+
+#endif

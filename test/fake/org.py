@@ -1,0 +1,350 @@
+"""The fake organization: deterministic users generated on demand, plus state.
+
+Users are never materialised all at once: user `index` is generated from a
+random.Random seeded with (seed, index), so startup is O(1) and a million-user
+org costs memory only for the users whose state changed.  Account ids and
+emails encode the index (see ids.py and email_of), so lookups are O(1) too.
+
+Every timestamp is start_time - (k whole days + r seconds), r in [1 h, 23 h),
+so "older than N days" cannot flip while a test runs (for runs under 1 h).
+"""
+
+import base64
+import random
+import re
+import threading
+import time
+from functools import lru_cache
+
+import fixed_users
+import org_data as D
+from ids import IdCodec, keyed_hash, seeded_uuid
+
+DAY = 86400
+STATUS_TRIPLES = {
+    # status: (accountStatus, membershipStatus)
+    "active": ("active", "active"),
+    "suspended": ("active", "suspended"),
+    "not_invited": ("active", "no_membership"),
+    "deactivated": ("inactive", "active"),
+    "for_deletion": ("inactive", "active"),
+}
+COMPOSITE = {"active": "active", "suspended": "suspended", "no_membership": "not_invited"}
+AVATAR_HOST = "https://avatar-management--avatars.us-west-2.prod.public.atl-paas.net"
+EMAIL_INDEX_RE = re.compile(r"(\d+)@")
+
+
+class Clock:
+    """Renders 'k days + r seconds before start' as ISO 8601 UTC strings."""
+
+    def __init__(self, start_epoch):
+        self.start_ns = int(round(start_epoch * 1e9))
+
+    def iso(self, stamp, digits):
+        """ISO 8601 UTC with `digits` fractional digits (truncated: never younger)."""
+        ns = self.start_ns - stamp.age_ns()
+        whole, frac = divmod(ns, 10**9)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        return f"{stamp}.{frac // 10**(9 - digits):0{digits}d}Z"
+
+
+class Stamp:
+    """A point in the past relative to start: whole days + seconds + ns."""
+    __slots__ = ("days", "secs", "frac_ns")
+
+    def __init__(self, days, secs, frac_ns=0):
+        self.days, self.secs, self.frac_ns = days, secs, frac_ns
+
+    def age_ns(self):
+        return (self.days * DAY + self.secs) * 10**9 + self.frac_ns
+
+
+class User:
+    """Static (seeded) properties of one user; mutable state lives in Org."""
+    __slots__ = ("index", "account_id", "name", "nickname", "email", "email_verified",
+                 "claim", "source", "base_status", "mfa", "added", "job_title", "department",
+                 "organization", "location", "time_zone", "platform_roles", "product_admin",
+                 "products", "groups", "picture", "avatar")
+
+    def __init__(self, **kw):
+        for k in self.__slots__:
+            setattr(self, k, kw.get(k))
+
+    @property
+    def domain(self):
+        return self.email.rsplit("@", 1)[1].lower()
+
+    def roles(self):
+        """Role ids this user holds anywhere (for the roleIds filter)."""
+        roles = set(self.platform_roles)
+        if self.products:
+            roles.add("atlassian/user")
+        if self.product_admin:
+            roles.add("atlassian/admin")
+        return roles
+
+
+class Org:
+    """Seeded org model plus the lifecycle state overlay."""
+
+    def __init__(self, seed, n_users, org_id, start_epoch):
+        self.seed = seed
+        self.n_users = n_users
+        self.org_id = org_id
+        self.clock = Clock(start_epoch)
+        self.key = f"atlorg-fake:{seed}".encode()
+        self.codec = IdCodec(self.key)
+        self.directory_id = seeded_uuid(self.key, "directory")
+        self.sites = self._make_sites()
+        self.groups = [dict(uuid=seeded_uuid(self.key, "group", name), name=name, description=desc)
+                       for name, desc in D.GROUPS]
+        self.fixed = [self._fixed_user(i, spec) for i, spec in
+                      enumerate(fixed_users.FIXED_USERS[:n_users])]
+        self.fixed_by_id = {u.account_id: u.index for u in self.fixed}
+        self.fixed_by_email = {u.email.lower(): u.index for u in self.fixed}
+        self.user = lru_cache(maxsize=16384)(self._make_user)
+        self.lock = threading.Lock()
+        self.overlay = {}  # index -> (accountStatus, membershipStatus, status)
+        self._nick_order = None
+
+    # ---- sites and groups -------------------------------------------------
+    def _make_sites(self):
+        sites = {}
+        for kind, names in D.SITE_NAMES.items():
+            sites[kind] = [dict(ari=f"ari:cloud:{kind}::site/{seeded_uuid(self.key, 'site', kind, n)}",
+                                url=f"https://{n}.atlassian.net") for n in names]
+        return sites
+
+    def site_ari(self, product, site_no):
+        kind = dict(D.PRODUCTS)[product]
+        return self.sites[kind][site_no]["ari"]
+
+    def group_by_name(self, name):
+        return self.groups[D.GROUP_INDEX[name]]
+
+    # ---- user generation --------------------------------------------------
+    def _fixed_user(self, index, spec):
+        products = tuple((key, self.site_ari(key, site), None if days is None else
+                          Stamp(days, hours * 3600 + 17 * index, 123456789 * (index + 1) % 10**9))
+                         for key, site, days, hours in spec["products"])
+        kw = {k: v for k, v in spec.items() if k in User.__slots__}
+        kw.update(index=index, base_status=spec["status"], products=products,
+                  added=Stamp(spec["added_days"], 10 * 3600 + index, 0),
+                  groups=tuple(sorted(D.GROUP_INDEX[g] for g in spec["groups"])))
+        kw["picture"] = kw["avatar"] = self._initials_avatar(spec["name"], index)
+        return User(**kw)
+
+    def _rng(self, index, stage):
+        return random.Random(((self.seed & 0xFFFFFFFF) << 40) | (index << 2) | stage)
+
+    def _make_user(self, index):
+        if index < len(self.fixed):
+            return self.fixed[index]
+        r = self._rng(index, 0)
+        kw = dict(index=index, account_id=self.codec.encode(index))
+        kw.update(self._gen_claim_and_status(r))
+        kw.update(self._gen_profile(r, index, kw["claim"]))
+        kw.update(self._gen_access(r, kw))
+        return User(**kw)
+
+    @staticmethod
+    def _gen_claim_and_status(r):
+        managed = r.random() < 0.8
+        if managed:
+            source = "synced" if r.random() < 0.25 else "invited"
+            status = r.choices(("active", "suspended", "deactivated", "not_invited", "for_deletion"),
+                               (78, 7, 9, 3, 3))[0]
+        else:
+            source = None
+            status = r.choices(("active", "suspended", "deactivated", "not_invited"),
+                               (85, 6, 6, 3))[0]
+        return dict(claim="managed" if managed else "unmanaged", source=source,
+                    base_status=status, mfa=r.random() < (0.7 if managed else 0.35),
+                    email_verified=r.random() < 0.96,
+                    added=Stamp(r.randrange(0, 5 * 365), r.randrange(3600, 82800),
+                                r.randrange(0, 1000) * 10**6))
+
+    def _gen_profile(self, r, index, claim):
+        first, last = r.choice(D.FIRST_NAMES), r.choice(D.LAST_NAMES)
+        managed = claim == "managed"
+        domain = (r.choices(D.MANAGED_DOMAINS, (7, 3))[0] if managed
+                  else r.choice(D.UNMANAGED_DOMAINS))
+        dept = r.choice(D.DEPARTMENTS) if r.random() < (0.75 if managed else 0.1) else None
+        loc = r.choice(D.LOCATIONS)
+        name = f"{first} {last}"
+        out = dict(name=name, nickname=self._nickname(r, first, last),
+                   email=f"{self._email_local(r, first, last)}{index}@{domain}",
+                   department=dept[0] if dept else None,
+                   job_title=r.choice(D.JOB_TITLES) if r.random() < (0.75 if managed else 0.2) else None,
+                   organization=r.choice(D.ORGANIZATIONS) if managed and r.random() < 0.6 else None,
+                   location=loc[0] if r.random() < 0.7 else None,
+                   time_zone=loc[1] if r.random() < 0.85 else None)
+        if r.random() < 0.6:
+            out["picture"] = f"{AVATAR_HOST}/{seeded_uuid(self.key, 'pic', index)}/128"
+        else:
+            out["picture"] = self._initials_avatar(name, index)
+        out["avatar"] = out["picture"]
+        out["_dept_group"] = dept[1] if dept else None
+        return out
+
+    @staticmethod
+    def _nickname(r, first, last):
+        style = r.random()
+        if style < 0.45:
+            return first
+        if style < 0.7:
+            return f"{first} {last}"
+        if style < 0.9:
+            return (first[0] + last).lower().replace(" ", "").replace("'", "")
+        return f"{first} {last[0]}"
+
+    @staticmethod
+    def _email_local(r, first, last):
+        clean = lambda s: re.sub(r"[^a-z0-9]", "", s.lower())
+        style = r.random()
+        if style < 0.7:
+            return f"{clean(first)}.{clean(last)}"
+        if style < 0.9:
+            return clean(first)[0] + clean(last)
+        return clean(first)
+
+    @staticmethod
+    def _initials_avatar(name, index):
+        initials = "".join(p[0] for p in name.split()[:2]).upper()
+        return f"{AVATAR_HOST}/initials/{initials}-{index % 6}.png"
+
+    def _gen_access(self, r, kw):
+        managed = kw["claim"] == "managed"
+        roles = []
+        if managed and r.random() < 0.004:
+            roles.append("atlassian/org-admin")
+        if managed and r.random() < 0.01:
+            roles.append("atlassian/site-admin")
+        if managed and r.random() < 0.005:
+            roles.append("atlassian/user-access-admin")
+        if r.random() < 0.15:
+            roles.append("atlassian/ai-access")
+        products = self._gen_products(r)
+        product_admin = managed and r.random() < 0.04
+        dept_group = kw.pop("_dept_group")
+        groups = self._gen_groups(r, kw, roles, products, product_admin, dept_group)
+        return dict(platform_roles=tuple(roles), products=products,
+                    product_admin=product_admin, groups=groups)
+
+    def _gen_products(self, r):
+        keys = [k for k, p in (("jira-software", 0.7), ("confluence", 0.65),
+                               ("jira-servicedesk", 0.2), ("jira-core", 0.12)) if r.random() < p]
+        if not keys and r.random() < 0.9:
+            keys = [r.choice(("jira-software", "confluence"))]
+        out = []
+        for key in keys:
+            where = r.random()
+            site_nos = (0,) if where < 0.85 else ((1,) if where < 0.93 else (0, 1))
+            for site_no in site_nos:
+                out.append((key, self.site_ari(key, site_no), self._gen_last_active(r)))
+        return tuple(out)
+
+    @staticmethod
+    def _gen_last_active(r):
+        """None = never used; else mostly recent, with a long tail over ~3 years."""
+        if r.random() < 0.1:
+            return None
+        days = r.randrange(0, 31) if r.random() < 0.6 else r.randrange(0, 3 * 365)
+        return Stamp(days, r.randrange(3600, 82800), r.randrange(0, 10**9))
+
+    def _gen_groups(self, r, kw, roles, products, product_admin, dept_group):
+        names = {D.PRODUCT_GROUP[key] for key, _, _ in products}
+        if "atlassian/site-admin" in roles or "atlassian/org-admin" in roles:
+            names.add("site-admins")
+        kinds = {dict(D.PRODUCTS)[key] for key, _, _ in products}
+        if product_admin and "jira" in kinds:
+            names.add("jira-admins")
+        if product_admin and "confluence" in kinds:
+            names.add("confluence-admins")
+        managed = kw["claim"] == "managed"
+        if managed:
+            names.add("acme-all-staff")
+        if dept_group:
+            names.add(dept_group)
+        if r.random() < (0.03 if managed else 0.6):
+            names.add("contractors")
+        for name, p in (("interns", 0.03), ("managers", 0.08), ("release-managers", 0.03)):
+            if r.random() < p:
+                names.add(name)
+        if kw["base_status"] in ("deactivated", "for_deletion") and r.random() < 0.5:
+            names.add("offboarding")
+        return tuple(sorted(D.GROUP_INDEX[n] for n in names))
+
+    # ---- lookups ----------------------------------------------------------
+    def index_of_account(self, account_id):
+        if account_id in self.fixed_by_id:
+            return self.fixed_by_id[account_id]
+        index = self.codec.decode(account_id)
+        if index is None or not len(self.fixed) <= index < self.n_users:
+            return None
+        return index if self.user(index).account_id == account_id else None
+
+    def index_of_email(self, email):
+        email = email.lower()
+        if email in self.fixed_by_email:
+            return self.fixed_by_email[email]
+        m = EMAIL_INDEX_RE.search(email)
+        if not m or len(m.group(1)) > 12:
+            return None
+        index = int(m.group(1))
+        if not len(self.fixed) <= index < self.n_users:
+            return None
+        return index if self.user(index).email.lower() == email else None
+
+    def nickname_order(self):
+        """Indexes sorted by nickname (case-insensitive), ties by index; cached."""
+        if self._nick_order is None:
+            self._nick_order = sorted(range(self.n_users),
+                                      key=lambda i: (self.user(i).nickname.lower(), i))
+        return self._nick_order
+
+    # ---- lifecycle state --------------------------------------------------
+    def state(self, user):
+        """(accountStatus, membershipStatus, status) now."""
+        got = self.overlay.get(user.index)
+        if got:
+            return got
+        acc, mem = STATUS_TRIPLES[user.base_status]
+        return acc, mem, user.base_status
+
+    def set_account_status(self, user, active, for_deletion=False):
+        with self.lock:
+            _, mem, _ = self.state(user)
+            if for_deletion:
+                self.overlay[user.index] = ("inactive", mem, "for_deletion")
+            elif active:
+                self.overlay[user.index] = ("active", mem, COMPOSITE[mem])
+            else:
+                self.overlay[user.index] = ("inactive", mem, "deactivated")
+
+    # ---- ground truth -----------------------------------------------------
+    @staticmethod
+    def is_inactive(user, product, days):
+        """Has access to product, and never used it or last used it (newest
+        over all sites) more than `days` days before start."""
+        stamps = [s for key, _, s in user.products if key == product]
+        if not stamps:
+            return False
+        used = [s.age_ns() for s in stamps if s is not None]
+        return not used or min(used) > days * DAY * 10**9
+
+    def describe(self):
+        return dict(org_id=self.org_id, directory_id=self.directory_id, users=self.n_users,
+                    seed=self.seed, start_time_ns=self.clock.start_ns,
+                    fixed_users=len(self.fixed), managed_domains=list(D.MANAGED_DOMAINS),
+                    sites={k: v for k, v in self.sites.items()},
+                    products=[p for p, _ in D.PRODUCTS],
+                    groups=[dict(id=g["uuid"], ari=f"ari:cloud:identity::group/{g['uuid']}",
+                                 name=g["name"], description=g["description"])
+                            for g in self.groups])
+
+
+def hash_token(key, *parts):
+    """Opaque 22-char URL-safe token (like the spec's links.self examples)."""
+    raw = keyed_hash(key, *parts, size=16).to_bytes(16, "big")
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")

@@ -1,0 +1,236 @@
+#!/usr/bin/python3
+"""Extract self-contained JSON Schemas for the operations atlorg uses.
+
+Usage: /usr/bin/python3 test/schemas/extract.py [OPENAPI_DIR] [-o OUT]
+
+OPENAPI_DIR defaults to ../shared/atlassian/openapi relative to the repo
+root; OUT defaults to test/schemas/operations.json.  The output is
+deterministic (sorted keys) so a re-run only shows a diff when the specs or
+the OPERATIONS list change.
+
+What the output holds, per operation (see OPERATIONS below):
+  name, api, method, path (as on the wire: Organizations paths carry the
+  /admin server prefix), spec_path, operation_id, parameters (path
+  parameter schemas), request_body ({required, content_type, schema} or
+  null), responses ({status: {description, schema-or-null}}) and
+  gateway_responses.
+
+Every $ref is inlined, and OpenAPI 3.0 keywords are converted to JSON Schema
+draft 7 (which Draft4Validator also accepts for these schemas):
+  - nullable: true  -> "null" added to type (and to enum when present)
+  - boolean exclusiveMinimum/Maximum (draft 4 style) -> numeric form
+  - discriminator and x-* extensions dropped (OpenAPI-only, oneOf suffices)
+  - regex patterns stripped of surrounding whitespace: the User management
+    spec's AccountId pattern ends in a stray newline, which would make every
+    real account id fail a JSON Schema "pattern" search.
+
+gateway_responses: 401 and 429 (and 502/503/504) are answered by the
+api.atlassian.com gateway before the request reaches either service, with the
+ProxyError body {"code": <number>, "message": <string>} (REFERENCE.md §1.1,
+§3.1, §4).  The Organizations spec documents that schema
+(components.schemas.ProxyError); the User management spec does not, and its
+own 401 schema ({"key": "unauthorized"}) describes the service's body.  So
+the gateway shape is recorded once per operation, separately from the
+spec's responses, and a client must accept either.
+"""
+
+import argparse
+import copy
+import json
+import os
+import sys
+
+# The operations atlorg calls.  api selects an entry of APIS; name is the
+# operationId when the spec has one, otherwise our own stable name.
+OPERATIONS = [
+    {"name": "searchDirectoryUsers", "api": "organizations", "method": "POST",
+     "path": "/v2/orgs/{orgId}/directories/{directoryId}/users/search"},
+    {"name": "disableUser", "api": "user-management", "method": "POST",
+     "path": "/users/{account_id}/manage/lifecycle/disable"},
+    {"name": "enableUser", "api": "user-management", "method": "POST",
+     "path": "/users/{account_id}/manage/lifecycle/enable"},
+    {"name": "deleteUser", "api": "user-management", "method": "POST",
+     "path": "/users/{account_id}/manage/lifecycle/delete"},
+    {"name": "cancelDeleteUser", "api": "user-management", "method": "POST",
+     "path": "/users/{account_id}/manage/lifecycle/cancel-delete"},
+]
+
+# Spec file and wire prefix (the path part of the spec's servers[0].url).
+APIS = {
+    "organizations": {"file": "organizations.2026-08-21.json", "prefix": "/admin"},
+    "user-management": {"file": "user-management.json", "prefix": ""},
+}
+
+GATEWAY_STATUSES = ["401", "429", "502", "503", "504"]
+DROPPED_KEYS = {"discriminator", "xml", "externalDocs"}
+
+
+def repo_root():
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def parse_args(argv):
+    root = repo_root()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("openapi_dir", nargs="?",
+                    default=os.path.join(root, "..", "shared", "atlassian", "openapi"))
+    ap.add_argument("-o", "--out",
+                    default=os.path.join(root, "test", "schemas", "operations.json"))
+    return ap.parse_args(argv)
+
+
+class Resolver:
+    """Inlines local $refs of one OpenAPI document, refusing cycles."""
+
+    def __init__(self, doc, name):
+        self.doc = doc
+        self.name = name
+
+    def lookup(self, ref):
+        if not ref.startswith("#/"):
+            raise ValueError(f"{self.name}: non-local $ref {ref}")
+        node = self.doc
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def inline(self, node, stack=()):
+        if isinstance(node, list):
+            return [self.inline(x, stack) for x in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            ref = node["$ref"]
+            if ref in stack:
+                raise ValueError(f"{self.name}: recursive $ref {ref} (not supported)")
+            return self.inline(self.lookup(ref), stack + (ref,))
+        return {k: self.inline(v, stack) for k, v in node.items()}
+
+
+def to_json_schema(node):
+    """Convert an inlined OpenAPI 3.0 schema object to JSON Schema draft 7."""
+    if isinstance(node, list):
+        return [to_json_schema(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key in DROPPED_KEYS or key.startswith("x-"):
+            continue
+        if key in ("example", "enum", "default"):
+            out[key] = copy.deepcopy(value)  # data, not sub-schemas
+        elif key == "properties":
+            out[key] = {p: to_json_schema(s) for p, s in value.items()}
+        else:
+            out[key] = to_json_schema(value)
+    if isinstance(out.get("pattern"), str):
+        out["pattern"] = out["pattern"].strip()
+    convert_exclusive_bounds(out)
+    if out.pop("nullable", False):
+        make_nullable(out)
+    return out
+
+
+def convert_exclusive_bounds(schema):
+    for flag, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        if schema.get(flag) is True and bound in schema:
+            schema[flag] = schema.pop(bound)
+        elif schema.get(flag) is False:
+            del schema[flag]
+
+
+def make_nullable(schema):
+    if "type" in schema:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if "null" not in types:
+            schema["type"] = types + ["null"]
+        if "enum" in schema and None not in schema["enum"]:
+            schema["enum"] = schema["enum"] + [None]
+    else:
+        # Composite schema (oneOf/allOf...): allow null alongside it.
+        inner = dict(schema)
+        schema.clear()
+        schema["anyOf"] = [inner, {"type": "null"}]
+
+
+def json_schema_of(content):
+    """Schema of the application/json media type of a request/response, or None."""
+    if not content:
+        return None
+    media = content.get("application/json")
+    if media is None or "schema" not in media:
+        return None
+    return to_json_schema(media["schema"])
+
+
+def extract_operation(op_def, resolver, prefix):
+    path_item = resolver.doc["paths"][op_def["path"]]
+    op = resolver.inline(path_item[op_def["method"].lower()])
+    params = resolver.inline(path_item.get("parameters", [])) + op.get("parameters", [])
+    out = {
+        "name": op_def["name"],
+        "api": op_def["api"],
+        "method": op_def["method"],
+        "path": prefix + op_def["path"],
+        "spec_path": op_def["path"],
+        "operation_id": op.get("operationId"),
+        "summary": op.get("summary"),
+        "parameters": {p["name"]: {"in": p["in"], "required": p.get("required", False),
+                                   "schema": to_json_schema(p.get("schema", {}))}
+                       for p in params},
+        "request_body": None,
+        "responses": {},
+    }
+    body = op.get("requestBody")
+    if body:
+        out["request_body"] = {"required": body.get("required", False),
+                               "content_type": "application/json",
+                               "schema": json_schema_of(body.get("content"))}
+    for status, resp in op.get("responses", {}).items():
+        out["responses"][status] = {"description": resp.get("description"),
+                                    "schema": json_schema_of(resp.get("content"))}
+    return out
+
+
+def gateway_schema(org_doc):
+    return to_json_schema(Resolver(org_doc, "organizations").lookup("#/components/schemas/ProxyError"))
+
+
+def load_specs(openapi_dir):
+    docs = {}
+    for api, info in APIS.items():
+        with open(os.path.join(openapi_dir, info["file"]), encoding="utf-8") as f:
+            docs[api] = json.load(f)
+    return docs
+
+
+def build(openapi_dir):
+    docs = load_specs(openapi_dir)
+    proxy = gateway_schema(docs["organizations"])
+    operations = []
+    for op_def in OPERATIONS:
+        api = APIS[op_def["api"]]
+        op = extract_operation(op_def, Resolver(docs[op_def["api"]], op_def["api"]), api["prefix"])
+        op["gateway_responses"] = {s: copy.deepcopy(proxy) for s in GATEWAY_STATUSES}
+        operations.append(op)
+    return {
+        "_comment": "Generated by test/schemas/extract.py from the Atlassian OpenAPI documents; "
+                    "do not edit by hand. Schemas are JSON Schema draft 7 with all $refs inlined.",
+        "sources": {api: info["file"] for api, info in APIS.items()},
+        "operations": operations,
+    }
+
+
+def main(argv=None):
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    result = build(args.openapi_dir)
+    tmp = args.out + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1, sort_keys=True, ensure_ascii=False)
+        f.write("\n")
+    os.replace(tmp, args.out)
+    print(f"wrote {len(result['operations'])} operations to {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
