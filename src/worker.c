@@ -56,10 +56,10 @@ classify(const AtlHttpResult *http, AtlActionResult *res)
 		outcome = "succeeded";
 	else if (http->status >= 400 && http->status <= 499 && http->status != 429)
 		outcome = "refused";
+	else if (http->cancelled)
+		outcome = "cancelled";	/* while waiting to retry a 429 or 5xx */
 	else if (http->status != 0)
 		outcome = "failed";		/* 429 or 5xx, retries exhausted */
-	else if (http->cancelled && !http->sent)
-		outcome = "cancelled";
 	else
 		outcome = http->sent ? "unknown" : "failed";
 	copy_text(res->outcome, sizeof(res->outcome), outcome);

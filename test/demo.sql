@@ -1,0 +1,39 @@
+-- The atlorg demo, against a fake org of 3,000 users (test/demo.sh).
+\set ECHO queries
+\pset footer on
+
+CREATE EXTENSION IF NOT EXISTS atlorg;
+
+-- 1. One server per Atlassian organization; the API key in a user mapping.
+--    Against the real thing, leave out api_base (it defaults to
+--    https://api.atlassian.com) and use your own org id and key.
+\getenv fake_url FAKE_URL
+\getenv fake_key FAKE_KEY
+DROP SERVER IF EXISTS acme CASCADE;
+CREATE SERVER acme FOREIGN DATA WRAPPER atlorg
+  OPTIONS (org_id 'acme-org', api_base :'fake_url');
+CREATE USER MAPPING FOR CURRENT_USER SERVER acme OPTIONS (api_key :'fake_key');
+
+-- 2. The directory, live.
+SELECT status, count(*) FROM atl_users() GROUP BY status ORDER BY count(*) DESC;
+
+-- 3. Active, managed people who have not used Jira Software in 90 days.
+SELECT account_id, name, email,
+       (product_last_active ->> 'jira-software')::timestamptz::date AS last_in_jira
+  FROM atl_users()
+ WHERE atl_inactive(product_last_active, 'jira-software', '90 days')
+   AND status = 'active' AND claim_status = 'managed'
+ ORDER BY last_in_jira NULLS FIRST
+ LIMIT 10;
+
+-- 4. Deactivate one of them: the result is its audit row.
+SELECT id, action, account_id, outcome, http_status, attempts, round(elapsed_ms) AS ms
+  FROM atl_disable('712020:978521a6-2367-4092-a7f6-7cc1b9043bdd');
+
+-- 5. A refusal is an outcome, not an error (this account is not managed).
+SELECT account_id, outcome, http_status, error_key, error_reason
+  FROM atl_disable('557057:4f9acfd2-6155-419b-8de5-5b5cf27a59a0');
+
+-- 6. The audit keeps every request, whatever happens to the caller.
+SELECT id, requested_at::time(0), acted_by, action, account_id, outcome, http_status
+  FROM atl_audit ORDER BY id;

@@ -1,0 +1,85 @@
+#!/usr/bin/python3
+"""Drive the fake Atlassian org from tests (psql's \\! and \\copy FROM PROGRAM).
+
+    fakectl.py reset                      re-seed the org, clear faults and log
+    fakectl.py fault '{"path": ..., "kind": ...}' [RULE ...]
+    fakectl.py clear-faults
+    fakectl.py config '{"already_state": "409"}'
+    fakectl.py ratelimit '{"limit": 10, "window_s": 1}'
+    fakectl.py users                      every user, one JSON object a line
+    fakectl.py user ACCOUNT_ID            one user, as JSON
+    fakectl.py inactive PRODUCT DAYS      ground truth: one account id a line
+    fakectl.py requests                   the request log since the last reset, as JSON
+    fakectl.py answered STATUS            how many answers had that HTTP status since the reset
+
+Reads FAKE_URL from the environment.  Prints nothing on success unless it
+was asked for data, so regression outputs stay about the SQL.  Before a
+reset, the request log is appended to $ATLORG_REQUEST_LOG (when set), so
+the harness can check every request of the run against the OpenAPI schemas.
+"""
+import json
+import os
+import sys
+import urllib.parse
+import urllib.request
+
+BASE = os.environ["FAKE_URL"]
+
+
+def call(method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(BASE + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        raw = resp.read()
+    return json.loads(raw) if raw else None
+
+
+def save_request_log():
+    path = os.environ.get("ATLORG_REQUEST_LOG")
+    if not path:
+        return
+    with open(path, "a") as out:
+        for entry in call("GET", "/__fake/requests"):
+            out.write(json.dumps(entry) + "\n")
+
+
+def main(argv):
+    cmd, args = argv[0], argv[1:]
+    if cmd == "reset":
+        save_request_log()
+        call("POST", "/__fake/reset", {})
+    elif cmd == "fault":
+        call("POST", "/__fake/faults", {"rules": [json.loads(a) for a in args]})
+    elif cmd == "clear-faults":
+        call("DELETE", "/__fake/faults")
+    elif cmd == "config":
+        call("POST", "/__fake/config", json.loads(args[0]))
+    elif cmd == "ratelimit":
+        call("POST", "/__fake/ratelimit", json.loads(args[0]))
+    elif cmd == "users":
+        offset = 0
+        while True:
+            page = call("GET", f"/__fake/users?offset={offset}&limit=5000")
+            users = page["data"] if isinstance(page, dict) else page
+            for user in users:
+                print(json.dumps(user))
+            if len(users) < 5000:
+                break
+            offset += len(users)
+    elif cmd == "user":
+        print(json.dumps(call("GET", "/__fake/users/" + urllib.parse.quote(args[0], safe=""))))
+    elif cmd == "inactive":
+        query = urllib.parse.urlencode({"product": args[0], "days": args[1]})
+        for account_id in call("GET", "/__fake/expect/inactive?" + query)["account_ids"]:
+            print(account_id)
+    elif cmd == "answered":
+        print(call("GET", "/__fake/stats")["status_counts"].get(args[0], 0))
+    elif cmd == "requests":
+        print(json.dumps(call("GET", "/__fake/requests")))
+    else:
+        sys.exit(f"fakectl: unknown command {cmd}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

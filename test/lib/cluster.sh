@@ -1,0 +1,70 @@
+# A throwaway PostgreSQL cluster and a fake Atlassian org, for the tests and
+# the demo.  Sourced; call atlorg_env_start, and atlorg_env_stop on exit.
+#
+# Sets: ATLORG_TMP (scratch dir), PGHOST, PGPORT, PGUSER, PGDATABASE,
+#       FAKE_URL, FAKE_KEY, ATLORG_SERVER_LOG.
+
+PG_BIN=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+PYTHON=/usr/bin/python3
+
+# the server refuses to run as root: run it as the postgres account
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+free_port() {
+  $PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+atlorg_cluster_start() {
+  local data="$ATLORG_TMP/data"
+  as_pg "$PG_BIN/initdb" -D "$data" -A trust -U postgres --no-sync >/dev/null
+  cat >>"$data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$ATLORG_TMP'
+port = $PGPORT
+shared_preload_libraries = 'atlorg'
+fsync = off
+log_min_messages = debug1
+log_line_prefix = '%m [%p] %q%u@%d '
+max_worker_processes = 16
+CONF
+  as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$ATLORG_SERVER_LOG" -w start >/dev/null
+}
+
+atlorg_fake_start() {
+  local users=$1
+  $PYTHON test/fake/server.py --port 0 --port-file "$ATLORG_TMP/fake.port" \
+    --users "$users" --seed 1 --api-key "$FAKE_KEY" 2>"$ATLORG_TMP/fake.log" &
+  FAKE_PID=$!
+  for _ in $(seq 1 300); do
+    [ -s "$ATLORG_TMP/fake.port" ] && break
+    kill -0 $FAKE_PID 2>/dev/null || { cat "$ATLORG_TMP/fake.log" >&2; return 1; }
+    sleep 0.1
+  done
+  FAKE_URL="http://127.0.0.1:$(cat "$ATLORG_TMP/fake.port")"
+}
+
+atlorg_env_start() {
+  local users=${1:-10000}
+  ATLORG_TMP=$(mktemp -d /tmp/atlorg.XXXXXX)
+  chmod 755 "$ATLORG_TMP"
+  chown postgres "$ATLORG_TMP" 2>/dev/null || true
+  ATLORG_SERVER_LOG="$ATLORG_TMP/server.log"
+  as_pg touch "$ATLORG_SERVER_LOG"
+  # a recognisable, random key: the secrecy test looks for it in every log
+  FAKE_KEY="atlkey-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+  PGHOST=$ATLORG_TMP PGPORT=$(free_port) PGUSER=postgres PGDATABASE=postgres
+  export PGHOST PGPORT PGUSER PGDATABASE FAKE_KEY ATLORG_SERVER_LOG
+  atlorg_cluster_start
+  atlorg_fake_start "$users"
+  export FAKE_URL
+}
+
+atlorg_env_stop() {
+  [ -n "${FAKE_PID:-}" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
+  [ -n "${ATLORG_TMP:-}" ] && [ -d "$ATLORG_TMP/data" ] && \
+    as_pg "$PG_BIN/pg_ctl" -D "$ATLORG_TMP/data" -m immediate stop >/dev/null 2>&1
+  [ -n "${ATLORG_TMP:-}" ] && [ -z "${ATLORG_KEEP:-}" ] && rm -rf "$ATLORG_TMP"
+  return 0
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs every atlorg test from a clone: installs what is missing (Debian 12,
+# as root), builds with -Werror, installs, starts a throwaway PostgreSQL
+# cluster and a fake Atlassian org of 10,000 users on loopback, then runs
+#   1. the pg_regress suite (test/sql, test/expected),
+#   2. the check of every request the suite sent against Atlassian's OpenAPI
+#      schemas (test/schemas/operations.json),
+#   3. the secrecy check: the API key in no log and no output,
+#   4. the fake's own pytest suite (its answers against the same schemas).
+# Ends with "N passed, M failed"; exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+. test/lib/deps.sh
+atlorg_install_deps
+make -s WERROR=1 >/dev/null
+make -s install >/dev/null
+
+. test/lib/cluster.sh
+trap atlorg_env_stop EXIT
+atlorg_env_start 10000
+export ATLORG_REQUEST_LOG="$ATLORG_TMP/requests.jsonl"
+
+passed=0
+failed=0
+count() { if [ "$1" = ok ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi; }
+
+echo "== pg_regress"
+rm -rf test/results
+if make -s installcheck >"$ATLORG_TMP/regress.log" 2>&1; then :; fi
+grep -E '^(ok|not ok|test| +[a-z_]+ +\.\.\.)' "$ATLORG_TMP/regress.log" || cat "$ATLORG_TMP/regress.log"
+ok_count=$(grep -cE '\.\.\. ok' "$ATLORG_TMP/regress.log" || true)
+bad_count=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$ATLORG_TMP/regress.log" || true)
+passed=$((passed + ok_count))
+failed=$((failed + bad_count))
+if [ "$bad_count" != 0 ] || [ "$ok_count" = 0 ]; then
+  [ "$ok_count" = 0 ] && failed=$((failed + 1))
+  [ -f test/regression.diffs ] && head -200 test/regression.diffs
+fi
+
+echo "== requests against the OpenAPI schemas"
+$PYTHON test/fakectl.py requests | $PYTHON -c '
+import json, sys
+for entry in json.load(sys.stdin):
+    print(json.dumps(entry))' >>"$ATLORG_REQUEST_LOG"
+$PYTHON -c '
+import json, sys
+print(json.dumps([json.loads(l) for l in open(sys.argv[1]) if l.strip()]))' \
+  "$ATLORG_REQUEST_LOG" >"$ATLORG_TMP/requests.json"
+if $PYTHON test/fake/check_requests.py "$ATLORG_TMP/requests.json"; then count ok; else count fail; fi
+
+echo "== secrecy: the API key in no log, output or result"
+if grep -rlF "$FAKE_KEY" "$ATLORG_SERVER_LOG" "$ATLORG_TMP/fake.log" test/results \
+     "$ATLORG_TMP/regress.log" "$ATLORG_REQUEST_LOG"; then
+  echo "FAILED: the API key appears in the files above"; count fail
+else
+  echo "ok: not in the server log ($(wc -l <"$ATLORG_SERVER_LOG") lines), the fake's log, the request log or the test outputs"
+  count ok
+fi
+
+echo "== the fake's own tests"
+pytest_out=$($PYTHON -m pytest -q -p no:cacheprovider test/fake 2>&1 || true)
+echo "$pytest_out" | tail -5
+p=$(echo "$pytest_out" | grep -oE '[0-9]+ passed' | tail -1 | grep -oE '[0-9]+' || echo 0)
+f=$(echo "$pytest_out" | grep -oE '[0-9]+ (failed|errors?)' | awk '{s+=$1} END {print s+0}')
+[ "$p" = 0 ] && f=$((f + 1))
+passed=$((passed + p))
+failed=$((failed + ${f:-0}))
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
