@@ -21,12 +21,13 @@ SHLIB_LINK = -lcurl -lcsv
 # No LLVM bitcode: JIT-inlining this module buys nothing and needs clang.
 override with_llvm = no
 
+# pg_regress against a running server (test/run.sh starts one, with the fake)
+REGRESS_OPTS = --inputdir=test --outputdir=test
+REGRESS = fdw users http_faults disable audit_durability
+
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 atlorg--1.0.sql: $(EXTENSION_SQL_PARTS)
 	cat $^ > $@
 
-# pg_regress against a running server (test/run.sh starts one, with the fake)
-REGRESS_OPTS = --inputdir=test --outputdir=test/results
-REGRESS = fdw users http_faults disable audit_durability

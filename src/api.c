@@ -69,7 +69,8 @@ raise_http_error(const AtlSource *src, const AtlHttpRequest *req,
 				 const AtlHttpResult *res)
 {
 	AtlApiError e = atl_api_error_parse(res->body.data, res->body.len);
-	const char *hint = status_hint(res->status, src);
+	/* why retrying stopped early, when it did, says more than the status */
+	const char *hint = res->error[0] ? res->error : status_hint(res->status, src);
 
 	ereport(ERROR,
 			(errcode(status_errcode(res->status)),

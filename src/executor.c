@@ -331,12 +331,20 @@ atl_executor_register_worker(Oid dboid)
 	{
 		entry->dboid = dboid;
 		entry->proc = MyProc;
-		resolve_orphans(dboid);
 	}
 	LWLockRelease(shared->lock);
 	if (ok)
 		before_shmem_exit(unregister_worker, ObjectIdGetDatum(dboid));
 	return ok;
+}
+
+/* after the audit's pending rows are resolved: tell their callers */
+void
+atl_executor_resolve_orphans(Oid dboid)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	resolve_orphans(dboid);
+	LWLockRelease(shared->lock);
 }
 
 /* an idle worker leaves only when nothing is queued for it */

@@ -63,6 +63,7 @@ extern void atl_executor_run(const AtlActionRequest *req, AtlActionResult *res);
 /* worker side, see worker.c */
 typedef struct AtlSlot AtlSlot;
 extern bool atl_executor_register_worker(Oid dboid);
+extern void atl_executor_resolve_orphans(Oid dboid);
 extern bool atl_executor_retire_worker(Oid dboid);
 extern AtlSlot *atl_executor_take(Oid dboid, AtlActionRequest *req);
 extern bool atl_executor_cancel_requested(AtlSlot *slot);

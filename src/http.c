@@ -116,6 +116,14 @@ configure(CURL *h, const AtlHttpRequest *req, const AtlHttpLimits *limits,
 	CHECK_SETOPT(h, CURLOPT_HTTPAUTH, (long) CURLAUTH_BEARER);
 	CHECK_SETOPT(h, CURLOPT_XOAUTH2_BEARER, req->bearer);
 	CHECK_SETOPT(h, CURLOPT_HTTPHEADER, headers);
+
+	/*
+	 * libcurl silently re-sends a request whose reused connection closes
+	 * before any answer, though the server may have acted on it; on a fresh
+	 * connection it does not.  An action is sent once or not at all.
+	 */
+	if (!req->idempotent)
+		CHECK_SETOPT(h, CURLOPT_FRESH_CONNECT, 1L);
 	CHECK_SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
 	CHECK_SETOPT(h, CURLOPT_WRITEFUNCTION, write_body);
 	CHECK_SETOPT(h, CURLOPT_WRITEDATA, sink);
@@ -264,8 +272,8 @@ atl_http_perform(const AtlHttpRequest *req, const AtlHttpLimits *limits,
 		{
 			/* the API asks for a longer pause than the caller allows */
 			snprintf(result->error, sizeof(result->error),
-					 "the API asked to wait %ld ms before retrying, more than atlorg.retry_max_wait",
-					 wait_ms);
+					 "The API asked to wait %ld s before retrying, longer than atlorg.retry_max_wait allows.",
+					 (wait_ms + 999) / 1000);
 			break;
 		}
 		elog(DEBUG1, "atlorg: %s %s answered %ld, attempt %d, retrying in %ld ms",

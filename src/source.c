@@ -58,7 +58,7 @@ valid_option_list(Oid context)
 	for (const AtlOption *o = atl_options; o->name; o++)
 		if (o->context == context)
 			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", o->name);
-	return buf.len ? buf.data : pstrdup("(none)");
+	return buf.len ? buf.data : NULL;
 }
 
 /* ids go into URL paths, so they are held to a safe alphabet */
@@ -166,11 +166,15 @@ atl_fdw_validator(PG_FUNCTION_ARGS)
 		DefElem    *def = lfirst_node(DefElem, lc);
 
 		if (!option_is_valid(def->defname, context))
+		{
+			char	   *valid = valid_option_list(context);
+
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 					 errmsg("invalid option \"%s\"", def->defname),
-					 errhint("Valid options in this context are: %s",
-							 valid_option_list(context))));
+					 valid ? errhint("Valid options in this context are: %s", valid)
+					 : errhint("There are no valid options in this context.")));
+		}
 		check_option_value(def);
 		has_org_id |= strcmp(def->defname, "org_id") == 0;
 	}

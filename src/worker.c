@@ -67,8 +67,13 @@ classify(const AtlHttpResult *http, AtlActionResult *res)
 		return;
 	copy_text(res->error_key, sizeof(res->error_key), e.key);
 	copy_text(res->error_reason, sizeof(res->error_reason), e.reason);
-	copy_text(res->error_detail, sizeof(res->error_detail),
-			  http->error[0] ? http->error : e.detail);
+	if (strcmp(outcome, "unknown") == 0)
+		snprintf(res->error_detail, sizeof(res->error_detail),
+				 "%s; the request was sent, so whether Atlassian acted on it is unknown",
+				 http->error);
+	else
+		copy_text(res->error_detail, sizeof(res->error_detail),
+				  http->error[0] ? http->error : e.detail);
 }
 
 static void
@@ -116,7 +121,9 @@ atl_worker_main(Datum main_arg)
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	if (!atl_executor_register_worker(dboid))
 		proc_exit(0);
+	/* what a dead predecessor left in flight: first the audit, then callers */
 	atl_audit_resolve_pending();
+	atl_executor_resolve_orphans(dboid);
 
 	action_cxt = AllocSetContextCreate(TopMemoryContext, "atlorg action",
 									   ALLOCSET_DEFAULT_SIZES);

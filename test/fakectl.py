@@ -10,6 +10,7 @@
     fakectl.py user ACCOUNT_ID            one user, as JSON
     fakectl.py inactive PRODUCT DAYS      ground truth: one account id a line
     fakectl.py requests                   the request log since the last reset, as JSON
+    fakectl.py sent REGEX                 how many requests since the reset had a matching path
     fakectl.py answered STATUS            how many answers had that HTTP status since the reset
 
 Reads FAKE_URL from the environment.  Prints nothing on success unless it
@@ -19,6 +20,7 @@ the harness can check every request of the run against the OpenAPI schemas.
 """
 import json
 import os
+import re
 import sys
 import urllib.parse
 import urllib.request
@@ -73,6 +75,8 @@ def main(argv):
         query = urllib.parse.urlencode({"product": args[0], "days": args[1]})
         for account_id in call("GET", "/__fake/expect/inactive?" + query)["account_ids"]:
             print(account_id)
+    elif cmd == "sent":
+        print(sum(1 for e in call("GET", "/__fake/requests") if re.search(args[0], e["path"])))
     elif cmd == "answered":
         print(call("GET", "/__fake/stats")["status_counts"].get(args[0], 0))
     elif cmd == "requests":

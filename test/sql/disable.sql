@@ -47,10 +47,12 @@ RESET atlorg.max_retries;
 
 -- A malformed account id is an error and never reaches a URL.
 SELECT atl_disable('../../admin');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT atl_disable('5b10ac8d82e05b22cc7d4ef5?x=1');
 SELECT atl_disable('');
 SELECT atl_disable(repeat('a', 129));
 SELECT atl_disable(NULL);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 
 -- Every request is in the audit, in order; errors before a request are not
 -- requests and leave no row.

@@ -6,8 +6,10 @@ CREATE EXTENSION atlorg;
 
 -- A server is one Atlassian organization.  org_id is required.
 CREATE SERVER broken FOREIGN DATA WRAPPER atlorg;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 -- Unknown options are refused, and the hint lists the valid ones.
 CREATE SERVER broken FOREIGN DATA WRAPPER atlorg OPTIONS (org_id 'acme-org', region 'eu');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 -- The API key belongs in a user mapping, never on the server.
 CREATE SERVER broken FOREIGN DATA WRAPPER atlorg OPTIONS (org_id 'acme-org', api_key 'k');
 -- The wrapper itself takes no options.
@@ -23,6 +25,7 @@ GRANT USAGE ON FOREIGN DATA WRAPPER atlorg TO atl_admin;
 SET ROLE atl_admin;
 CREATE SERVER elsewhere FOREIGN DATA WRAPPER atlorg
   OPTIONS (org_id 'acme-org', api_base 'https://api.example.com');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 CREATE SERVER official FOREIGN DATA WRAPPER atlorg
   OPTIONS (org_id 'acme-org', api_base 'https://api.atlassian.com/');
 ALTER SERVER official OPTIONS (SET api_base 'http://api.atlassian.com');
@@ -51,6 +54,7 @@ SELECT count(*) > 0 AS has_users FROM atl_users();
 CREATE SERVER other FOREIGN DATA WRAPPER atlorg
   OPTIONS (org_id 'other-org', api_base :'fake_url');
 SELECT count(*) FROM atl_users();
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SET atlorg.server = 'acme';
 SELECT count(*) > 0 AS has_users FROM atl_users();
 RESET atlorg.server;
@@ -79,3 +83,5 @@ DROP SERVER other CASCADE;
 DROP SERVER not_ours;
 DROP FOREIGN DATA WRAPPER not_atlorg;
 DROP ROLE atl_nobody;
+DROP OWNED BY atl_admin;
+DROP ROLE atl_admin;

@@ -2,7 +2,6 @@
 -- When the API misbehaves: every failure is an error with a SQLSTATE and
 -- Atlassian's own words; transient ones are retried first.
 --
-\set VERBOSITY default
 \! test/fakectl.py reset
 \getenv fake_url FAKE_URL
 
@@ -10,9 +9,8 @@
 CREATE SERVER wrong_key FOREIGN DATA WRAPPER atlorg
   OPTIONS (org_id 'acme-org', api_base :'fake_url');
 CREATE USER MAPPING FOR CURRENT_USER SERVER wrong_key OPTIONS (api_key 'not-the-key');
-\set VERBOSITY verbose
 SELECT count(*) FROM atl_users('wrong_key');
-\set VERBOSITY default
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 DROP SERVER wrong_key CASCADE;
 
 -- 429 twice, then the answer: atlorg waits as Retry-After says and succeeds.
@@ -31,9 +29,8 @@ SELECT count(*) FROM atl_users();
 -- 5xx that does not stop: a bounded number of retries, then an error.
 SET atlorg.max_retries = 2;
 \! test/fakectl.py fault '{"path": "users/search", "kind": "status", "status": 500}'
-\set VERBOSITY verbose
 SELECT count(*) FROM atl_users();
-\set VERBOSITY default
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 \! test/fakectl.py answered 500
 \! test/fakectl.py clear-faults
 
@@ -41,14 +38,14 @@ SELECT count(*) FROM atl_users();
 SET atlorg.retry_max_wait = '5s';
 \! test/fakectl.py fault '{"path": "users/search", "kind": "ratelimit429", "retry_after": 120}'
 SELECT count(*) FROM atl_users();
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 \! test/fakectl.py clear-faults
 RESET atlorg.retry_max_wait;
 
 -- Malformed JSON, and JSON cut short in a well-formed HTTP answer.
 \! test/fakectl.py fault '{"path": "users/search", "kind": "malformed", "count": 1}'
-\set VERBOSITY verbose
 SELECT count(*) FROM atl_users();
-\set VERBOSITY default
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 \! test/fakectl.py fault '{"path": "users/search", "kind": "truncate", "count": 1}'
 SELECT count(*) FROM atl_users();
 -- A connection that closes mid-body is a transport failure: a read is
@@ -59,6 +56,7 @@ SELECT count(*) FROM atl_users();
 -- A response larger than atlorg.max_response_size is refused, not buffered.
 SET atlorg.max_response_size = '16kB';
 SELECT count(*) FROM atl_users();
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 RESET atlorg.max_response_size;
 
 -- A hanging API and atlorg.request_timeout.
@@ -66,6 +64,7 @@ SET atlorg.max_retries = 0;
 SET atlorg.request_timeout = '1s';
 \! test/fakectl.py fault '{"path": "users/search", "kind": "stall", "seconds": 5, "count": 1}'
 SELECT count(*) FROM atl_users();
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 RESET atlorg.request_timeout;
 
 -- A hanging API and a cancel: statement_timeout interrupts the request
