@@ -204,6 +204,9 @@ attempt_once(const AtlHttpRequest *req, const AtlHttpLimits *limits,
 		/* an interrupted transfer's connection is closed, not reused */
 		curl_multi_remove_handle(multi_handle, h);
 		curl_slist_free_all(headers);
+		/* the handle outlives this frame: no pointers into it may remain */
+		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
 	}
 	PG_END_TRY();
 

@@ -1,15 +1,14 @@
 -- The atlorg demo, against a fake org of 3,000 users (test/demo.sh).
-\set ECHO queries
-\pset footer on
+-- ECHO all shows each line as written, so the key below stays a variable.
+\set ECHO all
 
-CREATE EXTENSION IF NOT EXISTS atlorg;
+CREATE EXTENSION atlorg;
 
 -- 1. One server per Atlassian organization; the API key in a user mapping.
 --    Against the real thing, leave out api_base (it defaults to
 --    https://api.atlassian.com) and use your own org id and key.
 \getenv fake_url FAKE_URL
 \getenv fake_key FAKE_KEY
-DROP SERVER IF EXISTS acme CASCADE;
 CREATE SERVER acme FOREIGN DATA WRAPPER atlorg
   OPTIONS (org_id 'acme-org', api_base :'fake_url');
 CREATE USER MAPPING FOR CURRENT_USER SERVER acme OPTIONS (api_key :'fake_key');

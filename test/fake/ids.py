@@ -20,11 +20,8 @@ PREFIX_712020 = "712020:"
 
 def keyed_hash(key, *parts, size=8):
     """Stable hash of parts under key (bytes); returns an int of size bytes."""
-    h = hashlib.blake2b(key=key[:64], digest_size=size)
-    for part in parts:
-        h.update(str(part).encode())
-        h.update(b"\x00")
-    return int.from_bytes(h.digest(), "big")
+    data = "\x00".join(map(str, parts)).encode()
+    return int.from_bytes(hashlib.blake2b(data, key=key[:64], digest_size=size).digest(), "big")
 
 
 def seeded_uuid(key, *parts):
@@ -40,9 +37,17 @@ class IdCodec:
 
     def __init__(self, key):
         self.key = key
+        # Per-round odd multipliers/offsets: the round function need not be
+        # cryptographic, a Feistel network is a bijection whatever it is.
+        self.round_keys = [(keyed_hash(key, "feistel", i) | 1, keyed_hash(key, "offset", i))
+                           for i in range(ROUNDS)]
 
     def _round(self, i, half):
-        return keyed_hash(self.key, "feistel", i, half, size=4) & HALF_MASK
+        mul, add = self.round_keys[i]
+        x = (half * mul + add) & 0xFFFFFFFFFFFFFFFF
+        x ^= x >> 29
+        x = (x * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+        return (x ^ (x >> 32)) & HALF_MASK
 
     def permute(self, index):
         left, right = index >> HALF_BITS, index & HALF_MASK
@@ -56,23 +61,19 @@ class IdCodec:
             left, right = right ^ self._round(i, left), left
         return (left << HALF_BITS) | right
 
-    def form_of(self, index):
-        """Which real-world id form user `index` gets: ~40/35/25 %."""
-        r = keyed_hash(self.key, "form", index) % 100
-        return "legacy" if r < 40 else ("557057" if r < 75 else "712020")
-
     def encode(self, index):
         p = f"{self.permute(index):015x}"
-        form = self.form_of(index)
-        noise = f"{keyed_hash(self.key, 'noise', index, size=16):032x}"
-        if form == "legacy":
+        noise = keyed_hash(self.key, "id", index, size=16)
+        form = noise % 100  # ~40 % legacy, 35 % 557057:, 25 % 712020:
+        noise_hex = f"{noise:032x}"
+        if form < 40:
             # Mongo ObjectId shape: 4-byte creation time (2014..2020) first.
-            ts = 0x53000000 + keyed_hash(self.key, "ts", index) % 0x0C000000
-            return f"{ts:08x}{noise[0]}{p}"
-        variant = "89ab"[int(noise[1], 16) & 3]
-        h = f"{p[0:12]}4{p[12:15]}{variant}{noise[2:17]}"
+            ts = 0x53000000 + (noise >> 64) % 0x0C000000
+            return f"{ts:08x}{noise_hex[0]}{p}"
+        variant = "89ab"[int(noise_hex[1], 16) & 3]
+        h = f"{p[0:12]}4{p[12:15]}{variant}{noise_hex[2:17]}"
         uuid = f"{h[0:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
-        prefix = PREFIX_557057 if form == "557057" else PREFIX_712020
+        prefix = PREFIX_557057 if form < 75 else PREFIX_712020
         return prefix + uuid
 
     def decode(self, account_id):

@@ -103,7 +103,7 @@ class Org:
         self.fixed_by_id = {u.account_id: u.index for u in self.fixed}
         self.fixed_by_email = {u.email.lower(): u.index for u in self.fixed}
         self.user = lru_cache(maxsize=16384)(self._make_user)
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # lifecycle handlers hold it across check+set
         self.overlay = {}  # index -> (accountStatus, membershipStatus, status)
         self._nick_order = None
 
@@ -143,8 +143,9 @@ class Org:
         r = self._rng(index, 0)
         kw = dict(index=index, account_id=self.codec.encode(index))
         kw.update(self._gen_claim_and_status(r))
-        kw.update(self._gen_profile(r, index, kw["claim"]))
-        kw.update(self._gen_access(r, kw))
+        profile, dept_group = self._gen_profile(r, index, kw["claim"])
+        kw.update(profile)
+        kw.update(self._gen_access(r, kw["claim"], kw["base_status"], dept_group))
         return User(**kw)
 
     @staticmethod
@@ -165,6 +166,7 @@ class Org:
                                 r.randrange(0, 1000) * 10**6))
 
     def _gen_profile(self, r, index, claim):
+        """(profile fields, the department's group name or None)."""
         first, last = r.choice(D.FIRST_NAMES), r.choice(D.LAST_NAMES)
         managed = claim == "managed"
         domain = (r.choices(D.MANAGED_DOMAINS, (7, 3))[0] if managed
@@ -180,12 +182,11 @@ class Org:
                    location=loc[0] if r.random() < 0.7 else None,
                    time_zone=loc[1] if r.random() < 0.85 else None)
         if r.random() < 0.6:
-            out["picture"] = f"{AVATAR_HOST}/{seeded_uuid(self.key, 'pic', index)}/128"
+            out["picture"] = f"{AVATAR_HOST}/{r.getrandbits(128):032x}/128"
         else:
             out["picture"] = self._initials_avatar(name, index)
         out["avatar"] = out["picture"]
-        out["_dept_group"] = dept[1] if dept else None
-        return out
+        return out, (dept[1] if dept else None)
 
     @staticmethod
     def _nickname(r, first, last):
@@ -213,8 +214,8 @@ class Org:
         initials = "".join(p[0] for p in name.split()[:2]).upper()
         return f"{AVATAR_HOST}/initials/{initials}-{index % 6}.png"
 
-    def _gen_access(self, r, kw):
-        managed = kw["claim"] == "managed"
+    def _gen_access(self, r, claim, base_status, dept_group):
+        managed = claim == "managed"
         roles = []
         if managed and r.random() < 0.004:
             roles.append("atlassian/org-admin")
@@ -226,8 +227,8 @@ class Org:
             roles.append("atlassian/ai-access")
         products = self._gen_products(r)
         product_admin = managed and r.random() < 0.04
-        dept_group = kw.pop("_dept_group")
-        groups = self._gen_groups(r, kw, roles, products, product_admin, dept_group)
+        groups = self._gen_groups(r, managed, base_status, roles, products, product_admin,
+                                  dept_group)
         return dict(platform_roles=tuple(roles), products=products,
                     product_admin=product_admin, groups=groups)
 
@@ -252,7 +253,10 @@ class Org:
         days = r.randrange(0, 31) if r.random() < 0.6 else r.randrange(0, 3 * 365)
         return Stamp(days, r.randrange(3600, 82800), r.randrange(0, 10**9))
 
-    def _gen_groups(self, r, kw, roles, products, product_admin, dept_group):
+    @staticmethod
+    def _gen_groups(r, managed, base_status, roles, products, product_admin, dept_group):
+        """Memberships follow access (product groups, admin groups), employment
+        (all-staff, department) and a little randomness, as in real orgs."""
         names = {D.PRODUCT_GROUP[key] for key, _, _ in products}
         if "atlassian/site-admin" in roles or "atlassian/org-admin" in roles:
             names.add("site-admins")
@@ -261,7 +265,6 @@ class Org:
             names.add("jira-admins")
         if product_admin and "confluence" in kinds:
             names.add("confluence-admins")
-        managed = kw["claim"] == "managed"
         if managed:
             names.add("acme-all-staff")
         if dept_group:
@@ -271,7 +274,7 @@ class Org:
         for name, p in (("interns", 0.03), ("managers", 0.08), ("release-managers", 0.03)):
             if r.random() < p:
                 names.add(name)
-        if kw["base_status"] in ("deactivated", "for_deletion") and r.random() < 0.5:
+        if base_status in ("deactivated", "for_deletion") and r.random() < 0.5:
             names.add("offboarding")
         return tuple(sorted(D.GROUP_INDEX[n] for n in names))
 

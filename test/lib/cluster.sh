@@ -35,7 +35,7 @@ CONF
 atlorg_fake_start() {
   local users=$1
   $PYTHON test/fake/server.py --port 0 --port-file "$ATLORG_TMP/fake.port" \
-    --users "$users" --seed 1 --api-key "$FAKE_KEY" 2>"$ATLORG_TMP/fake.log" &
+    --users "$users" --seed 1 --api-key "$FAKE_KEY" >"$ATLORG_TMP/fake.log" 2>&1 &
   FAKE_PID=$!
   for _ in $(seq 1 300); do
     [ -s "$ATLORG_TMP/fake.port" ] && break
@@ -62,9 +62,15 @@ atlorg_env_start() {
 }
 
 atlorg_env_stop() {
-  [ -n "${FAKE_PID:-}" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
-  [ -n "${ATLORG_TMP:-}" ] && [ -d "$ATLORG_TMP/data" ] && \
-    as_pg "$PG_BIN/pg_ctl" -D "$ATLORG_TMP/data" -m immediate stop >/dev/null 2>&1
-  [ -n "${ATLORG_TMP:-}" ] && [ -z "${ATLORG_KEEP:-}" ] && rm -rf "$ATLORG_TMP"
+  if [ -n "${FAKE_PID:-}" ]; then
+    kill "$FAKE_PID" 2>/dev/null || true
+    wait "$FAKE_PID" 2>/dev/null || true   # not our child when the demo stops
+  fi
+  if [ -n "${ATLORG_TMP:-}" ] && [ -d "$ATLORG_TMP/data" ]; then
+    as_pg "$PG_BIN/pg_ctl" -D "$ATLORG_TMP/data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  if [ -n "${ATLORG_TMP:-}" ] && [ -z "${ATLORG_KEEP:-}" ]; then
+    rm -rf "$ATLORG_TMP"
+  fi
   return 0
 }

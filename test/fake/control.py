@@ -1,0 +1,182 @@
+"""The /__fake/ control API (no auth; never logged, never rate limited).
+
+POST   /__fake/reset                 re-seed, clear faults/log/limiter/config -> {}
+POST   /__fake/faults {"rules":[..]}  append fault rules;  DELETE clears;  GET lists
+POST   /__fake/ratelimit {"limit": N|null, "window_s": S}
+POST   /__fake/config {"already_state": "204"|"409", "latency_ms": N};  GET shows
+GET    /__fake/requests              request log;  DELETE clears it
+GET    /__fake/stats                 counters
+GET    /__fake/info                  org id, directory id, sites, groups, domains
+GET    /__fake/users?offset=&limit=  {"data": [...every expand...], "total", "offset", "limit"}
+GET    /__fake/users/{accountId}     one user (same shape)
+GET    /__fake/expect/inactive?product=jira-software&days=90  {"count", "account_ids"}
+"""
+
+import re
+from urllib.parse import unquote
+
+from http_types import Response
+from render import user_v2
+
+MAX_USERS_PAGE = 10000
+
+
+def ok(value=None):
+    return Response.json(200, {} if value is None else value)
+
+
+def bad(message, status=400):
+    return Response.json(status, {"error": message})
+
+
+def json_object(req):
+    """The body as a dict ({} when empty), or None when it is not a JSON object."""
+    parsed, body = req.parsed_body()
+    if not parsed:
+        return None
+    if body is None:
+        return {}
+    return body if isinstance(body, dict) else None
+
+
+def query_int(req, name, default, minimum=0):
+    raw = req.query.get(name, [None])[0]
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return value if value >= minimum else None
+
+
+# ---- handlers ---------------------------------------------------------------
+def reset(app, req, m):
+    app.reset()
+    return ok()
+
+
+def add_faults(app, req, m):
+    body = json_object(req)
+    if body is None or "rules" not in body:
+        return bad('expected {"rules": [...]}')
+    problem = app.faults.add(body["rules"])
+    return bad(problem) if problem else ok({"rules": app.faults.describe()})
+
+
+def clear_faults(app, req, m):
+    app.faults.clear()
+    return ok()
+
+
+def list_faults(app, req, m):
+    return ok({"rules": app.faults.describe()})
+
+
+def ratelimit(app, req, m):
+    body = json_object(req)
+    if body is None or "limit" not in body:
+        return bad('expected {"limit": N or null, "window_s": seconds}')
+    limit, window = body["limit"], body.get("window_s", 1.0)
+    if limit is not None and (type(limit) is not int or limit < 0):
+        return bad("limit must be a non-negative integer or null")
+    if isinstance(window, bool) or not isinstance(window, (int, float)) or window <= 0:
+        return bad("window_s must be a positive number")
+    app.limiter.configure(limit, float(window))
+    return ok()
+
+
+def set_config(app, req, m):
+    body = json_object(req)
+    if body is None:
+        return bad("expected a JSON object")
+    unknown = set(body) - {"already_state", "latency_ms"}
+    if unknown:
+        return bad(f"unknown config keys: {sorted(unknown)}")
+    if "already_state" in body and body["already_state"] not in ("204", "409"):
+        return bad('already_state must be "204" or "409"')
+    lat = body.get("latency_ms", 0)
+    if isinstance(lat, bool) or not isinstance(lat, (int, float)) or lat < 0:
+        return bad("latency_ms must be a number >= 0")
+    app.config.update(body)
+    return ok(app.config)
+
+
+def get_config(app, req, m):
+    return ok(app.config)
+
+
+def get_requests(app, req, m):
+    return Response.json(200, app.log.snapshot())
+
+
+def clear_requests(app, req, m):
+    app.log.clear()
+    return ok()
+
+
+def stats(app, req, m):
+    return ok(app.log.stats.as_json())
+
+
+def info(app, req, m):
+    return ok(app.org.describe())
+
+
+def list_users(app, req, m):
+    offset = query_int(req, "offset", 0)
+    limit = query_int(req, "limit", 1000, minimum=1)
+    if offset is None or limit is None or limit > MAX_USERS_PAGE:
+        return bad(f"offset >= 0 and 1 <= limit <= {MAX_USERS_PAGE}")
+    org = app.org
+    end = min(org.n_users, offset + limit)
+    data = [user_v2(org, org.user(i)) for i in range(offset, end)]
+    return ok({"data": data, "total": org.n_users, "offset": offset, "limit": limit})
+
+
+def one_user(app, req, m):
+    index = app.org.index_of_account(unquote(m.group(1)))
+    if index is None:
+        return bad("no such account", 404)
+    return ok(user_v2(app.org, app.org.user(index)))
+
+
+def expect_inactive(app, req, m):
+    product = req.query.get("product", [""])[0]
+    days = query_int(req, "days", 90)
+    if not product or days is None:
+        return bad("product is required and days must be an integer >= 0")
+    org = app.org
+    ids = [org.user(i).account_id for i in range(org.n_users)
+           if org.is_inactive(org.user(i), product, days)]
+    return ok({"count": len(ids), "account_ids": ids})
+
+
+ROUTES = (
+    ("POST", r"/__fake/reset", reset),
+    ("POST", r"/__fake/faults", add_faults),
+    ("DELETE", r"/__fake/faults", clear_faults),
+    ("GET", r"/__fake/faults", list_faults),
+    ("POST", r"/__fake/ratelimit", ratelimit),
+    ("POST", r"/__fake/config", set_config),
+    ("GET", r"/__fake/config", get_config),
+    ("GET", r"/__fake/requests", get_requests),
+    ("DELETE", r"/__fake/requests", clear_requests),
+    ("GET", r"/__fake/stats", stats),
+    ("GET", r"/__fake/info", info),
+    ("GET", r"/__fake/users", list_users),
+    ("GET", r"/__fake/users/([^/]+)", one_user),
+    ("GET", r"/__fake/expect/inactive", expect_inactive),
+)
+COMPILED = [(method, re.compile(pattern + "/?"), fn) for method, pattern, fn in ROUTES]
+
+
+def handle(app, req):
+    path_known = False
+    for method, regex, fn in COMPILED:
+        m = regex.fullmatch(req.path)
+        if m:
+            path_known = True
+            if method == req.method:
+                return fn(app, req, m)
+    return bad("method not allowed", 405) if path_known else bad("unknown control endpoint", 404)

@@ -1,0 +1,195 @@
+"""Fault injection rules and the request rate limiter.
+
+Faults: an ordered list of rules; the first live rule whose regex is found in
+the request path (and whose method matches, when given) applies.  A rule
+with a count expires after that many uses.  See server.py for where each
+kind takes effect.
+
+Rate limiter: a sliding-window log over all authenticated API requests, like
+the gateway's per-org budgets; over the limit it answers 429 with the
+X-RateLimit-* headers of REFERENCE.md §4 and an integer Retry-After.
+"""
+
+import collections
+import math
+import re
+import threading
+import time
+
+import errors
+from http_types import Response
+
+KINDS = ("latency", "status", "ratelimit429", "stall", "truncate", "short", "malformed")
+DEFAULT_RATE_LIMIT = 100  # X-RateLimit-Limit on injected 429s when no limiter is set
+MALFORMED_BODY = b'{"data": [ {"accountId": <!-- upstream error --> \x7f\x00 ]'
+
+
+def iso_utc(epoch):
+    """ISO 8601 UTC with milliseconds, rounded up so it is never early."""
+    ms = math.ceil(epoch * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
+
+
+class Rule:
+    def __init__(self, spec):
+        self.spec = dict(spec)
+        self.regex = re.compile(spec["path"])
+        self.method = spec.get("method", "").upper() or None
+        self.kind = spec["kind"]
+        self.count = spec.get("count")
+
+    def matches(self, method, path):
+        return (self.count is None or self.count > 0) and \
+            (self.method is None or self.method == method) and bool(self.regex.search(path))
+
+
+def validate_rule(spec):
+    """Error message for a bad rule spec, or None."""
+    if not isinstance(spec, dict):
+        return "each rule must be an object"
+    if not isinstance(spec.get("path"), str):
+        return "rule.path must be a regex string"
+    try:
+        re.compile(spec["path"])
+    except re.error as exc:
+        return f"rule.path is not a valid regex: {exc}"
+    if spec.get("kind") not in KINDS:
+        return f"rule.kind must be one of {', '.join(KINDS)}"
+    if "method" in spec and not isinstance(spec["method"], str):
+        return "rule.method must be a string"
+    checks = {"count": (int, 1), "ms": ((int, float), 0), "seconds": ((int, float), 0),
+              "retry_after": (int, 0), "reset_in_s": ((int, float), 0), "status": (int, 100)}
+    for key, (types, minimum) in checks.items():
+        value = spec.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, types)
+                                  or value < minimum):
+            return f"rule.{key} must be a number >= {minimum}"
+    if spec["kind"] == "status" and not 100 <= spec.get("status", 0) <= 599:
+        return "a status rule needs status 100..599"
+    return None
+
+
+class Faults:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.rules = []
+
+    def add(self, specs):
+        """Append rules (all or none); returns an error message or None."""
+        if not isinstance(specs, list):
+            return "rules must be a list"
+        for spec in specs:
+            problem = validate_rule(spec)
+            if problem:
+                return problem
+        with self.lock:
+            self.rules.extend(Rule(s) for s in specs)
+        return None
+
+    def clear(self):
+        with self.lock:
+            self.rules = []
+
+    def take(self, method, path):
+        """The first live matching rule, using up one of its count."""
+        with self.lock:
+            for rule in self.rules:
+                if rule.matches(method, path):
+                    if rule.count is not None:
+                        rule.count -= 1
+                    self.rules = [r for r in self.rules if r.count is None or r.count > 0]
+                    return rule
+        return None
+
+    def describe(self):
+        with self.lock:
+            return [dict(r.spec, remaining=r.count) for r in self.rules]
+
+
+# ---- responses the fault kinds produce --------------------------------------
+def status_response(rule, path):
+    spec = rule.spec
+    headers = {}
+    if "retry_after" in spec:
+        headers["Retry-After"] = str(spec["retry_after"])
+    if "body" in spec:
+        return Response.json(spec["status"], spec["body"], headers)
+    return errors.default_for(spec["status"], path, headers)
+
+
+def ratelimit_response(rule, limiter):
+    spec = rule.spec
+    headers = {"X-RateLimit-Limit": str(limiter.limit or DEFAULT_RATE_LIMIT),
+               "X-RateLimit-Remaining": "0"}
+    if "retry_after" in spec:
+        headers["Retry-After"] = str(spec["retry_after"])
+    if "reset_in_s" in spec:
+        headers["X-RateLimit-Reset"] = iso_utc(time.time() + spec["reset_in_s"])
+    return errors.gateway(429, headers=headers)
+
+
+def stall_response(rule):
+    resp = Response(0)
+    resp.stall_s = rule.spec.get("seconds", 60)
+    return resp
+
+
+def malformed_response():
+    return Response(200, MALFORMED_BODY)
+
+
+def truncate(resp):
+    """200 whose (correctly framed) body is the first half of the real one."""
+    body = resp.body or b""
+    out = Response(200, body[:len(body) // 2], {k: v for k, v in resp.headers.items()})
+    out.headers.setdefault("Content-Type", "application/json")
+    return out
+
+
+def cut_short(resp):
+    """Announce the full Content-Length, send half, close: an HTTP-level error."""
+    if resp.body is None:
+        resp.body = b'{"message":"Success"}'
+        resp.headers.setdefault("Content-Type", "application/json")
+        resp.status = 200 if resp.status == 204 else resp.status
+    resp.short = True
+    return resp
+
+
+class RateLimiter:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.limit = None
+        self.window = 1.0
+        self.hits = collections.deque()
+        self.rejected = 0
+
+    def configure(self, limit, window):
+        with self.lock:
+            self.limit, self.window = limit, window
+            self.hits.clear()
+
+    def reset(self):
+        self.configure(None, 1.0)
+        self.rejected = 0
+
+    def check(self, now=None):
+        """(allowed, headers to add to the response)."""
+        now = time.time() if now is None else now
+        with self.lock:
+            if self.limit is None:
+                return True, {}
+            while self.hits and self.hits[0] <= now - self.window:
+                self.hits.popleft()
+            allowed = len(self.hits) < self.limit
+            if allowed:
+                self.hits.append(now)
+            else:
+                self.rejected += 1
+            reset_at = (self.hits[0] if self.hits else now) + self.window
+            headers = {"X-RateLimit-Limit": str(self.limit),
+                       "X-RateLimit-Remaining": str(self.limit - len(self.hits)),
+                       "X-RateLimit-Reset": iso_utc(reset_at)}
+            if not allowed:
+                headers["Retry-After"] = str(max(1, math.ceil(reset_at - now)))
+            return allowed, headers

@@ -1,0 +1,95 @@
+"""The request log and counters behind GET /__fake/requests and /__fake/stats.
+
+The API key never enters the log: the Authorization header is replaced by
+{"scheme": <first word or null>, "key_ok": <bool>}.
+"""
+
+import collections
+import threading
+
+from http_types import decode_json
+
+MAX_ENTRIES = 200_000
+ROUTE_NAMES = (
+    ("/users/search", "searchDirectoryUsers"),
+    ("/manage/lifecycle/disable", "disableUser"),
+    ("/manage/lifecycle/enable", "enableUser"),
+    ("/manage/lifecycle/delete", "deleteUser"),
+    ("/manage/lifecycle/cancel-delete", "cancelDeleteUser"),
+)
+
+
+def route_name(path):
+    for suffix, name in ROUTE_NAMES:
+        if path.rstrip("/").endswith(suffix):
+            return name
+    return "other"
+
+
+def loggable_body(raw):
+    """Parsed JSON when it parses, else the text; None when no body was sent."""
+    if not raw:
+        return None
+    ok, value = decode_json(raw)
+    return value if ok else raw.decode("utf-8", "replace")
+
+
+def loggable_headers(headers, auth):
+    out = {k: v for k, v in headers.items() if k != "authorization"}
+    if auth is not None:
+        out["authorization"] = auth
+    return out
+
+
+class RequestLog:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.entries = collections.deque(maxlen=MAX_ENTRIES)
+        self.stats = Stats()
+
+    def start(self, req, t0, auth):
+        """Record a request as it arrives (so the log is in arrival order)."""
+        entry = {"method": req.method, "path": req.path, "query": req.query,
+                 "headers": loggable_headers(req.headers, auth),
+                 "body": loggable_body(req.body), "body_len": len(req.body),
+                 "status": None, "t": t0, "ms": None}
+        with self.lock:
+            self.entries.append(entry)
+        return entry
+
+    def finish(self, entry, status, t1, rate_limited=False):
+        with self.lock:
+            entry["status"] = status
+            entry["ms"] = round((t1 - entry["t"]) * 1000, 3)
+            self.stats.count(route_name(entry["path"]), status, rate_limited)
+
+    def snapshot(self):
+        with self.lock:
+            return [dict(e) for e in self.entries]
+
+    def clear(self):
+        with self.lock:
+            self.entries.clear()
+
+    def reset(self):
+        with self.lock:
+            self.entries.clear()
+            self.stats = Stats()
+
+
+class Stats:
+    def __init__(self):
+        self.requests = 0
+        self.by_route = collections.Counter()
+        self.status_counts = collections.Counter()
+        self.rate_limited = 0
+
+    def count(self, route, status, rate_limited):
+        self.requests += 1
+        self.by_route[route] += 1
+        self.status_counts["none" if status is None else str(status)] += 1
+        self.rate_limited += bool(rate_limited)
+
+    def as_json(self):
+        return {"requests": self.requests, "by_route": dict(self.by_route),
+                "status_counts": dict(self.status_counts), "rate_limited": self.rate_limited}

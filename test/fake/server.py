@@ -1,0 +1,303 @@
+#!/usr/bin/python3
+"""Fake Atlassian org: a stateful local stand-in for the Atlassian Cloud admin APIs.
+
+  /usr/bin/python3 test/fake/server.py --port 0 --port-file PATH --users N --seed S \
+      --org-id ORG --api-key KEY [--latency-ms MS] [--now EPOCH]
+
+Serves, on 127.0.0.1 only:
+  POST /admin/v2/orgs/{orgId}/directories/{directoryId}/users/search   (routes_directory.py)
+  POST /users/{account_id}/manage/lifecycle/{disable|enable|delete|cancel-delete}
+                                                                     (routes_user_mgmt.py)
+  /__fake/...  control API, no auth                                  (control.py)
+
+With --port 0 a free port is chosen; the port number is written to
+--port-file atomically (tmp file + rename) once the socket listens.
+--now fixes the reference time all timestamps are relative to (default: the
+start time), so two runs can produce byte-identical data.
+
+Every API request passes, in order: fault rules (faults.py) -> auth (Bearer
+key, else the gateway's 401) -> rate limiter -> configured latency -> route.
+The request is logged before its response is written, so a client that has
+its answer always finds it in GET /__fake/requests.  The API key is never
+logged.  Quiet on stdout; unexpected errors go to stderr and answer 500.
+"""
+
+import argparse
+import hmac
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import control
+import errors
+import faults
+import routes_directory
+import routes_user_mgmt
+from app import FakeApp
+from http_types import Request
+
+MAX_BODY = 10 * 1024 * 1024
+API_ROUTES = ((routes_directory.SEARCH_PATH, routes_directory.handle),
+              (routes_user_mgmt.LIFECYCLE_PATH, routes_user_mgmt.handle))
+
+
+class BadRequest(Exception):
+    pass
+
+
+# ---- API pipeline (no sockets here) -----------------------------------------
+def check_auth(headers, api_key):
+    """(log record or None when no header, key accepted?)."""
+    value = headers.get("authorization")
+    if value is None:
+        return None, False
+    scheme, _, token = value.strip().partition(" ")
+    ok = scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(),
+                                                            api_key.encode())
+    return {"scheme": scheme or None, "key_ok": ok}, ok
+
+
+def route(app, req):
+    for regex, handler in API_ROUTES:
+        match = regex.match(req.path)
+        if match:
+            return handler(app, req, match)
+    api = errors.api_of(req.path)
+    if api == "org":
+        return errors.v2(404, "ADMIN-UAM-404-1", "Unknown Resource", "No resource at this path")
+    if api == "um":
+        return errors.um(404, "notFound")
+    return errors.gateway(404)
+
+
+def serve_api(app, req, auth_ok):
+    """(Response, answered by the rate limiter?)"""
+    rule = app.faults.take(req.method, req.path)
+    kind = rule.kind if rule else None
+    if kind == "latency":
+        app.shutdown.wait(rule.spec.get("ms", 50) / 1000)
+    elif kind == "status":
+        return faults.status_response(rule, req.path), False
+    elif kind == "ratelimit429":
+        return faults.ratelimit_response(rule, app.limiter), False
+    elif kind == "stall":
+        return faults.stall_response(rule), False
+    elif kind == "malformed":
+        return faults.malformed_response(), False
+    if not auth_ok:
+        return errors.gateway(401), False
+    allowed, limit_headers = app.limiter.check()
+    if not allowed:
+        return errors.gateway(429, headers=limit_headers), True
+    if app.config["latency_ms"]:
+        app.shutdown.wait(app.config["latency_ms"] / 1000)
+    resp = route(app, req)
+    resp.headers.update(limit_headers)
+    # truncate/short model damage in transit: the service did act.
+    if kind == "truncate":
+        resp = faults.truncate(resp)
+    elif kind == "short":
+        resp = faults.cut_short(resp)
+    return resp, False
+
+
+# ---- HTTP layer -------------------------------------------------------------
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"   # keep-alive: libcurl reuses connections
+    server_version = "atlorg-fake/1"
+    timeout = 300                   # drop idle keep-alive connections eventually
+
+    def do_GET(self):
+        try:
+            self.handle_any()
+        except Exception:  # last resort: log it, drop the connection, keep serving
+            traceback.print_exc(file=sys.stderr)
+            self.close_connection = True
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def setup(self):
+        super().setup()
+        # Headers and body go out in separate writes; without NODELAY, Nagle
+        # plus the client's delayed ACK would add ~40 ms to every response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle(self):
+        try:
+            super().handle()
+        except ConnectionError:
+            pass  # client hung up mid-response: nothing to report
+
+    def version_string(self):
+        return self.server_version
+
+    def log_message(self, fmt, *args):
+        pass  # quiet: the request log is available via the control API
+
+    def handle_any(self):
+        app = self.server.app
+        t0 = time.time()
+        try:
+            req = self.read_request()
+        except BadRequest as exc:
+            self.close_connection = True
+            self.deliver(errors.gateway(400, str(exc)))
+            return
+        except OSError:  # client went away mid-request
+            self.close_connection = True
+            return
+        if req.path == "/__fake" or req.path.startswith("/__fake/"):
+            self.deliver(self.safely(lambda: control.handle(app, req)))
+            return
+        auth, auth_ok = check_auth(req.headers, app.api_key)
+        entry = app.log.start(req, t0, auth)
+        resp, limited = self.safely(lambda: serve_api(app, req, auth_ok), pair=True)
+        if resp.stall_s is None:
+            app.log.finish(entry, resp.status, time.time(), limited)
+            self.deliver(resp)
+        else:
+            self.deliver(resp)
+            app.log.finish(entry, None, time.time())
+
+    def safely(self, fn, pair=False):
+        """Run a handler; a bug answers 500, never a traceback over the wire."""
+        try:
+            return fn()
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            resp = errors.gateway(500)
+            return (resp, False) if pair else resp
+
+    def read_request(self):
+        parts = urlsplit(self.path)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        return Request(self.command, parts.path or "/", query, headers, self.read_body(headers))
+
+    def read_body(self, headers):
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            return self.read_chunked()
+        raw = headers.get("content-length")
+        if raw is None:
+            return b""
+        try:
+            length = int(raw)
+        except ValueError:
+            raise BadRequest("Invalid Content-Length") from None
+        if not 0 <= length <= MAX_BODY:
+            raise BadRequest("Invalid Content-Length")
+        body = self.rfile.read(length)
+        if len(body) != length:
+            raise BadRequest("Incomplete body")
+        return body
+
+    def read_chunked(self):
+        chunks, total = [], 0
+        while True:
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";")[0].strip(), 16)
+            except ValueError:
+                raise BadRequest("Invalid chunked encoding") from None
+            if size == 0:
+                while self.rfile.readline(1024).strip():
+                    pass  # trailers
+                return b"".join(chunks)
+            total += size
+            if total > MAX_BODY:
+                raise BadRequest("Body too large")
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(1024)
+
+    def deliver(self, resp):
+        try:
+            if resp.stall_s is not None:
+                # Read the request, answer nothing, hold the connection.
+                self.server.app.shutdown.wait(resp.stall_s)
+                self.close_connection = True
+                return
+            self.write_response(resp)
+        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+            self.close_connection = True
+
+    def write_response(self, resp):
+        body = resp.body or b""
+        self.send_response(resp.status)
+        for name, value in resp.headers.items():
+            self.send_header(name, value)
+        if resp.status != 204:  # RFC 9110: no Content-Length on 204
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if resp.short:
+            self.wfile.write(body[:len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if body and resp.status != 204:
+            self.wfile.write(body)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True        # stalled handlers must not block exit
+    request_queue_size = 128     # many concurrent clients connect at once
+    allow_reuse_address = True
+
+
+# ---- entry point ------------------------------------------------------------
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description="Fake Atlassian org for atlorg tests")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--users", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--org-id", default="acme-org")
+    ap.add_argument("--api-key", default="test-key")
+    ap.add_argument("--latency-ms", type=float, default=0)
+    ap.add_argument("--now", type=float, default=None,
+                    help="epoch seconds the data is relative to (default: start time)")
+    args = ap.parse_args(argv)
+    if args.users < 0 or args.users >= 1 << 40:
+        ap.error("--users must be between 0 and 2^40")
+    if args.seed < 0:
+        ap.error("--seed must be >= 0")
+    return args
+
+
+def write_port_file(path, port):
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(f"{port}\n")
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    app = FakeApp(args.users, args.seed, args.org_id, args.api_key, args.latency_ms,
+                  args.now if args.now is not None else time.time())
+    server = Server(("127.0.0.1", args.port), Handler)
+    server.app = app
+    if args.port_file:
+        write_port_file(args.port_file, server.server_address[1])
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              daemon=True)
+    thread.start()
+    while not stop.wait(0.5):
+        pass
+    app.shutdown.set()
+    server.shutdown()
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
