@@ -11,6 +11,7 @@
     fakectl.py inactive PRODUCT DAYS      ground truth: one account id a line
     fakectl.py requests                   the request log since the last reset, as JSON
     fakectl.py sent REGEX                 how many requests since the reset had a matching path
+    fakectl.py connections REGEX          how many TCP connections those requests came on
     fakectl.py answered STATUS            how many answers had that HTTP status since the reset
 
 Reads FAKE_URL from the environment.  Prints nothing on success unless it
@@ -77,6 +78,8 @@ def main(argv):
             print(account_id)
     elif cmd == "sent":
         print(sum(1 for e in call("GET", "/__fake/requests") if re.search(args[0], e["path"])))
+    elif cmd == "connections":
+        print(len({e["conn"] for e in call("GET", "/__fake/requests") if re.search(args[0], e["path"])}))
     elif cmd == "answered":
         print(call("GET", "/__fake/stats")["status_counts"].get(args[0], 0))
     elif cmd == "requests":

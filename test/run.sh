@@ -38,6 +38,17 @@ if [ "$bad_count" != 0 ] || [ "$ok_count" = 0 ]; then
   [ -f test/regression.diffs ] && head -200 test/regression.diffs
 fi
 
+echo "== without shared_preload_libraries"
+plain_port=$(free_port)
+atlorg_cluster_start "$ATLORG_TMP/data-plain" "$plain_port" ""
+rm -rf test/nopreload/results
+if PGPORT=$plain_port make -s installcheck REGRESS=nopreload \
+     REGRESS_OPTS="--inputdir=test/nopreload --outputdir=test/nopreload" \
+     >"$ATLORG_TMP/nopreload.log" 2>&1; then :; fi
+cat "$ATLORG_TMP/nopreload.log" | grep -E '\.\.\. ' || cat "$ATLORG_TMP/nopreload.log"
+if grep -qE '\.\.\. ok' "$ATLORG_TMP/nopreload.log"; then count ok; else
+  count fail; [ -f test/nopreload/regression.diffs ] && cat test/nopreload/regression.diffs; fi
+
 echo "== requests against the OpenAPI schemas"
 $PYTHON test/fakectl.py requests | $PYTHON -c '
 import json, sys
@@ -50,7 +61,7 @@ print(json.dumps([json.loads(l) for l in open(sys.argv[1]) if l.strip()]))' \
 if $PYTHON test/fake/check_requests.py "$ATLORG_TMP/requests.json"; then count ok; else count fail; fi
 
 echo "== secrecy: the API key in no log, output or result"
-if grep -rlF "$FAKE_KEY" "$ATLORG_SERVER_LOG" "$ATLORG_TMP/fake.log" test/results \
+if grep -rlF "$FAKE_KEY" "$ATLORG_SERVER_LOG" "$ATLORG_TMP/fake.log" test/results test/nopreload/results \
      "$ATLORG_TMP/regress.log" "$ATLORG_REQUEST_LOG"; then
   echo "FAILED: the API key appears in the files above"; count fail
 else

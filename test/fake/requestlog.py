@@ -47,9 +47,13 @@ class RequestLog:
         self.entries = collections.deque(maxlen=MAX_ENTRIES)
         self.stats = Stats()
 
-    def start(self, req, t0, auth):
-        """Record a request as it arrives (so the log is in arrival order)."""
-        entry = {"method": req.method, "path": req.path, "query": req.query,
+    def start(self, req, t0, auth, conn=None):
+        """Record a request as it arrives (so the log is in arrival order).
+
+        conn names the TCP connection it came on (the client's port), so
+        tests can see whether a client reuses connections.
+        """
+        entry = {"method": req.method, "path": req.path, "query": req.query, "conn": conn,
                  "headers": loggable_headers(req.headers, auth),
                  "body": loggable_body(req.body), "body_len": len(req.body),
                  "status": None, "t": t0, "ms": None}

@@ -156,7 +156,7 @@ class Handler(BaseHTTPRequestHandler):
             self.deliver(self.safely(lambda: control.handle(app, req)))
             return
         auth, auth_ok = check_auth(req.headers, app.api_key)
-        entry = app.log.start(req, t0, auth)
+        entry = app.log.start(req, t0, auth, conn=self.client_address[1])
         resp, limited = self.safely(lambda: serve_api(app, req, auth_ok), pair=True)
         if resp.stall_s is None:
             app.log.finish(entry, resp.status, time.time(), limited)

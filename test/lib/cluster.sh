@@ -16,14 +16,15 @@ free_port() {
   $PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# $1: data directory, $2: port, $3: shared_preload_libraries
 atlorg_cluster_start() {
-  local data="$ATLORG_TMP/data"
+  local data=$1 port=$2 preload=$3
   as_pg "$PG_BIN/initdb" -D "$data" -A trust -U postgres --no-sync >/dev/null
   cat >>"$data/postgresql.conf" <<CONF
 listen_addresses = ''
 unix_socket_directories = '$ATLORG_TMP'
-port = $PGPORT
-shared_preload_libraries = 'atlorg'
+port = $port
+shared_preload_libraries = '$preload'
 fsync = off
 log_min_messages = debug1
 log_line_prefix = '%m [%p] %q%u@%d '
@@ -56,7 +57,7 @@ atlorg_env_start() {
   FAKE_KEY="atlkey-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
   PGHOST=$ATLORG_TMP PGPORT=$(free_port) PGUSER=postgres PGDATABASE=postgres
   export PGHOST PGPORT PGUSER PGDATABASE FAKE_KEY ATLORG_SERVER_LOG
-  atlorg_cluster_start
+  atlorg_cluster_start "$ATLORG_TMP/data" "$PGPORT" atlorg
   atlorg_fake_start "$users"
   export FAKE_URL
 }
@@ -66,9 +67,10 @@ atlorg_env_stop() {
     kill "$FAKE_PID" 2>/dev/null || true
     wait "$FAKE_PID" 2>/dev/null || true   # not our child when the demo stops
   fi
-  if [ -n "${ATLORG_TMP:-}" ] && [ -d "$ATLORG_TMP/data" ]; then
-    as_pg "$PG_BIN/pg_ctl" -D "$ATLORG_TMP/data" -m immediate stop >/dev/null 2>&1 || true
-  fi
+  local data
+  for data in "${ATLORG_TMP:-/nonexistent}"/data*; do
+    [ -d "$data" ] && as_pg "$PG_BIN/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1
+  done
   if [ -n "${ATLORG_TMP:-}" ] && [ -z "${ATLORG_KEEP:-}" ]; then
     rm -rf "$ATLORG_TMP"
   fi

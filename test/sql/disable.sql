@@ -33,6 +33,11 @@ SELECT v.account_id, d.outcome, d.http_status, d.error_reason
                ('557057:5e6f7a8b-9c0d-4e1f-8a2b-4c5d6e7f8a9b')) AS v(account_id),
        LATERAL atl_disable(v.account_id) AS d;
 
+-- Each action is sent once, on a connection of its own (see the README:
+-- libcurl may silently re-send a request on a reused connection).
+\! test/fakectl.py sent lifecycle/disable
+\! test/fakectl.py connections lifecycle/disable
+
 -- 5xx is retried; the audit counts the attempts.
 \! test/fakectl.py fault '{"path": "lifecycle/disable", "kind": "status", "status": 503, "count": 1}'
 SELECT outcome, http_status, attempts

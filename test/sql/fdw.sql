@@ -4,6 +4,9 @@
 --
 CREATE EXTENSION atlorg;
 
+-- Before any server exists, functions say how to make one.
+SELECT count(*) FROM atl_users();
+
 -- A server is one Atlassian organization.  org_id is required.
 CREATE SERVER broken FOREIGN DATA WRAPPER atlorg;
 \echo SQLSTATE :LAST_ERROR_SQLSTATE

@@ -4,8 +4,10 @@
 --
 \! test/fakectl.py reset
 
--- The fake org has 10,000 users: 100 pages.
+-- The fake org has 10,000 users: 100 pages, all on one kept-alive connection.
 SELECT count(*) FROM atl_users();
+\! test/fakectl.py sent users/search
+\! test/fakectl.py connections users/search
 
 -- One user, every column.  Dates are shown as days ago: the fake's
 -- activity is relative to when it started.
