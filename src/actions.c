@@ -72,10 +72,49 @@ fill_request(AtlActionRequest *req, const AtlSource *src, const char *action,
 	atl_http_limits_from_gucs(&req->limits);
 }
 
+/* one column of the returned audit row */
+typedef struct AuditField
+{
+	const char *name;
+	Datum		value;
+	bool		isnull;
+} AuditField;
+
+static AuditField
+text_field(const char *name, const char *text)
+{
+	bool		isnull = text == NULL || text[0] == '\0';
+
+	return (AuditField) {name, isnull ? (Datum) 0 : CStringGetTextDatum(text), isnull};
+}
+
+static AuditField
+name_field(const char *name, const char *text)
+{
+	return (AuditField) {name, DirectFunctionCall1(namein, CStringGetDatum(text)), false};
+}
+
 /* the executor's result as a row of atl_audit, matched by column name */
 static Datum
 audit_row(FunctionCallInfo fcinfo, const AtlActionRequest *req, const AtlActionResult *res)
 {
+	AuditField	fields[] = {
+		{"id", Int64GetDatum(res->audit_id), res->audit_id == 0},
+		{"requested_at", TimestampTzGetDatum(res->requested_at), res->requested_at == 0},
+		{"finished_at", TimestampTzGetDatum(res->finished_at), res->finished_at == 0},
+		name_field("acted_by", req->acted_by),
+		name_field("server", req->server),
+		text_field("action", req->action),
+		text_field("account_id", req->account_id),
+		text_field("outcome", res->outcome),
+		{"http_status", Int32GetDatum(res->http_status), res->http_status == 0},
+		text_field("error_key", res->error_key),
+		text_field("error_reason", res->error_reason),
+		text_field("error_detail", res->error_detail),
+		{"attempts", Int32GetDatum(res->attempts), false},
+		{"elapsed_ms", Float8GetDatum(res->elapsed_ms), false},
+		{"backend_pid", Int32GetDatum(req->backend_pid), false},
+	};
 	TupleDesc	desc;
 	Datum	   *values;
 	bool	   *nulls;
@@ -88,43 +127,14 @@ audit_row(FunctionCallInfo fcinfo, const AtlActionRequest *req, const AtlActionR
 	for (int i = 0; i < desc->natts; i++)
 	{
 		const char *col = NameStr(TupleDescAttr(desc, i)->attname);
-		const char *text = NULL;
 
-		nulls[i] = false;
-		if (strcmp(col, "id") == 0)
-			values[i] = Int64GetDatum(res->audit_id), nulls[i] = res->audit_id == 0;
-		else if (strcmp(col, "requested_at") == 0)
-			values[i] = TimestampTzGetDatum(res->requested_at), nulls[i] = res->requested_at == 0;
-		else if (strcmp(col, "finished_at") == 0)
-			values[i] = TimestampTzGetDatum(res->finished_at), nulls[i] = res->finished_at == 0;
-		else if (strcmp(col, "http_status") == 0)
-			values[i] = Int32GetDatum(res->http_status), nulls[i] = res->http_status == 0;
-		else if (strcmp(col, "attempts") == 0)
-			values[i] = Int32GetDatum(res->attempts);
-		else if (strcmp(col, "elapsed_ms") == 0)
-			values[i] = Float8GetDatum(res->elapsed_ms);
-		else if (strcmp(col, "backend_pid") == 0)
-			values[i] = Int32GetDatum(req->backend_pid);
-		else if (strcmp(col, "acted_by") == 0 || strcmp(col, "server") == 0)
-			values[i] = DirectFunctionCall1(namein, CStringGetDatum(col[0] == 'a' ? req->acted_by : req->server));
-		else
-		{
-			if (strcmp(col, "action") == 0)
-				text = req->action;
-			else if (strcmp(col, "account_id") == 0)
-				text = req->account_id;
-			else if (strcmp(col, "outcome") == 0)
-				text = res->outcome;
-			else if (strcmp(col, "error_key") == 0)
-				text = res->error_key;
-			else if (strcmp(col, "error_reason") == 0)
-				text = res->error_reason;
-			else if (strcmp(col, "error_detail") == 0)
-				text = res->error_detail;
-			nulls[i] = text == NULL || text[0] == '\0';
-			if (!nulls[i])
-				values[i] = CStringGetTextDatum(text);
-		}
+		nulls[i] = true;
+		for (int f = 0; f < lengthof(fields); f++)
+			if (strcmp(col, fields[f].name) == 0)
+			{
+				values[i] = fields[f].value;
+				nulls[i] = fields[f].isnull;
+			}
 	}
 	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }

@@ -6,6 +6,15 @@
 \! test/fakectl.py reset
 TRUNCATE atl_audit;
 
+-- Waits (up to 10 s) until the executor has recorded every outcome.
+CREATE FUNCTION pg_temp.wait_until_settled() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  FOR i IN 1..100 LOOP
+    EXIT WHEN NOT EXISTS (SELECT FROM atl_audit WHERE outcome = 'pending');
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
+
 -- ROLLBACK does not undo the row (nor the change at Atlassian).
 BEGIN;
 SELECT outcome FROM atl_disable('557057:3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e7f');
@@ -35,13 +44,7 @@ SELECT outcome FROM atl_disable('557057:6f7a8b9c-0d1e-4f2a-9b3c-5d6e7f8a9b0c');
 RESET statement_timeout;
 SELECT clock_timestamp() - :'started'::timestamptz < interval '1 second' AS stopped_within_half_a_second;
 SELECT account_id, outcome FROM atl_audit;
-DO $$
-BEGIN
-  FOR i IN 1..100 LOOP
-    EXIT WHEN NOT EXISTS (SELECT FROM atl_audit WHERE outcome = 'pending');
-    PERFORM pg_sleep(0.1);
-  END LOOP;
-END $$;
+SELECT pg_temp.wait_until_settled();
 SELECT account_id, outcome, http_status, error_detail FROM atl_audit;
 \! test/fakectl.py sent 'lifecycle/disable'
 
@@ -52,13 +55,7 @@ TRUNCATE atl_audit;
 SET statement_timeout = '500ms';
 SELECT outcome FROM atl_disable('712020:978521a6-2367-4092-a7f6-7cc1b9043bdd');
 RESET statement_timeout;
-DO $$
-BEGIN
-  FOR i IN 1..100 LOOP
-    EXIT WHEN NOT EXISTS (SELECT FROM atl_audit WHERE outcome = 'pending');
-    PERFORM pg_sleep(0.1);
-  END LOOP;
-END $$;
+SELECT pg_temp.wait_until_settled();
 SELECT account_id, outcome, http_status, attempts FROM atl_audit;
 \! test/fakectl.py answered 503
 \! test/fakectl.py clear-faults
