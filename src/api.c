@@ -87,7 +87,7 @@ JsonbContainer *
 atl_api_read(const AtlSource *src, const char *method, const char *url,
 			 const char *body)
 {
-	AtlHttpRequest req = {method, url, src->api_key, body, true};
+	AtlHttpRequest req = {method, url, ATL_AUTH_BEARER, NULL, src->api_key, body, true};
 	AtlHttpLimits limits;
 	AtlHttpResult res;
 	JsonbContainer *root;

@@ -1,5 +1,6 @@
 /*
- * http.c: requests to the Atlassian APIs through libcurl.
+ * http.c: one request at a time, with retries, for a backend or the
+ * executor.
  *
  * Each process keeps one multi handle and one easy handle: the multi
  * interface lets us wait in short slices and check for interrupts between
@@ -18,26 +19,12 @@
 
 #include "guc.h"
 #include "http.h"
-#include "retry.h"
+#include "transfer.h"
 
 #define POLL_SLICE_MS 100
 
 static CURLM *multi_handle = NULL;
 static CURL *easy_handle = NULL;
-
-/* where the write callback puts the body, and the cap it enforces */
-typedef struct BodySink
-{
-	StringInfo	buf;
-	size_t		cap;
-	bool		too_large;
-} BodySink;
-
-#define CHECK_SETOPT(h, opt, val) \
-	do { \
-		if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) \
-			elog(ERROR, "atlorg: could not set libcurl option %s", #opt); \
-	} while (0)
 
 void
 atl_http_limits_from_gucs(AtlHttpLimits *limits)
@@ -69,73 +56,6 @@ ensure_handles(void)
 				 errmsg("atlorg: could not initialize libcurl")));
 }
 
-static size_t
-write_body(char *data, size_t size, size_t nmemb, void *userdata)
-{
-	BodySink   *sink = userdata;
-	size_t		len = size * nmemb;
-
-	if (sink->buf->len + len > sink->cap)
-	{
-		sink->too_large = true;
-		return 0;				/* makes curl fail with CURLE_WRITE_ERROR */
-	}
-	appendBinaryStringInfo(sink->buf, data, (int) len);
-	return len;
-}
-
-static struct curl_slist *
-request_headers(const AtlHttpRequest *req)
-{
-	struct curl_slist *headers = NULL;
-
-	headers = curl_slist_append(headers, "Accept: application/json");
-	if (req->body)
-		headers = curl_slist_append(headers, "Content-Type: application/json");
-	/* no "Expect: 100-continue" round trip for small JSON bodies */
-	headers = curl_slist_append(headers, "Expect:");
-	if (headers == NULL)
-		elog(ERROR, "out of memory");
-	return headers;
-}
-
-static void
-configure(CURL *h, const AtlHttpRequest *req, const AtlHttpLimits *limits,
-		  struct curl_slist *headers, BodySink *sink, char *errbuf)
-{
-	curl_easy_reset(h);
-	CHECK_SETOPT(h, CURLOPT_URL, req->url);
-	CHECK_SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	CHECK_SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
-	CHECK_SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	CHECK_SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	CHECK_SETOPT(h, CURLOPT_NOSIGNAL, 1L);
-	CHECK_SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, (long) limits->connect_timeout_ms);
-	CHECK_SETOPT(h, CURLOPT_TIMEOUT_MS, (long) limits->request_timeout_ms);
-	CHECK_SETOPT(h, CURLOPT_USERAGENT, "atlorg/1.0");
-	CHECK_SETOPT(h, CURLOPT_HTTPAUTH, (long) CURLAUTH_BEARER);
-	CHECK_SETOPT(h, CURLOPT_XOAUTH2_BEARER, req->bearer);
-	CHECK_SETOPT(h, CURLOPT_HTTPHEADER, headers);
-
-	/*
-	 * libcurl silently re-sends a request whose reused connection closes
-	 * before any answer, though the server may have acted on it; on a fresh
-	 * connection it does not.  An action is sent once or not at all.
-	 */
-	if (!req->idempotent)
-		CHECK_SETOPT(h, CURLOPT_FRESH_CONNECT, 1L);
-	CHECK_SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
-	CHECK_SETOPT(h, CURLOPT_WRITEFUNCTION, write_body);
-	CHECK_SETOPT(h, CURLOPT_WRITEDATA, sink);
-	if (strcmp(req->method, "GET") != 0)
-	{
-		CHECK_SETOPT(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
-		CHECK_SETOPT(h, CURLOPT_POSTFIELDSIZE, (long) (req->body ? strlen(req->body) : 0));
-		if (strcmp(req->method, "POST") != 0)
-			CHECK_SETOPT(h, CURLOPT_CUSTOMREQUEST, req->method);
-	}
-}
-
 /* drive the transfer in short slices, checking for interrupts in between */
 static CURLcode
 drive_transfer(CURL *h, AtlHttpAbortCheck abort_check, void *arg)
@@ -161,81 +81,38 @@ drive_transfer(CURL *h, AtlHttpAbortCheck abort_check, void *arg)
 	return CURLE_FAILED_INIT;
 }
 
-/* what a response header says, or NULL */
-static char *
-header_value(CURL *h, const char *name)
-{
-	struct curl_header *hdr;
-
-	if (curl_easy_header(h, name, 0, CURLH_HEADER, -1, &hdr) != CURLHE_OK)
-		return NULL;
-	return pstrdup(hdr->value);
-}
-
-/*
- * One attempt.  Returns the wait in ms that the answer asks for before the
- * next attempt, or -1 when no further attempt should be made.
- */
+/* one attempt; returns the wait before another, or -1 for none */
 static long
 attempt_once(const AtlHttpRequest *req, const AtlHttpLimits *limits,
 			 AtlHttpResult *result, AtlHttpAbortCheck abort_check, void *arg)
 {
-	CURL	   *h = easy_handle;
-	struct curl_slist *headers = request_headers(req);
-	char		errbuf[CURL_ERROR_SIZE] = "";
-	BodySink	sink = {&result->body, limits->max_response_bytes, false};
+	AtlTransfer t = {easy_handle};
 	CURLcode	code = CURLE_OK;
-	curl_off_t	retry_after = -1;
-	curl_off_t	request_size = 0;
-	char	   *reset = NULL;
 
-	resetStringInfo(&result->body);
-	result->status = 0;
-	result->error[0] = '\0';
-	configure(h, req, limits, headers, &sink, errbuf);
-	if (curl_multi_add_handle(multi_handle, h) != CURLM_OK)
+	atl_transfer_setup(&t, req, limits, result);
+	if (curl_multi_add_handle(multi_handle, t.easy) != CURLM_OK)
+	{
+		atl_transfer_abandon(&t);
 		elog(ERROR, "atlorg: could not start a libcurl transfer");
+	}
 	PG_TRY();
 	{
-		code = drive_transfer(h, abort_check, arg);
+		code = drive_transfer(t.easy, abort_check, arg);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
 		/* an interrupted transfer's connection is closed, not reused */
-		curl_multi_remove_handle(multi_handle, h);
-		curl_slist_free_all(headers);
-		/* the handle outlives this frame: no pointers into it may remain */
-		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
+		curl_multi_remove_handle(multi_handle, t.easy);
+		atl_transfer_abandon(&t);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
-
-	curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &request_size);
-	result->sent = request_size > 0;
-	if (code == CURLE_OK)
-	{
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &result->status);
-		curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after);
-		reset = header_value(h, "X-RateLimit-Reset");
-		if (!atl_retry_status(result->status))
-			return -1;
-		return atl_retry_delay_ms(result->attempts + 1, (long) retry_after, reset);
-	}
-	if (sink.too_large)
-		snprintf(result->error, sizeof(result->error),
-				 "the response exceeded atlorg.max_response_size (%zu kB)",
-				 limits->max_response_bytes / 1024);
-	else
-		snprintf(result->error, sizeof(result->error), "%s",
-				 errbuf[0] ? errbuf : curl_easy_strerror(code));
-	if (!atl_retry_transport(code, result->sent, req->idempotent))
-		return -1;
-	return atl_retry_delay_ms(result->attempts + 1, -1, NULL);
+	curl_multi_remove_handle(multi_handle, t.easy);
+	return atl_transfer_finish(&t, code, req, limits, result);
 }
 
-/* sleep, waking every slice to check for interrupts; false if aborted */
-static bool
-wait_before_retry(long ms, AtlHttpAbortCheck abort_check, void *arg)
+bool
+atl_http_wait(long ms, AtlHttpAbortCheck abort_check, void *arg)
 {
 	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
 
@@ -281,7 +158,7 @@ atl_http_perform(const AtlHttpRequest *req, const AtlHttpLimits *limits,
 		}
 		elog(DEBUG1, "atlorg: %s %s answered %ld, attempt %d, retrying in %ld ms",
 			 req->method, req->url, result->status, result->attempts, wait_ms);
-		if (!wait_before_retry(wait_ms, abort_check, arg))
+		if (!atl_http_wait(wait_ms, abort_check, arg))
 		{
 			result->cancelled = true;
 			break;

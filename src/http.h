@@ -1,12 +1,13 @@
 /*
- * http.h: the one module that owns libcurl.
+ * http.h: requests to the Atlassian APIs (the only users of libcurl are
+ * http.c, transfer.c and batch.c).
  *
  * atl_http_perform() sends one request and retries 429 and 5xx answers (and
  * failures to connect) a bounded number of times, waiting as Retry-After or
  * X-RateLimit-Reset say, else with jittered exponential backoff.  The
- * process keeps its curl handles, so connections are reused across calls.
- * TLS verification is always on; the API key travels only as the bearer
- * credential and is never logged.
+ * process keeps its curl handles, so connections are reused.  TLS
+ * verification is always on; credentials travel only as libcurl's bearer
+ * or basic-auth credential and are never logged.
  */
 #ifndef ATLORG_HTTP_H
 #define ATLORG_HTTP_H
@@ -23,11 +24,19 @@ typedef struct AtlHttpLimits
 	size_t		max_response_bytes;
 } AtlHttpLimits;
 
+typedef enum AtlAuthKind
+{
+	ATL_AUTH_BEARER,			/* organization API key */
+	ATL_AUTH_BASIC				/* site e-mail and API token (Jira) */
+} AtlAuthKind;
+
 typedef struct AtlHttpRequest
 {
 	const char *method;			/* GET, POST, PUT, PATCH, DELETE */
 	const char *url;
-	const char *bearer;			/* secret */
+	AtlAuthKind auth;
+	const char *username;		/* basic auth only */
+	const char *secret;			/* the key or token: never logged */
 	const char *body;			/* JSON, or NULL for none */
 	bool		idempotent;		/* may be re-sent after a lost answer */
 } AtlHttpRequest;
@@ -41,6 +50,8 @@ typedef struct AtlHttpResult
 	bool		sent;			/* the last attempt's request left this host */
 	bool		cancelled;		/* stopped by the abort check between attempts */
 	char		error[512];		/* transport failure, "" when HTTP answered */
+	long		ratelimit_remaining;	/* X-RateLimit-Remaining, -1 if absent */
+	long		ratelimit_reset_ms; /* ms until X-RateLimit-Reset, -1 if absent */
 } AtlHttpResult;
 
 /*
@@ -57,5 +68,8 @@ extern void atl_http_perform(const AtlHttpRequest *req, const AtlHttpLimits *lim
 
 /* the abort check of an ordinary backend: CHECK_FOR_INTERRUPTS() */
 extern bool atl_http_backend_abort_check(void *arg, bool in_transfer);
+
+/* sleep up to ms, waking every slice to run the abort check; false if aborted */
+extern bool atl_http_wait(long ms, AtlHttpAbortCheck abort_check, void *arg);
 
 #endif

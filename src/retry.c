@@ -43,8 +43,8 @@ atl_retry_transport(CURLcode code, bool sent, bool idempotent)
  * send epoch seconds.  PostgreSQL's own date parser reads the former
  * without throwing.  Returns -1 when the value is unusable.
  */
-static long
-ms_until_reset(const char *value)
+long
+atl_retry_ms_until(const char *value)
 {
 	char		workbuf[MAXDATELEN + 1];
 	char	   *field[MAXDATEFIELDS];
@@ -72,20 +72,11 @@ ms_until_reset(const char *value)
 }
 
 long
-atl_retry_delay_ms(int next_attempt, long retry_after_s, const char *ratelimit_reset)
+atl_retry_backoff_ms(int next_attempt)
 {
-	long		ceiling;
-
-	if (retry_after_s >= 0)
-		return retry_after_s * 1000;
-	if (ratelimit_reset != NULL)
-	{
-		long		ms = ms_until_reset(ratelimit_reset);
-
-		if (ms >= 0)
-			return ms;
-	}
 	/* "full jitter" between half and all of the exponential ceiling */
-	ceiling = Min((long) BACKOFF_BASE_MS << Min(next_attempt - 2, 16), BACKOFF_CAP_MS);
+	long		ceiling = Min((long) BACKOFF_BASE_MS << Min(Max(next_attempt - 2, 0), 16),
+							  BACKOFF_CAP_MS);
+
 	return ceiling / 2 + (long) (pg_prng_double(&pg_global_prng_state) * (ceiling / 2));
 }

@@ -12,13 +12,13 @@ extern bool atl_retry_status(long status);
 /* a transport failure that may be tried again (given whether it was sent) */
 extern bool atl_retry_transport(CURLcode code, bool sent, bool idempotent);
 
+/* jittered exponential backoff before attempt number next_attempt (2, 3, ...) */
+extern long atl_retry_backoff_ms(int next_attempt);
+
 /*
- * Milliseconds to wait before attempt number `next_attempt` (2, 3, ...):
- * Retry-After seconds when given (retry_after_s >= 0), else the time until
- * an X-RateLimit-Reset value (NULL if absent), else jittered exponential
- * backoff.
+ * Milliseconds from now until an X-RateLimit-Reset value (ISO 8601 UTC as
+ * the admin APIs send it, or epoch seconds); -1 when it is unusable.
  */
-extern long atl_retry_delay_ms(int next_attempt, long retry_after_s,
-							   const char *ratelimit_reset);
+extern long atl_retry_ms_until(const char *ratelimit_reset);
 
 #endif

@@ -80,7 +80,7 @@ static void
 run_action(AtlSlot *slot, AtlActionRequest *req)
 {
 	AtlActionResult res;
-	AtlHttpRequest hreq = {req->method, req->url, req->api_key,
+	AtlHttpRequest hreq = {req->method, req->url, ATL_AUTH_BEARER, NULL, req->api_key,
 	req->body[0] ? req->body : NULL, false};
 	AtlHttpResult http;
 
