@@ -21,6 +21,9 @@ SHLIB_LINK = -lcurl -lcsv
 # No LLVM bitcode: JIT-inlining this module buys nothing and needs clang.
 override with_llvm = no
 
+# Rebuild objects when a header they include changes.
+override autodepend = yes
+
 # pg_regress against a running server (test/run.sh starts one, with the fake)
 REGRESS_OPTS = --inputdir=test --outputdir=test
 REGRESS = fdw users http_faults disable audit_durability

@@ -16,28 +16,19 @@
 #include "executor.h"
 #include "http.h"
 #include "source.h"
+#include "validate.h"
 
 static const char *
 checked_account_id(FunctionCallInfo fcinfo, int argno)
 {
 	const char *id;
-	size_t		len;
 
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("account id must not be null")));
 	id = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	len = strlen(id);
-	/* the user management API's own pattern: [a-zA-Z0-9_|:-]{1,128} */
-	if (len == 0 || len > ATL_ACCOUNT_ID_MAX ||
-		strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			   "0123456789_|:-") != len)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid Atlassian account id"),
-				 errdetail("An account id is 1 to 128 letters, digits, \"_\", \"|\", \":\" or \"-\"."),
-				 len <= 200 ? errcontext("account id: \"%s\"", id) : 0));
+	atl_check_account_id(id);
 	return id;
 }
 
@@ -149,6 +140,7 @@ lifecycle_action(FunctionCallInfo fcinfo, const char *action)
 	AtlActionResult res;
 	char		suffix[64];
 
+	atl_source_require_org(src);
 	fill_request(req, src, action, account_id);
 	snprintf(suffix, sizeof(suffix), "/manage/lifecycle/%s", action);
 	user_management_url(req->url, src, account_id, suffix);

@@ -7,16 +7,8 @@
 #include "api_error.h"
 #include "http.h"
 
-char *
-atl_api_org_url(const AtlSource *src, const char *path)
-{
-	return psprintf("%s/admin/v2/orgs/%s/directories/%s%s",
-					src->api_base, src->org_id, src->directory_id, path);
-}
-
-/* the part of a URL after the host, for messages */
-static const char *
-url_path(const char *url)
+const char *
+atl_api_url_path(const char *url)
 {
 	const char *p = strstr(url, "://");
 
@@ -45,7 +37,7 @@ status_errcode(long status)
 }
 
 static const char *
-status_hint(long status, const AtlSource *src)
+org_hint(long status, const AtlSource *src, const AtlReadOp *op)
 {
 	switch (status)
 	{
@@ -53,29 +45,55 @@ status_hint(long status, const AtlSource *src)
 			return psprintf("Check the api_key in the user mapping for server \"%s\": organization API keys are created at admin.atlassian.com, Settings, API keys, and expire after a year.",
 							src->server_name);
 		case 403:
-			return "The API key lacks a permission: some endpoints need an organization API key without scopes.";
+			if (op->scope == NULL)
+				return "This endpoint needs an organization API key without scopes: create one at admin.atlassian.com, Settings, API keys.";
+			return psprintf("The API key needs the scope %s, or use an organization API key without scopes.",
+							op->scope);
 		case 404:
 			return psprintf("Check the org_id and directory_id options of server \"%s\".",
 							src->server_name);
-		case 429:
-			return "The organization's rate limit was reached; try later, or raise atlorg.max_retries.";
 		default:
 			return NULL;
 	}
 }
 
+static const char *
+jira_hint(long status, const AtlSource *src)
+{
+	switch (status)
+	{
+		case 401:
+			return psprintf("Check site_email and site_api_token in the user mapping for server \"%s\": API tokens are created at id.atlassian.com, Security, API tokens. A token with scopes must go through https://api.atlassian.com/ex/jira/<cloud id> as site_url.",
+							src->server_name);
+		case 403:
+			return "The site user needs the Browse users and groups global permission; group changes need site administration.";
+		case 404:
+			return psprintf("Check the site_url option of server \"%s\".", src->server_name);
+		default:
+			return NULL;
+	}
+}
+
+static const char *
+status_hint(long status, const AtlSource *src, const AtlReadOp *op)
+{
+	if (status == 429)
+		return "The rate limit was reached; try later, or raise atlorg.max_retries.";
+	return op->api == ATL_API_JIRA ? jira_hint(status, src) : org_hint(status, src, op);
+}
+
 static void
-raise_http_error(const AtlSource *src, const AtlHttpRequest *req,
+raise_http_error(const AtlSource *src, const AtlReadOp *op, const AtlHttpRequest *req,
 				 const AtlHttpResult *res)
 {
 	AtlApiError e = atl_api_error_parse(res->body.data, res->body.len);
 	/* why retrying stopped early, when it did, says more than the status */
-	const char *hint = res->error[0] ? res->error : status_hint(res->status, src);
+	const char *hint = res->error[0] ? res->error : status_hint(res->status, src, op);
 
 	ereport(ERROR,
 			(errcode(status_errcode(res->status)),
 			 errmsg("Atlassian API answered %ld to %s %s after %d attempt%s",
-					res->status, req->method, url_path(req->url),
+					res->status, req->method, atl_api_url_path(req->url),
 					res->attempts, res->attempts == 1 ? "" : "s"),
 			 e.detail || e.key ?
 			 errdetail("%s%s%s", e.key ? e.key : "", e.key && e.detail ? ": " : "",
@@ -83,14 +101,29 @@ raise_http_error(const AtlSource *src, const AtlHttpRequest *req,
 			 hint ? errhint("%s", hint) : 0));
 }
 
-JsonbContainer *
-atl_api_read(const AtlSource *src, const char *method, const char *url,
+/* the credentials of the operation's API */
+static AtlHttpRequest
+request_for(const AtlSource *src, const AtlReadOp *op, const char *url, const char *body)
+{
+	AtlHttpRequest req = {op->method, url, ATL_AUTH_BEARER, NULL, src->api_key, body, true};
+
+	if (op->api == ATL_API_JIRA)
+	{
+		req.auth = ATL_AUTH_BASIC;
+		req.username = src->site_email;
+		req.secret = src->site_api_token;
+	}
+	return req;
+}
+
+Jsonb *
+atl_api_read(const AtlSource *src, const AtlReadOp *op, const char *url,
 			 const char *body)
 {
-	AtlHttpRequest req = {method, url, ATL_AUTH_BEARER, NULL, src->api_key, body, true};
+	AtlHttpRequest req = request_for(src, op, url, body);
 	AtlHttpLimits limits;
 	AtlHttpResult res;
-	JsonbContainer *root;
+	Jsonb	   *root;
 	char	   *why = NULL;
 
 	atl_http_limits_from_gucs(&limits);
@@ -99,16 +132,17 @@ atl_api_read(const AtlSource *src, const char *method, const char *url,
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("could not complete %s %s after %d attempt%s",
-						method, url_path(url), res.attempts, res.attempts == 1 ? "" : "s"),
+						op->method, atl_api_url_path(url), res.attempts,
+						res.attempts == 1 ? "" : "s"),
 				 errdetail("%s", res.error)));
 	if (res.status < 200 || res.status > 299)
-		raise_http_error(src, &req, &res);
-	root = atl_json_parse(res.body.data, res.body.len, &why);
+		raise_http_error(src, op, &req, &res);
+	root = atl_json_parse_doc(res.body.data, res.body.len, &why);
 	if (root == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROTOCOL_VIOLATION),
 				 errmsg("Atlassian API answered %s %s with malformed JSON",
-						method, url_path(url)),
+						op->method, atl_api_url_path(url)),
 				 errdetail("%s", why)));
 	return root;
 }

@@ -17,9 +17,9 @@
 #include "datatype/timestamp.h"
 
 #include "http.h"
+#include "validate.h"
 
 #define ATL_ACTION_MAX 32
-#define ATL_ACCOUNT_ID_MAX 128
 #define ATL_URL_MAX 2048
 #define ATL_BODY_MAX 4096
 #define ATL_SECRET_MAX 1024

@@ -17,6 +17,8 @@ int			atl_max_retries = 5;
 int			atl_retry_max_wait_ms = 60000;
 int			atl_max_response_kb = 64 * 1024;
 int			atl_worker_idle_ms = 10000;
+int			atl_max_in_flight = 10;
+int			atl_last_active_rate = 200;
 
 void
 atl_define_gucs(void)
@@ -51,5 +53,14 @@ atl_define_gucs(void)
 							"It is started again on demand.",
 							&atl_worker_idle_ms, 10000, 100, 3600000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("atlorg.max_in_flight",
+							"How many requests one call may have in flight at once.",
+							NULL, &atl_max_in_flight, 10, 1, 100,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("atlorg.last_active_rate",
+							"Requests a minute to the last-active-dates endpoint.",
+							"Atlassian publishes a limit of 200 a minute per organization.",
+							&atl_last_active_rate, 200, 1, 100000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("atlorg");
 }

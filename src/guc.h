@@ -11,6 +11,8 @@ extern int	atl_max_retries;		/* atlorg.max_retries */
 extern int	atl_retry_max_wait_ms;	/* atlorg.retry_max_wait */
 extern int	atl_max_response_kb;	/* atlorg.max_response_size */
 extern int	atl_worker_idle_ms;		/* atlorg.worker_idle_timeout */
+extern int	atl_max_in_flight;		/* atlorg.max_in_flight */
+extern int	atl_last_active_rate;	/* atlorg.last_active_rate */
 
 extern void atl_define_gucs(void);
 

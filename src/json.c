@@ -11,8 +11,8 @@
 
 #include "json.h"
 
-JsonbContainer *
-atl_json_parse(const char *text, int len, char **why)
+Jsonb *
+atl_json_parse_doc(const char *text, int len, char **why)
 {
 	JsonLexContext *lex;
 	JsonParseErrorType err;
@@ -27,7 +27,15 @@ atl_json_parse(const char *text, int len, char **why)
 		return NULL;
 	}
 	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(pnstrdup(text, len))));
-	return &jb->root;
+	return jb;
+}
+
+JsonbContainer *
+atl_json_parse(const char *text, int len, char **why)
+{
+	Jsonb	   *jb = atl_json_parse_doc(text, len, why);
+
+	return jb ? &jb->root : NULL;
 }
 
 static bool

@@ -11,6 +11,7 @@
 #include "utils/jsonb.h"
 
 /* NULL when the text is not valid JSON; *why then says what is wrong */
+extern Jsonb *atl_json_parse_doc(const char *text, int len, char **why);
 extern JsonbContainer *atl_json_parse(const char *text, int len, char **why);
 
 extern JsonbContainer *atl_json_object(JsonbContainer *obj, const char *key);

@@ -36,7 +36,10 @@ static const AtlOption atl_options[] = {
 	{"org_id", ForeignServerRelationId},
 	{"directory_id", ForeignServerRelationId},
 	{"api_base", ForeignServerRelationId},
+	{"site_url", ForeignServerRelationId},
 	{"api_key", UserMappingRelationId},
+	{"site_email", UserMappingRelationId},
+	{"site_api_token", UserMappingRelationId},
 	{NULL, InvalidOid}
 };
 
@@ -76,56 +79,90 @@ check_path_id(const char *option, const char *value)
 				 errdetail("It must be 1 to 128 letters, digits, \"_\" or \"-\".")));
 }
 
-/*
- * api_base: Atlassian's own host for everyone; any other URL (a proxy, a
- * test double) only for a superuser, since the API key is sent there.
- */
-static void
-check_api_base(const char *value)
+/* scheme, host and port of an http(s) URL, parsed by libcurl */
+typedef struct UrlParts
 {
+	bool		ok;
+	bool		https;
+	bool		default_port;
+	char		host[256];
+} UrlParts;
+
+static UrlParts
+parse_url(const char *value)
+{
+	UrlParts	parts = {false};
 	CURLU	   *url = curl_url();
 	char	   *scheme = NULL;
 	char	   *host = NULL;
 	char	   *port = NULL;
-	bool		parsed;
-	bool		atlassian;
 
 	if (!url)
 		elog(ERROR, "out of memory");
-	parsed = curl_url_set(url, CURLUPART_URL, value, 0) == CURLUE_OK &&
+	if (curl_url_set(url, CURLUPART_URL, value, 0) == CURLUE_OK &&
 		curl_url_get(url, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-		curl_url_get(url, CURLUPART_HOST, &host, 0) == CURLUE_OK;
-	curl_url_get(url, CURLUPART_PORT, &port, 0);
-	parsed = parsed && (strcmp(scheme, "https") == 0 || strcmp(scheme, "http") == 0);
-	atlassian = parsed && strcmp(scheme, "https") == 0 &&
-		pg_strcasecmp(host, "api.atlassian.com") == 0 && port == NULL;
+		curl_url_get(url, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+		(strcmp(scheme, "https") == 0 || strcmp(scheme, "http") == 0))
+	{
+		parts.ok = true;
+		parts.https = strcmp(scheme, "https") == 0;
+		parts.default_port = curl_url_get(url, CURLUPART_PORT, &port, 0) != CURLUE_OK;
+		strlcpy(parts.host, host, sizeof(parts.host));
+	}
 	curl_free(scheme);
 	curl_free(host);
 	curl_free(port);
 	curl_url_cleanup(url);
+	return parts;
+}
 
-	if (!parsed)
+static bool
+host_ends_with(const char *host, const char *suffix)
+{
+	size_t		hl = strlen(host),
+				sl = strlen(suffix);
+
+	return hl > sl && pg_strcasecmp(host + hl - sl, suffix) == 0;
+}
+
+/*
+ * api_base and site_url: Atlassian's own hosts for everyone; any other URL
+ * (a proxy, a test double) only for a superuser, since credentials are sent
+ * there.
+ */
+static void
+check_service_url(const char *option, const char *value)
+{
+	UrlParts	url = parse_url(value);
+	bool		atlassian;
+
+	if (!url.ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-				 errmsg("invalid value for option \"api_base\""),
+				 errmsg("invalid value for option \"%s\"", option),
 				 errdetail("It must be an http or https URL."),
-				 errhint("The default is %s.", ATL_DEFAULT_API_BASE)));
+				 strcmp(option, "api_base") == 0 ?
+				 errhint("The default is %s.", ATL_DEFAULT_API_BASE) :
+				 errhint("A Jira site URL looks like https://your-site.atlassian.net.")));
+	atlassian = url.https && url.default_port &&
+		(pg_strcasecmp(url.host, "api.atlassian.com") == 0 ||
+		 (strcmp(option, "site_url") == 0 && host_ends_with(url.host, ".atlassian.net")));
 	if (!atlassian && !superuser())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("only a superuser may point \"api_base\" at a host other than Atlassian's"),
-				 errdetail("The organization's API key is sent to that host.")));
+				 errmsg("only a superuser may point \"%s\" at a host other than Atlassian's", option),
+				 errdetail("Credentials are sent to that host.")));
 }
 
+/* keys, tokens and e-mails: never echoed, they may be secret */
 static void
-check_api_key(const char *value)
+check_single_line(const char *option, const char *value)
 {
-	/* never echo the value: it is a secret */
 	if (value[0] == '\0' || strpbrk(value, "\r\n") != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-				 errmsg("invalid value for option \"api_key\""),
-				 errdetail("An API key is a non-empty single line of text.")));
+				 errmsg("invalid value for option \"%s\"", option),
+				 errdetail("It must be a non-empty single line of text.")));
 }
 
 static void
@@ -140,10 +177,11 @@ check_option_value(DefElem *def)
 		if (strcmp(value, "-") != 0)
 			check_path_id(def->defname, value);
 	}
-	else if (strcmp(def->defname, "api_base") == 0)
-		check_api_base(value);
-	else if (strcmp(def->defname, "api_key") == 0)
-		check_api_key(value);
+	else if (strcmp(def->defname, "api_base") == 0 ||
+			 strcmp(def->defname, "site_url") == 0)
+		check_service_url(def->defname, value);
+	else
+		check_single_line(def->defname, value);
 }
 
 PG_FUNCTION_INFO_V1(atl_fdw_validator);
@@ -283,11 +321,50 @@ atl_source_lookup(const char *server_name)
 	base = option_or(server->options, "api_base", ATL_DEFAULT_API_BASE);
 	src->api_base = pnstrdup(base, strlen(base) - (base[strlen(base) - 1] == '/'));
 	src->api_key = pstrdup(option_or(mapping->options, "api_key", ""));
+	base = option_or(server->options, "site_url", NULL);
+	if (base)
+		src->site_url = pnstrdup(base, strlen(base) - (base[strlen(base) - 1] == '/'));
+	src->site_email = (char *) option_or(mapping->options, "site_email", NULL);
+	src->site_api_token = (char *) option_or(mapping->options, "site_api_token", NULL);
+	return src;
+}
+
+void
+atl_source_require_org(const AtlSource *src)
+{
 	if (src->api_key[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("the user mapping for server \"%s\" has no \"api_key\"", src->server_name),
 				 errhint("ALTER USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (ADD api_key '...');",
 						 quote_identifier(src->server_name))));
-	return src;
+}
+
+void
+atl_source_require_site(const AtlSource *src)
+{
+	if (src->site_url == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("server \"%s\" has no \"site_url\"", src->server_name),
+				 errhint("ALTER SERVER %s OPTIONS (ADD site_url 'https://your-site.atlassian.net');",
+						 quote_identifier(src->server_name))));
+	if (src->site_email == NULL || src->site_api_token == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("the user mapping for server \"%s\" has no \"site_email\" and \"site_api_token\"",
+						src->server_name),
+				 errhint("Create an API token at id.atlassian.com, Security, API tokens, then: ALTER USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (ADD site_email '...', ADD site_api_token '...');",
+						 quote_identifier(src->server_name))));
+}
+
+PG_FUNCTION_INFO_V1(atl_server);
+
+/* atl_server([name]): the server a call would use, after every check */
+Datum
+atl_server(PG_FUNCTION_ARGS)
+{
+	AtlSource  *src = atl_source_lookup(PG_ARGISNULL(0) ? NULL : NameStr(*PG_GETARG_NAME(0)));
+
+	PG_RETURN_DATUM(DirectFunctionCall1(namein, CStringGetDatum(src->server_name)));
 }

@@ -18,9 +18,16 @@ typedef struct AtlSource
 	char	   *org_id;
 	char	   *directory_id;	/* "-" = every directory the key may manage */
 	char	   *api_key;		/* secret: never logged, never in an error */
+	char	   *site_url;		/* Jira site, no trailing slash; NULL if none */
+	char	   *site_email;		/* the site's basic-auth user; NULL if none */
+	char	   *site_api_token; /* secret */
 } AtlSource;
 
 /* server_name NULL: atlorg.server, else the only atlorg server */
 extern AtlSource *atl_source_lookup(const char *server_name);
+
+/* errors with a hint unless the source has an org API key / a Jira site */
+extern void atl_source_require_org(const AtlSource *src);
+extern void atl_source_require_site(const AtlSource *src);
 
 #endif

@@ -17,8 +17,8 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "api.h"
 #include "json.h"
+#include "pager.h"
 #include "source.h"
 
 #define USERS_PAGE_SIZE 100
@@ -30,7 +30,7 @@ enum UserColumn
 	COL_STATUS, COL_ACCOUNT_STATUS, COL_MEMBERSHIP_STATUS, COL_CLAIM_STATUS,
 	COL_MANAGEMENT_SOURCE, COL_ADDED_TO_ORG, COL_MFA_ENABLED, COL_JOB_TITLE,
 	COL_DEPARTMENT, COL_ORGANIZATION, COL_LOCATION, COL_TIME_ZONE,
-	COL_PLATFORM_ROLES, COL_GROUPS, COL_PRODUCTS, COL_LAST_ACTIVE,
+	COL_PLATFORM_ROLES, COL_GROUPS, COL_GROUP_IDS, COL_PRODUCTS, COL_LAST_ACTIVE,
 	COL_PRODUCT_LAST_ACTIVE, USER_NCOLUMNS
 };
 
@@ -40,20 +40,39 @@ typedef struct UserRow
 	bool		nulls[USER_NCOLUMNS];
 } UserRow;
 
+/* the SQL arguments that become users/search filters, in argument order */
+static const struct
+{
+	const char *name;			/* the API's body field */
+	bool		is_array;
+}			user_filters[] = {
+	{"status", true}, {"accountStatus", true}, {"membershipStatus", true},
+	{"claimStatus", false}, {"emailDomains", true}, {"emails", true},
+	{"groupIds", true}, {"roleIds", true}, {"searchTerm", false},
+};
+
+#define ARG_MAX_ROWS lengthof(user_filters)
+#define ARG_SERVER (ARG_MAX_ROWS + 1)
+
+/* the users/search body members: the filters given, and the expansions */
 static char *
-search_body(const char *cursor)
+search_body_fields(FunctionCallInfo fcinfo)
 {
 	StringInfoData buf;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "{\"limit\":%d,\"expand\":[\"platformRoles\",\"productAccess\",\"groups\"]",
-					 USERS_PAGE_SIZE);
-	if (cursor)
+	appendStringInfoString(&buf, "\"expand\":[\"platformRoles\",\"productAccess\",\"groups\"]");
+	for (int i = 0; i < lengthof(user_filters); i++)
 	{
-		appendStringInfoString(&buf, ",\"cursor\":");
-		escape_json(&buf, cursor);
+		if (PG_ARGISNULL(i))
+			continue;
+		appendStringInfo(&buf, ",\"%s\":", user_filters[i].name);
+		if (user_filters[i].is_array)
+			appendStringInfoString(&buf, TextDatumGetCString(
+								   DirectFunctionCall1(array_to_json, PG_GETARG_DATUM(i))));
+		else
+			escape_json(&buf, TextDatumGetCString(PG_GETARG_DATUM(i)));
 	}
-	appendStringInfoChar(&buf, '}');
 	return buf.data;
 }
 
@@ -88,6 +107,15 @@ set_bool(UserRow *row, int col, JsonbContainer *user, const char *key)
 	row->values[col] = BoolGetDatum(atl_json_bool(user, key, &row->nulls[col]));
 }
 
+/* a group's bare id: the last segment of its ARI (ari:cloud:identity::group/<id>) */
+static char *
+bare_id(const char *ari)
+{
+	const char *slash = ari ? strrchr(ari, '/') : NULL;
+
+	return slash ? pstrdup(slash + 1) : (char *) ari;
+}
+
 /* text[] from an array of strings, or of objects' `field` when given */
 static void
 set_text_array(UserRow *row, int col, JsonbContainer *arr, const char *field)
@@ -102,6 +130,8 @@ set_text_array(UserRow *row, int col, JsonbContainer *arr, const char *field)
 
 		if (field && v->type == jbvBinary)
 			text = atl_json_text(v->val.binary.data, field);
+		if (text && col == COL_GROUP_IDS)
+			text = bare_id(text);
 		else if (!field)
 			text = atl_jsonb_scalar_text(v);
 		if (text)
@@ -220,31 +250,9 @@ put_user(ReturnSetInfo *rsinfo, JsonbContainer *user)
 	set_text(&row, COL_TIME_ZONE, atl_json_text(user, "timeZone"));
 	set_text_array(&row, COL_PLATFORM_ROLES, atl_json_array(user, "platformRoles"), NULL);
 	set_text_array(&row, COL_GROUPS, atl_json_array(user, "groups"), "name");
+	set_text_array(&row, COL_GROUP_IDS, atl_json_array(user, "groups"), "id");
 	set_product_activity(&row, atl_json_array(user, "productAccess"));
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row.values, row.nulls);
-}
-
-/* one page: its rows into the tuplestore; returns the next cursor or NULL */
-static char *
-fetch_page(const AtlSource *src, const char *url, const char *cursor,
-		   ReturnSetInfo *rsinfo)
-{
-	JsonbContainer *page = atl_api_read(src, "POST", url, search_body(cursor));
-	JsonbContainer *data = atl_json_array(page, "data");
-	char	   *next = atl_json_text(atl_json_object(page, "links"), "next");
-
-	if (data == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("Atlassian API answered users/search without a \"data\" array")));
-	for (int i = 0; i < atl_json_array_length(data); i++)
-	{
-		JsonbContainer *user = atl_json_element_object(data, i);
-
-		if (user)
-			put_user(rsinfo, user);
-	}
-	return next && next[0] ? next : NULL;
 }
 
 PG_FUNCTION_INFO_V1(atl_users);
@@ -253,26 +261,36 @@ Datum
 atl_users(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	AtlSource  *src = atl_source_lookup(PG_ARGISNULL(0) ? NULL : NameStr(*PG_GETARG_NAME(0)));
-	char	   *url = atl_api_org_url(src, "/users/search");
+	AtlSource  *src = atl_source_lookup(PG_ARGISNULL(ARG_SERVER) ? NULL :
+										NameStr(*PG_GETARG_NAME(ARG_SERVER)));
+	int64		max_rows = PG_ARGISNULL(ARG_MAX_ROWS) ? -1 : PG_GETARG_INT64(ARG_MAX_ROWS);
 	MemoryContext outer = CurrentMemoryContext;
 	MemoryContext page_cxt = AllocSetContextCreate(outer, "atlorg users page",
 												   ALLOCSET_DEFAULT_SIZES);
-	char	   *cursor = NULL;
+	AtlPager	pager;
+	AtlPage		page;
+	int64		rows = 0;
 
+	atl_source_require_org(src);
 	InitMaterializedSRF(fcinfo, 0);
-	do
+	atl_pager_init(&pager, src, atl_catalogue_find("users.search"), NULL);
+	pager.body_fields = search_body_fields(fcinfo);
+	for (;;)
 	{
-		char	   *next;
-
 		MemoryContextSwitchTo(page_cxt);
-		next = fetch_page(src, url, cursor, rsinfo);
+		if (max_rows == rows || !atl_pager_next(&pager, &page))
+			break;
+		for (int i = 0; i < page.count && rows != max_rows; i++, rows++)
+		{
+			JsonbContainer *user = atl_page_item(&page, i);
+
+			if (user)
+				put_user(rsinfo, user);
+		}
 		MemoryContextSwitchTo(outer);
-		if (cursor)
-			pfree(cursor);
-		cursor = next ? pstrdup(next) : NULL;
 		MemoryContextReset(page_cxt);
-	} while (cursor);
+	}
+	MemoryContextSwitchTo(outer);
 	MemoryContextDelete(page_cxt);
 	return (Datum) 0;
 }

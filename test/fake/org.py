@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import fixed_users
 import org_data as D
+import resources
 from ids import IdCodec, keyed_hash, seeded_uuid
 
 DAY = 86400
@@ -39,13 +40,30 @@ class Clock:
 
     def __init__(self, start_epoch):
         self.start_ns = int(round(start_epoch * 1e9))
+        self._dates = {}  # day number -> "YYYY-MM-DD" (strftime is the slow part)
+
+    def epoch_ns(self, stamp):
+        return self.start_ns - stamp.age_ns()
 
     def iso(self, stamp, digits):
         """ISO 8601 UTC with `digits` fractional digits (truncated: never younger)."""
-        ns = self.start_ns - stamp.age_ns()
-        whole, frac = divmod(ns, 10**9)
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-        return f"{stamp}.{frac // 10**(9 - digits):0{digits}d}Z"
+        whole, frac = divmod(self.start_ns - stamp.age_ns(), 10**9)
+        if digits == 0:
+            return self.iso_seconds(whole)
+        return f"{self.iso_seconds(whole)[:-1]}.{frac // 10**(9 - digits):0{digits}d}Z"
+
+    def iso_seconds(self, whole):
+        """YYYY-MM-DDTHH:MM:SSZ for epoch seconds."""
+        day, sod = divmod(whole, DAY)
+        hour, rest = divmod(sod, 3600)
+        return f"{self.date(day)}T{hour:02d}:{rest // 60:02d}:{rest % 60:02d}Z"
+
+    def date(self, day):
+        """YYYY-MM-DD of a day number since the epoch."""
+        text = self._dates.get(day)
+        if text is None:
+            text = self._dates[day] = time.strftime("%Y-%m-%d", time.gmtime(day * DAY))
+        return text
 
 
 class Stamp:
@@ -96,8 +114,11 @@ class Org:
         self.codec = IdCodec(self.key)
         self.directory_id = seeded_uuid(self.key, "directory")
         self.sites = self._make_sites()
-        self.groups = [dict(uuid=seeded_uuid(self.key, "group", name), name=name, description=desc)
-                       for name, desc in D.GROUPS]
+        self.groups = resources.make_groups(self.key, self.sites)
+        self.group_by_uuid = {g["uuid"]: i for i, g in enumerate(self.groups)}
+        self.workspaces = resources.make_workspaces(self.key, self.sites, self.clock.start_ns)
+        self.domains = resources.make_domains(self.key)
+        self.apps = resources.make_apps(self.key)
         self.fixed = [self._fixed_user(i, spec) for i, spec in
                       enumerate(fixed_users.FIXED_USERS[:n_users])]
         self.fixed_by_id = {u.account_id: u.index for u in self.fixed}
@@ -105,6 +126,7 @@ class Org:
         self.user = lru_cache(maxsize=16384)(self._make_user)
         self.lock = threading.RLock()  # lifecycle handlers hold it across check+set
         self.overlay = {}  # index -> (accountStatus, membershipStatus, status)
+        self.version = 0   # bumped on every state change (keys derived caches)
         self._nick_order = None
 
     # ---- sites and groups -------------------------------------------------
@@ -324,6 +346,7 @@ class Org:
                 self.overlay[user.index] = ("active", mem, COMPOSITE[mem])
             else:
                 self.overlay[user.index] = ("inactive", mem, "deactivated")
+            self.version += 1
 
     # ---- ground truth -----------------------------------------------------
     @staticmethod
@@ -340,11 +363,18 @@ class Org:
         return dict(org_id=self.org_id, directory_id=self.directory_id, users=self.n_users,
                     seed=self.seed, start_time_ns=self.clock.start_ns,
                     fixed_users=len(self.fixed), managed_domains=list(D.MANAGED_DOMAINS),
+                    domains=[dict(id=d["id"], name=d["name"], status=d["status"])
+                             for d in self.domains],
                     sites={k: v for k, v in self.sites.items()},
+                    workspaces=[dict(id=w["id"], type=w["product"], name=w["name"],
+                                     host_url=w["host_url"]) for w in self.workspaces],
                     products=[p for p, _ in D.PRODUCTS],
                     groups=[dict(id=g["uuid"], ari=f"ari:cloud:identity::group/{g['uuid']}",
-                                 name=g["name"], description=g["description"])
-                            for g in self.groups])
+                                 name=g["name"], description=g["description"],
+                                 synced=g["synced"]) for g in self.groups],
+                    group_ids={g["name"]: g["uuid"] for g in self.groups},
+                    app_accounts=[dict(account_id=a, name=n) for a, n in self.apps],
+                    api_key_owner=self.fixed[0].account_id if self.fixed else None)
 
 
 def hash_token(key, *parts):

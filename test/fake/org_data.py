@@ -103,3 +103,73 @@ GROUPS = (
 GROUP_INDEX = {name: i for i, (name, _) in enumerate(GROUPS)}
 PRODUCT_GROUP = {"jira-software": "jira-software-users", "confluence": "confluence-users",
                  "jira-servicedesk": "jira-servicemanagement-users", "jira-core": "jira-core-users"}
+
+# ---- v1 vocabularies ---------------------------------------------------------
+# The v1 APIs (managed accounts, last-active dates) use their own product
+# keys ("jira-service-desk", not v2's "jira-servicedesk") and display names.
+V1_PRODUCTS = {"jira-software": ("jira-software", "Jira Software"),
+               "confluence": ("confluence", "Confluence"),
+               "jira-servicedesk": ("jira-service-desk", "Jira Service Management"),
+               "jira-core": ("jira-core", "Jira Work Management")}
+
+# (domain, claim type, claim status): the two managed domains plus one whose
+# verification never finished.
+DOMAINS = (("acme.example", "dns", "verified"), ("acme-labs.example", "http", "verified"),
+           ("acme-legacy.example", "dns", "unverified"))
+
+# ---- groups: management and role grants --------------------------------------
+# Synced from the identity provider: externalSynced, managedBy "external",
+# neither modifiable nor deletable.
+SYNCED_GROUPS = frozenset(("engineering", "security", "data-platform"))
+# Product access groups carry a default-role attribute and cannot be deleted.
+DEFAULT_GROUPS = frozenset(("site-admins", "jira-software-users", "jira-admins",
+                            "confluence-users", "confluence-admins",
+                            "jira-servicemanagement-users", "jira-core-users"))
+# Roles a group grants: (site kind, site number, product key, role).  Product
+# groups grant access on site A only, so access to site B is always a direct
+# grant in users' role assignments.
+_ADMIN_A = (("jira", 0, "jira-software", "atlassian/admin"),
+            ("jira", 0, "jira-servicedesk", "atlassian/admin"),
+            ("jira", 0, "jira-core", "atlassian/admin"))
+GROUP_GRANTS = {
+    "jira-software-users": (("jira", 0, "jira-software", "atlassian/user"),),
+    "jira-servicemanagement-users": (("jira", 0, "jira-servicedesk", "atlassian/user"),),
+    "jira-core-users": (("jira", 0, "jira-core", "atlassian/user"),),
+    "confluence-users": (("confluence", 0, "confluence", "atlassian/user"),),
+    "jira-admins": _ADMIN_A,
+    "confluence-admins": (("confluence", 0, "confluence", "atlassian/admin"),),
+    "site-admins": _ADMIN_A + (("confluence", 0, "confluence", "atlassian/admin"),),
+}
+
+# ---- Jira: app accounts (not in the org directory, listed by Jira) ----------
+APP_ACCOUNTS = ("Automation for Jira", "Slack", "Microsoft Teams for Jira Cloud",
+                "Atlassian Assist", "Jira Spreadsheets")
+
+# ---- audit log ------------------------------------------------------------------
+# (action id, display name, group display name, weight among seeded events).
+# Display names follow Atlassian's audit log activities database; the action
+# ids are not published there and are this fake's own.
+EVENT_ACTIONS = (
+    ("user_logged_in", "Logged in to account", "Atlassian accounts", 60),
+    ("user_logged_out", "Logged out of account", "Atlassian accounts", 8),
+    ("user_deactivated", "Deactivated account", "Atlassian accounts", 3),
+    ("user_reactivated", "Reactivated account", "Atlassian accounts", 1),
+    ("user_deletion_scheduled", "Scheduled deletion of account", "Atlassian accounts", 1),
+    ("user_deletion_cancelled", "Canceled deletion of account", "Atlassian accounts", 1),
+    ("user_email_changed", "Changed email address", "Atlassian accounts", 1),
+    ("password_recovery_requested", "Requested password recovery link", "Atlassian accounts", 2),
+    ("user_added_to_group", "Added user to group", "Group management", 8),
+    ("user_removed_from_group", "Removed user from group", "Group management", 4),
+    ("group_created", "Created group", "Group management", 1),
+    ("product_access_granted", "Granted product access", "Product access", 6),
+    ("product_access_revoked", "Revoked product access", "Product access", 2),
+    ("api_key_created", "Created API key", "Organization settings", 1),
+    ("domain_verified", "Verified domain", "Domains", 1),
+)
+# Lifecycle calls of the User management API and the events they append.
+LIFECYCLE_EVENTS = {"disable": "user_deactivated", "enable": "user_reactivated",
+                    "delete": "user_deletion_scheduled", "cancel-delete": "user_deletion_cancelled"}
+EVENT_IPS = (("203.0.113.10", "United States", "New York", "New York"),
+             ("198.51.100.23", "Germany", "Berlin", "Berlin"),
+             ("192.0.2.77", "United Kingdom", "England", "London"),
+             ("203.0.113.200", "Australia", "New South Wales", "Sydney"))

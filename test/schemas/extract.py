@@ -4,7 +4,9 @@
 Usage: /usr/bin/python3 test/schemas/extract.py [OPENAPI_DIR] [-o OUT]
 
 OPENAPI_DIR defaults to ../shared/atlassian/openapi relative to the repo
-root; OUT defaults to test/schemas/operations.json.  The output is
+root; OUT defaults to test/schemas/operations.json.  Sources: the
+Organizations API (organizations.2026-08-21.json), the User management API
+and Jira Cloud platform REST v3 (jira-platform-v3.json).  The output is
 deterministic (sorted keys) so a re-run only shows a diff when the specs or
 the OPERATIONS list change.
 
@@ -23,6 +25,18 @@ draft 7 (which Draft4Validator also accepts for these schemas):
   - regex patterns stripped of surrounding whitespace: the User management
     spec's AccountId pattern ends in a stray newline, which would make every
     real account id fail a JSON Schema "pattern" search.
+
+Two more conversions:
+  - a recursive $ref (only the workspaces query language has one) is
+    inlined once; its repetition becomes {} (anything);
+  - a $ref with a "nullable": true sibling (MultiDirectoryUserRoleAssignment.
+    userDirectoryStatus) is made nullable, as its description says.
+
+Jira operations (api "jira-platform"): the spec's paths already carry the
+/rest/api/3 prefix, and a site answers directly (no gateway), so their
+gateway_responses are empty.  Jira's 401 (wrong or missing Basic
+credentials) comes from the site's login filter as text/plain and is not in
+the spec (getAllUsers documents no 401 at all).
 
 gateway_responses: 401 and 429 (and 502/503/504) are answered by the
 api.atlassian.com gateway before the request reaches either service, with the
@@ -43,8 +57,43 @@ import sys
 # The operations atlorg calls.  api selects an entry of APIS; name is the
 # operationId when the spec has one, otherwise our own stable name.
 OPERATIONS = [
+    # Organizations API v2: directory users and groups
     {"name": "searchDirectoryUsers", "api": "organizations", "method": "POST",
      "path": "/v2/orgs/{orgId}/directories/{directoryId}/users/search"},
+    {"name": "getDirectoryUsersCount", "api": "organizations", "method": "GET",
+     "path": "/v2/orgs/{orgId}/directories/{directoryId}/users/count"},
+    {"name": "getUserStats", "api": "organizations", "method": "GET",
+     "path": "/v2/orgs/{orgId}/directories/{directoryId}/users/stats"},
+    {"name": "getUserRoleAssignments", "api": "organizations", "method": "GET",
+     "path": "/v2/orgs/{orgId}/directories/{directoryId}/users/{accountId}/role-assignments"},
+    {"name": "getDirectoriesForOrg", "api": "organizations", "method": "GET",
+     "path": "/v2/orgs/{orgId}/directories"},
+    {"name": "searchDirectoryGroups", "api": "organizations", "method": "POST",
+     "path": "/v2/orgs/{orgId}/directories/{directoryId}/groups/search"},
+    {"name": "getGroups", "api": "organizations", "method": "GET",
+     "path": "/v2/orgs/{orgId}/directories/{directoryId}/groups"},
+    {"name": "getGroup", "api": "organizations", "method": "GET",
+     "path": "/v2/orgs/{orgId}/directories/{directoryId}/groups/{groupId}"},
+    {"name": "getGroupsCount", "api": "organizations", "method": "GET",
+     "path": "/v2/orgs/{orgId}/directories/{directoryId}/groups/count"},
+    {"name": "getGroupsStats", "api": "organizations", "method": "GET",
+     "path": "/v2/orgs/{orgId}/directories/{directoryId}/groups/stats"},
+    {"name": "getGroupRoleAssignments", "api": "organizations", "method": "GET",
+     "path": "/v2/orgs/{orgId}/directories/{directoryId}/groups/{groupId}/role-assignments"},
+    {"name": "queryWorkspacesV2", "api": "organizations", "method": "POST",
+     "path": "/v2/orgs/{orgId}/workspaces"},
+    # Organizations API v1
+    {"name": "getUsers", "api": "organizations", "method": "GET",
+     "path": "/v1/orgs/{orgId}/users"},
+    {"name": "getUserLastActiveDates", "api": "organizations", "method": "GET",
+     "path": "/v1/orgs/{orgId}/directory/users/{accountId}/last-active-dates"},
+    {"name": "getDomains", "api": "organizations", "method": "GET",
+     "path": "/v1/orgs/{orgId}/domains"},
+    {"name": "getEvents", "api": "organizations", "method": "GET",
+     "path": "/v1/orgs/{orgId}/events"},
+    {"name": "getEventActions", "api": "organizations", "method": "GET",
+     "path": "/v1/orgs/{orgId}/event-actions"},
+    # User management API
     {"name": "disableUser", "api": "user-management", "method": "POST",
      "path": "/users/{account_id}/manage/lifecycle/disable"},
     {"name": "enableUser", "api": "user-management", "method": "POST",
@@ -53,12 +102,23 @@ OPERATIONS = [
      "path": "/users/{account_id}/manage/lifecycle/delete"},
     {"name": "cancelDeleteUser", "api": "user-management", "method": "POST",
      "path": "/users/{account_id}/manage/lifecycle/cancel-delete"},
+    # Jira Cloud platform REST v3, on a site (Basic email:api_token)
+    {"name": "getAllUsers", "api": "jira-platform", "method": "GET",
+     "path": "/rest/api/3/users/search"},
+    {"name": "bulkGetGroups", "api": "jira-platform", "method": "GET",
+     "path": "/rest/api/3/group/bulk"},
+    {"name": "getUsersFromGroup", "api": "jira-platform", "method": "GET",
+     "path": "/rest/api/3/group/member"},
 ]
 
 # Spec file and wire prefix (the path part of the spec's servers[0].url).
 APIS = {
-    "organizations": {"file": "organizations.2026-08-21.json", "prefix": "/admin"},
-    "user-management": {"file": "user-management.json", "prefix": ""},
+    "organizations": {"file": "organizations.2026-08-21.json", "prefix": "/admin",
+                      "gateway": True},
+    "user-management": {"file": "user-management.json", "prefix": "", "gateway": True},
+    # The Jira spec's paths already start with /rest/api/3 (servers[0] is the
+    # bare site URL), and a site is not behind the api.atlassian.com gateway.
+    "jira-platform": {"file": "jira-platform-v3.json", "prefix": "", "gateway": False},
 }
 
 GATEWAY_STATUSES = ["401", "429", "502", "503", "504"]
@@ -102,8 +162,16 @@ class Resolver:
         if "$ref" in node:
             ref = node["$ref"]
             if ref in stack:
-                raise ValueError(f"{self.name}: recursive $ref {ref} (not supported)")
-            return self.inline(self.lookup(ref), stack + (ref,))
+                # A recursive schema (the workspaces query language nests
+                # and/nor operators) cannot be inlined: accept anything below
+                # the first repetition.
+                return {}
+            target = self.inline(self.lookup(ref), stack + (ref,))
+            if node.get("nullable") and isinstance(target, dict):
+                # OpenAPI 3.0 ignores $ref siblings, but Atlassian marks a
+                # nullable $ref this way and documents the null it sends.
+                target = dict(target, nullable=True)
+            return target
         return {k: self.inline(v, stack) for k, v in node.items()}
 
 
@@ -175,9 +243,7 @@ def extract_operation(op_def, resolver, prefix):
         "spec_path": op_def["path"],
         "operation_id": op.get("operationId"),
         "summary": op.get("summary"),
-        "parameters": {p["name"]: {"in": p["in"], "required": p.get("required", False),
-                                   "schema": to_json_schema(p.get("schema", {}))}
-                       for p in params},
+        "parameters": {p["name"]: parameter(p) for p in params},
         "request_body": None,
         "responses": {},
     }
@@ -189,6 +255,15 @@ def extract_operation(op_def, resolver, prefix):
     for status, resp in op.get("responses", {}).items():
         out["responses"][status] = {"description": resp.get("description"),
                                     "schema": json_schema_of(resp.get("content"))}
+    return out
+
+
+def parameter(p):
+    """in, required, schema; plus style/explode when the spec sets them (the
+    events filters are comma-separated: style form, explode false)."""
+    out = {"in": p["in"], "required": p.get("required", False),
+           "schema": to_json_schema(p.get("schema", {}))}
+    out.update({k: p[k] for k in ("style", "explode") if k in p})
     return out
 
 
@@ -211,7 +286,8 @@ def build(openapi_dir):
     for op_def in OPERATIONS:
         api = APIS[op_def["api"]]
         op = extract_operation(op_def, Resolver(docs[op_def["api"]], op_def["api"]), api["prefix"])
-        op["gateway_responses"] = {s: copy.deepcopy(proxy) for s in GATEWAY_STATUSES}
+        op["gateway_responses"] = ({s: copy.deepcopy(proxy) for s in GATEWAY_STATUSES}
+                                   if api["gateway"] else {})
         operations.append(op)
     return {
         "_comment": "Generated by test/schemas/extract.py from the Atlassian OpenAPI documents; "

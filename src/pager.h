@@ -1,0 +1,48 @@
+/*
+ * pager.h: walking the pages of a catalogue operation.
+ *
+ * The caller's parameters come as jsonb: {"path": {"accountId": ...},
+ * "query": {"name": value or [values]}, "body": {...}}.  Each call of
+ * atl_pager_next() sends one request and returns that page's items; paging
+ * follows the operation's style (cursor in the body, cursor or next-URL in
+ * the query, startAt) until the API says there is no more.
+ */
+#ifndef ATLORG_PAGER_H
+#define ATLORG_PAGER_H
+
+#include "catalogue.h"
+#include "json.h"
+#include "source.h"
+
+typedef struct AtlPager
+{
+	const AtlSource *src;
+	const AtlReadOp *op;
+	MemoryContext cxt;			/* where the pager's own state lives */
+	char	   *base_url;		/* the operation's URL, without a query */
+	char	   *query;			/* the caller's query parameters, encoded */
+	char	   *body_fields;	/* the caller's body members, without braces */
+	char	   *next;			/* cursor, or the next page's full URL */
+	int64		start_at;
+	bool		started;
+	bool		done;
+} AtlPager;
+
+/* the items of one page */
+typedef struct AtlPage
+{
+	JsonbValue	items;			/* jbvBinary: an array, or the one item itself */
+	bool		single;			/* items is the one item */
+	int			count;
+} AtlPage;
+
+extern void atl_pager_init(AtlPager *pager, const AtlSource *src,
+						   const AtlReadOp *op, Jsonb *params);
+extern bool atl_pager_next(AtlPager *pager, AtlPage *page);
+/* the i-th item, as an object container (NULL if not an object) */
+extern JsonbContainer *atl_page_item(const AtlPage *page, int i);
+
+/* the i-th item as a value (for atl_read(), which returns it as jsonb) */
+extern JsonbValue *atl_page_item_value(const AtlPage *page, int i);
+
+#endif

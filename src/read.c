@@ -1,0 +1,69 @@
+/*
+ * read.c: atl_read(op, params, max_items, server), every read operation of
+ * the catalogue as rows of jsonb, one per item.  The typed SQL functions
+ * (atl_groups(), atl_events(), ...) are views of it written in SQL.
+ */
+#include "postgres.h"
+
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include "catalogue.h"
+#include "pager.h"
+#include "source.h"
+
+PG_FUNCTION_INFO_V1(atl_read);
+
+Datum
+atl_read(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const AtlReadOp *op;
+	AtlSource  *src;
+	int64		max_items = PG_ARGISNULL(2) ? -1 : PG_GETARG_INT64(2);
+	int64		items = 0;
+	MemoryContext outer = CurrentMemoryContext;
+	MemoryContext page_cxt;
+	AtlPager	pager;
+	AtlPage		page;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("operation must not be null")));
+	op = atl_catalogue_find(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	src = atl_source_lookup(PG_ARGISNULL(3) ? NULL : NameStr(*PG_GETARG_NAME(3)));
+	if (op->api == ATL_API_JIRA)
+		atl_source_require_site(src);
+	else
+		atl_source_require_org(src);
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	atl_pager_init(&pager, src, op, PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1));
+	page_cxt = AllocSetContextCreate(outer, "atlorg read page", ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		MemoryContextSwitchTo(page_cxt);
+		if (items == max_items || !atl_pager_next(&pager, &page))
+			break;
+		for (int i = 0; i < page.count && items != max_items; i++)
+		{
+			JsonbValue *item = atl_page_item_value(&page, i);
+			Datum		value;
+			bool		isnull = false;
+
+			if (item == NULL)
+				continue;
+			value = JsonbPGetDatum(JsonbValueToJsonb(item));
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+			items++;
+		}
+		MemoryContextSwitchTo(outer);
+		MemoryContextReset(page_cxt);
+	}
+	MemoryContextSwitchTo(outer);
+	MemoryContextDelete(page_cxt);
+	return (Datum) 0;
+}

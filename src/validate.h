@@ -1,0 +1,17 @@
+/*
+ * validate.h: checks on values that go into URLs, before they do.
+ */
+#ifndef ATLORG_VALIDATE_H
+#define ATLORG_VALIDATE_H
+
+/* the user management API's own pattern: [A-Za-z0-9_|:-]{1,128} */
+#define ATL_ACCOUNT_ID_MAX 128
+extern void atl_check_account_id(const char *id);
+
+/* group, directory and other ids: [A-Za-z0-9_:-]{1,128} */
+extern void atl_check_object_id(const char *what, const char *id);
+
+/* true when url has the same scheme, host and port as base */
+extern bool atl_is_same_origin(const char *url, const char *base);
+
+#endif
