@@ -9,6 +9,7 @@
     fakectl.py users                      every user, one JSON object a line
     fakectl.py user ACCOUNT_ID            one user, as JSON
     fakectl.py inactive PRODUCT DAYS      ground truth: one account id a line
+    fakectl.py groups                     ground truth: every group with its members, a line each
     fakectl.py requests                   the request log since the last reset, as JSON
     fakectl.py sent REGEX                 how many requests since the reset had a matching path
     fakectl.py connections REGEX          how many TCP connections those requests came on
@@ -72,6 +73,10 @@ def main(argv):
             offset += len(users)
     elif cmd == "user":
         print(json.dumps(call("GET", "/__fake/users/" + urllib.parse.quote(args[0], safe=""))))
+    elif cmd == "groups":
+        groups = call("GET", "/__fake/expect/groups")
+        for group in groups.get("groups", groups) if isinstance(groups, dict) else groups:
+            print(json.dumps(group))
     elif cmd == "inactive":
         query = urllib.parse.urlencode({"product": args[0], "days": args[1]})
         for account_id in call("GET", "/__fake/expect/inactive?" + query)["account_ids"]:

@@ -2,16 +2,26 @@
 
 import threading
 
+import auth
 from cursor import CursorCodec
+from events import AuditLog
 from faults import Faults, RateLimiter
 from org import Org
+from orgindex import WARM_LIMIT, OrgIndex
 from requestlog import RequestLog
+from usercache import UserCache
+
+JIRA_DEFAULTS = {"email": "admin@acme.example", "token": "site-token"}
 
 
 class FakeApp:
-    def __init__(self, users, seed, org_id, api_key, latency_ms, start_epoch):
+    def __init__(self, users, seed, org_id, api_key, latency_ms, start_epoch,
+                 scoped_key="scoped-key", site_email=JIRA_DEFAULTS["email"],
+                 site_token=JIRA_DEFAULTS["token"], cache_mb=320, warm=None):
         self.users, self.seed, self.org_id = users, seed, org_id
-        self.api_key = api_key
+        self.creds = auth.Credentials(api_key, scoped_key, site_email, site_token)
+        self.site_email = site_email
+        self.site_token_is_default = site_token == JIRA_DEFAULTS["token"]
         self.start_epoch = start_epoch
         self.default_latency_ms = latency_ms
         self.shutdown = threading.Event()  # wakes stalled/delayed handlers on exit
@@ -19,13 +29,30 @@ class FakeApp:
         self.limiter = RateLimiter()
         self.log = RequestLog()
         self.reset()
+        # Seeded, state-free, expensive: built once and kept across resets.
+        self.cache = UserCache(self.org, cache_mb * 1024 * 1024)
+        self.index = OrgIndex(self.org, self.cache)
+        self.warm = users <= WARM_LIMIT if warm is None else warm
+
+    def start_background(self):
+        """Index (and pre-render) small orgs while the first requests come in."""
+        if self.warm:
+            self.index.start()
 
     def reset(self):
         """Re-seed the org (same start time, so the data is identical), drop
-        faults, log, counters and the rate limiter, restore the config."""
+        faults, log, counters and the rate limiter, restore the config and
+        the audit log."""
         self.org = Org(self.seed, self.users, self.org_id, self.start_epoch)
         self.cursors = CursorCodec(self.org.key + b":cursor")
-        self.config = {"already_state": "204", "latency_ms": self.default_latency_ms}
+        self.config = {"already_state": "204", "latency_ms": self.default_latency_ms,
+                       "jira_browse_users": True}
+        self.audit = AuditLog(self.org)
         self.faults.clear()
         self.limiter.reset()
         self.log.reset()
+
+    def jira_info(self):
+        return {"email": self.site_email, "default_email": JIRA_DEFAULTS["email"],
+                "default_token": JIRA_DEFAULTS["token"],
+                "token_is_default": self.site_token_is_default}

