@@ -1,6 +1,7 @@
 """FakeApp: everything the handlers share, and how it is reset."""
 
 import threading
+import time
 
 import auth
 from cursor import CursorCodec
@@ -24,15 +25,23 @@ class FakeApp:
         self.site_token_is_default = site_token == JIRA_DEFAULTS["token"]
         self.start_epoch = start_epoch
         self.default_latency_ms = latency_ms
+        self.started = time.monotonic()
         self.shutdown = threading.Event()  # wakes stalled/delayed handlers on exit
         self.faults = Faults()
         self.limiter = RateLimiter()
         self.log = RequestLog()
+        self.in_flight = 0  # API requests being handled (the index pass yields to them)
+        self.in_flight_lock = threading.Lock()
         self.reset()
         # Seeded, state-free, expensive: built once and kept across resets.
         self.cache = UserCache(self.org, cache_mb * 1024 * 1024)
-        self.index = OrgIndex(self.org, self.cache)
+        self.index = OrgIndex(self.org, self.cache, busy=lambda: self.in_flight)
+        self.cache.on_generate = self.index.record
         self.warm = users <= WARM_LIMIT if warm is None else warm
+
+    def enter(self, delta):
+        with self.in_flight_lock:
+            self.in_flight += delta
 
     def start_background(self):
         """Index (and pre-render) small orgs while the first requests come in."""
@@ -47,7 +56,10 @@ class FakeApp:
         self.cursors = CursorCodec(self.org.key + b":cursor")
         self.config = {"already_state": "204", "latency_ms": self.default_latency_ms,
                        "jira_browse_users": True}
-        self.audit = AuditLog(self.org)
+        # Seeded events are the same after every reset: made once, shared.
+        old = getattr(self, "audit", None)
+        self.audit = AuditLog(self.org, self.started, old.seeded if old else None)
+        self.member_cache = {}  # (group, org state version) -> active member indexes
         self.faults.clear()
         self.limiter.reset()
         self.log.reset()

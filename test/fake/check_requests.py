@@ -7,11 +7,19 @@
 LOG is the JSON array from GET /__fake/requests (a file, or stdin when
 omitted or "-").  Every entry outside /__fake/ is checked for:
   - a (method, path) that matches an operation's wire path template, with
-    path parameters (URL-decoded) matching their schema pattern in full;
-  - an Authorization header logged as {"scheme": "Bearer", ...}; a raw
-    header value in the log is itself a violation.  Whether the key matched
-    is only checked with --require-key-ok, since test suites send a wrong
-    key on purpose to exercise the 401 path;
+    path parameters (URL-decoded) matching their schema pattern in full
+    (literal segments win: .../groups/count is getGroupsCount, not getGroup);
+  - an Authorization header logged as {"scheme": "Bearer", ...} (for the
+    Jira operations, api "jira-platform": {"scheme": "Basic", ...}); a raw
+    header value in the log is itself a violation.  Whether the credential
+    matched is only checked with --require-key-ok, since test suites send a
+    wrong one on purpose to exercise the 401 path;
+  - query parameters: each one declared by the operation, and its value(s)
+    valid against the parameter's schema (integers and booleans parsed,
+    arrays from repeated names, or comma-separated where the spec says
+    explode: false; an object parameter's properties come as their own
+    names, the OpenAPI default form/explode; arrays of objects such as
+    sortBy have no defined serialisation and are not checked);
   - when a body was sent: Content-Type application/json, a JSON body, and
     that body valid against the operation's request-body schema, with
     undeclared properties refused (the real search API answers 400 to them).
@@ -78,6 +86,9 @@ class Operation:
         self.name = spec["name"]
         self.method = spec["method"].upper()
         self.regex = template_regex(spec["path"])
+        self.templated = spec["path"].count("{")
+        self.scheme = "basic" if spec.get("api") == "jira-platform" else "bearer"
+        self.query = {n: p for n, p in spec["parameters"].items() if p["in"] == "query"}
         body = spec.get("request_body") or {}
         self.body_schema = body.get("schema")
         self.validator = (jsonschema.Draft7Validator(strict(self.body_schema))
@@ -93,24 +104,74 @@ class Operation:
         return out
 
 
+def query_problems(op, query):
+    """Undeclared query parameters and values their schema refuses."""
+    known, out = {}, []
+    for name, param in op.query.items():
+        schema = param["schema"]
+        if schema.get("type") == "object":
+            for prop, sub in schema.get("properties", {}).items():
+                known[prop] = dict(param, schema=sub)
+        else:
+            known[name] = param
+    for name, values in (query or {}).items():
+        if name not in known:
+            out.append(f"undeclared query parameter {name}")
+            continue
+        problem = query_value_problem(known[name], values)
+        if problem:
+            out.append(f"query parameter {name}: {problem}")
+    for name, param in op.query.items():
+        if param.get("required") and name not in (query or {}):
+            out.append(f"required query parameter {name} missing")
+    return out
+
+
+def query_value_problem(param, values):
+    schema = param["schema"]
+    if schema.get("type") == "array":
+        if schema.get("items", {}).get("type") == "object":
+            return None  # no defined serialisation (sortBy)
+        if param.get("explode") is False:
+            values = [v for raw in values for v in raw.split(",")]
+        value = [coerce(schema["items"], v) for v in values]
+    else:
+        if len(values) > 1:
+            return "given more than once"
+        value = coerce(schema, values[0])
+    errors = list(jsonschema.Draft7Validator(schema).iter_errors(value))
+    return errors[0].message if errors else None
+
+
+def coerce(schema, raw):
+    """A query string value as the JSON type its schema expects (else as is)."""
+    kind = schema.get("type")
+    if kind == "integer" and re.fullmatch(r"-?\d+", raw):
+        return int(raw)
+    if kind == "boolean" and raw in ("true", "false"):
+        return raw == "true"
+    return raw
+
+
 def find_operation(ops, method, path):
-    for op in ops:
+    for op in sorted(ops, key=lambda o: o.templated):
         match = op.regex.match(path)
         if match and op.method == method:
             return op, match
     return None, None
 
 
-def auth_problems(headers, require_key_ok):
+def auth_problems(op, headers, require_key_ok):
     auth = headers.get("authorization")
     if auth is None:
         return ["no Authorization header"]
     if not isinstance(auth, dict):
         return ["Authorization header value was logged (the key must never be logged)"]
-    if str(auth.get("scheme", "")).lower() != "bearer":
-        return [f"Authorization scheme is {auth.get('scheme')!r}, not Bearer"]
+    if str(auth.get("scheme", "")).lower() != op.scheme:
+        return [f"Authorization scheme is {auth.get('scheme')!r}, not {op.scheme.title()}"]
     if require_key_ok and not auth.get("key_ok"):
-        return ["Bearer token is not the configured API key"]
+        return ["Bearer token is not the configured API key" if op.scheme == "bearer"
+                else "Basic credentials are not the site's email and API token"]
     return []
 
 
@@ -135,7 +196,8 @@ def check_entry(ops, entry, require_key_ok):
     op, match = find_operation(ops, method, path)
     if op is None:
         return [f"no operation matches {method} {path}"]
-    return (op.param_problems(match) + auth_problems(entry.get("headers", {}), require_key_ok)
+    return (op.param_problems(match) + query_problems(op, entry.get("query"))
+            + auth_problems(op, entry.get("headers", {}), require_key_ok)
             + body_problems(op, entry))
 
 

@@ -20,6 +20,9 @@ SERVER = os.path.join(HERE, "server.py")
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 OPERATIONS_PATH = os.path.join(HERE, "..", "schemas", "operations.json")
 API_KEY = "k-3f9c2d7e-not-a-real-key"
+SCOPED_KEY = "k-scoped-5e1a-not-a-real-key"
+SITE_EMAIL = "admin@acme.example"
+SITE_TOKEN = "t-jira-77c1-not-a-real-token"
 ORG_ID = "acme-org"
 
 
@@ -27,7 +30,7 @@ class FakeProcess:
     """A running server.py; stop() sends SIGTERM and waits."""
 
     def __init__(self, users=200, seed=1, now=None, latency_ms=None, org_id=ORG_ID,
-                 api_key=API_KEY, start_timeout=20):
+                 api_key=API_KEY, start_timeout=20, extra=()):
         self.tmp = tempfile.mkdtemp(prefix="fake-")
         self.port_file = os.path.join(self.tmp, "port")
         self.now = now
@@ -35,7 +38,8 @@ class FakeProcess:
         self.org_id = org_id
         cmd = [PYTHON, SERVER, "--port", "0", "--port-file", self.port_file,
                "--users", str(users), "--seed", str(seed), "--org-id", org_id,
-               "--api-key", api_key]
+               "--api-key", api_key, "--scoped-api-key", SCOPED_KEY,
+               "--site-token", SITE_TOKEN, *extra]
         if now is not None:
             cmd += ["--now", repr(now)]
         if latency_ms is not None:
@@ -123,6 +127,37 @@ class Client:
             hdrs["Content-Type"] = content_type
         return self.raw(method, path, body, hdrs)
 
+    def get(self, path, query=None, **kw):
+        """GET path?query (a dict; list values repeat the name) on the admin APIs."""
+        from urllib.parse import urlencode
+        if query:
+            path += "?" + urlencode(query, doseq=True)
+        return self.api("GET", path, content_type=None, **kw)
+
+    def org_path(self, rest, version="v2"):
+        return f"/admin/{version}/orgs/{self.org_id}{rest}"
+
+    def jira(self, path, query=None, auth=(SITE_EMAIL, SITE_TOKEN)):
+        """GET /rest/api/3{path} with Basic email:token (or auth: a raw header, or None)."""
+        import base64
+        from urllib.parse import urlencode
+        headers = {}
+        if isinstance(auth, tuple):
+            headers["Authorization"] = "Basic " + base64.b64encode(
+                ":".join(auth).encode()).decode()
+        elif auth:
+            headers["Authorization"] = auth
+        url = "/rest/api/3" + path + ("?" + urlencode(query, doseq=True) if query else "")
+        return self.raw("GET", url, None, headers)
+
+    def follow(self, url, **kw):
+        """GET an absolute URL of this server (v1 links.next, Jira nextPage)."""
+        from urllib.parse import urlsplit
+        parts = urlsplit(url)
+        assert parts.netloc == f"127.0.0.1:{self.port}", url
+        return self.api("GET", parts.path + ("?" + parts.query if parts.query else ""),
+                        content_type=None, **kw)
+
     def search(self, body=None, org=None, directory="-", **kw):
         path = f"/admin/v2/orgs/{org or self.org_id}/directories/{directory}/users/search"
         return self.api("POST", path, {} if body is None else body, **kw)
@@ -174,6 +209,9 @@ class Schemas:
         """Validate reply against the operation's documented response for its status."""
         op = self.ops[op_name]
         status = str(reply.status)
+        if "error_schema" in op and reply.status >= 400:
+            self.check_jira_error(op, reply)
+            return
         if status in op["gateway_responses"] and status in ("401", "429"):
             schema = op["gateway_responses"][status]
             jsonschema.Draft7Validator(schema).validate(reply.json())
@@ -188,6 +226,17 @@ class Schemas:
         assert reply.header("content-type").startswith("application/json")
         jsonschema.Draft7Validator(schema).validate(reply.json())
         jsonschema.Draft4Validator(schema).validate(reply.json())
+
+    @staticmethod
+    def check_jira_error(op, reply):
+        """Jira: the login filter's text/plain 401, else an ErrorCollection."""
+        if reply.status == 401:
+            assert reply.header("content-type").startswith("text/plain")
+            assert reply.body == b"Client must be authenticated to access this resource."
+            return
+        assert reply.header("content-type").startswith("application/json")
+        jsonschema.Draft7Validator(op["error_schema"]).validate(reply.json())
+        assert reply.json()["errorMessages"], "an ErrorCollection says what went wrong"
 
 
 @pytest.fixture(scope="session")

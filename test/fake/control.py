@@ -6,10 +6,20 @@ POST   /__fake/ratelimit {"limit": N|null, "window_s": S}
 POST   /__fake/config {"already_state": "204"|"409", "latency_ms": N};  GET shows
 GET    /__fake/requests              request log;  DELETE clears it
 GET    /__fake/stats                 counters
-GET    /__fake/info                  org id, directory id, sites, groups, domains
+GET    /__fake/info                  org id, directory id, sites, workspaces, domains,
+                                     groups (and group_ids by name), app accounts, the
+                                     API key's owner, Jira site login defaults, and the
+                                     index/cache progress ("index")
 GET    /__fake/users?offset=&limit=  {"data": [...every expand...], "total", "offset", "limit"}
 GET    /__fake/users/{accountId}     one user (same shape)
 GET    /__fake/expect/inactive?product=jira-software&days=90  {"count", "account_ids"}
+GET    /__fake/expect/groups         {"groups": [{"id", "name", "count", "members"}]}: every
+                                     group (bare id) with every member's account id
+GET    /__fake/expect/managed        {"count", "account_ids"}: the managed accounts
+
+config keys: already_state ("204" | "409"), latency_ms (>= 0), jira_browse_users
+(bool: false = the Jira site user lacks Browse users and groups, 403 on Jira).
+The expect/ endpoints and group counts wait for the org index (orgindex.py).
 """
 
 import re
@@ -90,11 +100,13 @@ def set_config(app, req, m):
     body = json_object(req)
     if body is None:
         return bad("expected a JSON object")
-    unknown = set(body) - {"already_state", "latency_ms"}
+    unknown = set(body) - {"already_state", "latency_ms", "jira_browse_users"}
     if unknown:
         return bad(f"unknown config keys: {sorted(unknown)}")
     if "already_state" in body and body["already_state"] not in ("204", "409"):
         return bad('already_state must be "204" or "409"')
+    if not isinstance(body.get("jira_browse_users", True), bool):
+        return bad("jira_browse_users must be true or false")
     lat = body.get("latency_ms", 0)
     if isinstance(lat, bool) or not isinstance(lat, (int, float)) or lat < 0:
         return bad("latency_ms must be a number >= 0")
@@ -120,7 +132,8 @@ def stats(app, req, m):
 
 
 def info(app, req, m):
-    return ok(app.org.describe())
+    return ok(dict(app.org.describe(), jira_site=app.jira_info(),
+                   index=app.index.describe()))
 
 
 def list_users(app, req, m):
@@ -152,6 +165,25 @@ def expect_inactive(app, req, m):
     return ok({"count": len(ids), "account_ids": ids})
 
 
+def expect_groups(app, req, m):
+    org, index = app.org, app.index.get()
+    account = org.codec.encode
+    fixed = len(org.fixed)
+    return ok({"groups": [
+        {"id": g["uuid"], "name": g["name"], "count": len(index.members[n]),
+         "members": [org.fixed[i].account_id if i < fixed else account(i)
+                     for i in index.members[n]]}
+        for n, g in enumerate(org.groups)]})
+
+
+def expect_managed(app, req, m):
+    org = app.org
+    fixed = len(org.fixed)
+    ids = [org.fixed[i].account_id if i < fixed else org.codec.encode(i)
+           for i in app.index.get().managed_indexes()]
+    return ok({"count": len(ids), "account_ids": ids})
+
+
 ROUTES = (
     ("POST", r"/__fake/reset", reset),
     ("POST", r"/__fake/faults", add_faults),
@@ -167,6 +199,8 @@ ROUTES = (
     ("GET", r"/__fake/users", list_users),
     ("GET", r"/__fake/users/([^/]+)", one_user),
     ("GET", r"/__fake/expect/inactive", expect_inactive),
+    ("GET", r"/__fake/expect/groups", expect_groups),
+    ("GET", r"/__fake/expect/managed", expect_managed),
 )
 COMPILED = [(method, re.compile(pattern + "/?"), fn) for method, pattern, fn in ROUTES]
 

@@ -24,6 +24,7 @@ class Request:
         self.query = query        # dict name -> [values]
         self.headers = headers    # lower-cased name -> value
         self.body = body          # bytes (b"" when none was sent)
+        self.op_name = None       # operation the router matched (for the log)
 
     def media_type(self):
         return self.headers.get("content-type", "").split(";")[0].strip().lower()

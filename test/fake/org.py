@@ -148,7 +148,7 @@ class Org:
         self.sites = self._make_sites()
         self.groups = resources.make_groups(self.key, self.sites)
         self.group_by_uuid = {g["uuid"]: i for i, g in enumerate(self.groups)}
-        self.workspaces = resources.make_workspaces(self.key, self.sites, self.clock.start_ns)
+        self.workspaces = resources.make_workspaces(self.key, self.sites)
         self.domains = resources.make_domains(self.key)
         self.apps = resources.make_apps(self.key)
         self.fixed = [self._fixed_user(i, spec) for i, spec in

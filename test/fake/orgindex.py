@@ -3,15 +3,19 @@
 Group member counts, the managed-account list, users/count and users/stats
 need every user, and generating one costs ~17 µs (25 s for a million).  So
 one pass records, per user, the few facts those answers need, in compact
-arrays (~12 bytes a user), plus each group's member indexes.  The same pass
-renders each user into the users/search cache (usercache.py), so paging is
-fast from the first page on.
+arrays (~9 bytes a user), plus each group's member indexes (4 bytes per
+membership).  The same pass renders each user into the users/search cache
+(usercache.py) while the cache has room, so paging is fast from the first
+page on.  Users a request renders first are recorded then, and the pass
+skips them: no user is generated twice.
 
 Only seeded facts are kept; lifecycle state comes from the org's overlay at
 query time, so the index survives /__fake/reset.  Orgs up to WARM_LIMIT
-users are indexed in the background from startup (a few seconds for 100k;
-the pass yields the GIL every few users so requests are served meanwhile);
-bigger orgs are indexed on first need, and that request waits for it.
+users are indexed in the background from startup (~5 s for 100k); bigger
+orgs on first need (~45 s for a million), and that request waits for it.
+The pass yields the GIL every CHUNK users and pauses while API requests are
+in progress (briefly: it cannot be starved), so it slows paging down as
+little as possible.
 """
 
 import array
@@ -21,7 +25,9 @@ import time
 from org import STATUS_TRIPLES
 
 WARM_LIMIT = 150_000
-CHUNK = 32  # users between GIL yields: ~1 ms of work
+CHUNK = 8  # users between GIL yields: ~0.2 ms of work
+PAUSE_STEP_S = 0.0002  # while requests are served, the pass waits in steps...
+PAUSE_MAX_S = 0.05     # ...of at most this long per chunk
 STATUSES = tuple(STATUS_TRIPLES)
 ROLE_IDS = ("atlassian/user", "atlassian/admin", "atlassian/guest", "atlassian/customer",
             "atlassian/user-access-admin", "atlassian/contributor", "atlassian/basic",
@@ -31,24 +37,32 @@ ROLE_BIT = {role: 1 << i for i, role in enumerate(ROLE_IDS)}
 
 
 class OrgIndex:
-    def __init__(self, org, cache):
+    def __init__(self, org, cache, busy=lambda: 0):
         self.org, self.cache = org, cache
+        self.busy = busy        # () -> API requests in progress
+        self.waiting = 0        # requests blocked in get()
         self.lock = threading.Lock()
         self.done = threading.Event()
         self.started = False
         self.progress = 0
         self.build_s = None
-        n = org.n_users
+        self.site_list = [s["ari"] for kind in sorted(org.sites) for s in org.sites[kind]]
+        self.site_bit = {ari: 1 << i for i, ari in enumerate(self.site_list)}
+        self.domains, self.domain_code = [], {}  # domain code <-> domain
+        self.members = [array.array("i") for _ in org.groups]
+        self.role_counts = [0] * len(ROLE_IDS)
+        self.record_lock = threading.Lock()
+        self.recorded = None  # the per-user arrays exist once indexing starts
+
+    def _allocate(self):
+        n = self.org.n_users
         self.managed = bytearray(n)
         self.base = bytearray(n)         # index into STATUSES
         self.mfa = bytearray(n)
         self.domain = array.array("H", bytes(2 * n))
         self.roles = array.array("H", bytes(2 * n))
         self.sites = bytearray(n)         # bit i: site_list[i]
-        self.domains = []                 # domain code -> domain
-        self.site_list = [s["ari"] for kind in sorted(org.sites) for s in org.sites[kind]]
-        self.members = [array.array("l") for _ in org.groups]
-        self.role_counts = [0] * len(ROLE_IDS)
+        self.recorded = bytearray(n)
 
     # ---- building ---------------------------------------------------------
     def start(self):
@@ -57,50 +71,74 @@ class OrgIndex:
             if self.started:
                 return
             self.started = True
+            with self.record_lock:
+                self._allocate()
         threading.Thread(target=self._build, name="org-index", daemon=True).start()
 
     def get(self):
         """The finished index; starts it and waits when needed."""
         if not self.done.is_set():
             self.start()
-            self.done.wait()
+            with self.lock:
+                self.waiting += 1
+            try:
+                self.done.wait()
+            finally:
+                with self.lock:
+                    self.waiting -= 1
         return self
 
     def _build(self):
         t0 = time.monotonic()
-        domain_code, site_bit = {}, {ari: 1 << i for i, ari in enumerate(self.site_list)}
         for i in range(self.org.n_users):
-            user = self.org._make_user(i)
-            self._record(i, user, domain_code, site_bit)
-            self.cache.fragments(i, user)
+            if not self.recorded[i]:  # requests record the users they render
+                user = self.org._make_user(i)
+                self.record(i, user)
+                if not self.cache.full():
+                    self.cache.fragments(i, user)
             self.progress = i + 1
             if i % CHUNK == CHUNK - 1:
-                time.sleep(0)  # let request threads have the GIL
+                self._yield()
+        for n, members in enumerate(self.members):
+            self.members[n] = array.array("i", sorted(members))
         self.build_s = round(time.monotonic() - t0, 3)
         self.done.set()
 
-    def _record(self, i, u, domain_code, site_bit):
-        self.managed[i] = u.claim == "managed"
-        self.base[i] = STATUSES.index(u.base_status)
-        self.mfa[i] = u.mfa
-        code = domain_code.get(u.domain)
-        if code is None:
-            code = domain_code[u.domain] = len(self.domains)
-            self.domains.append(u.domain)
-        self.domain[i] = code
-        bits = 0
-        for role in u.roles():
-            bits |= ROLE_BIT[role]
-        self.roles[i] = bits
-        for r, role in enumerate(ROLE_IDS):
-            if bits >> r & 1:
-                self.role_counts[r] += 1
-        sites = 0
-        for _, site, _ in u.products:
-            sites |= site_bit[site]
-        self.sites[i] = sites
-        for g in u.groups:
-            self.members[g].append(i)
+    def _yield(self):
+        """Give the GIL to requests being served, unless they wait for us.
+        Bounded, so steady traffic slows the pass down but cannot stop it."""
+        time.sleep(0)
+        deadline = time.monotonic() + PAUSE_MAX_S
+        while self.busy() > self.waiting and time.monotonic() < deadline:
+            time.sleep(PAUSE_STEP_S)
+
+    def record(self, i, u):
+        """Note user i's facts (once, whichever thread generates it first)."""
+        with self.record_lock:
+            if self.recorded is None or self.recorded[i] or self.done.is_set():
+                return
+            self.recorded[i] = 1
+            self.managed[i] = u.claim == "managed"
+            self.base[i] = STATUSES.index(u.base_status)
+            self.mfa[i] = u.mfa
+            code = self.domain_code.get(u.domain)
+            if code is None:
+                code = self.domain_code[u.domain] = len(self.domains)
+                self.domains.append(u.domain)
+            self.domain[i] = code
+            bits = 0
+            for role in u.roles():
+                bits |= ROLE_BIT[role]
+            self.roles[i] = bits
+            for r in range(len(ROLE_IDS)):
+                if bits >> r & 1:
+                    self.role_counts[r] += 1
+            sites = 0
+            for _, site, _ in u.products:
+                sites |= self.site_bit[site]
+            self.sites[i] = sites
+            for g in u.groups:
+                self.members[g].append(i)
 
     # ---- queries ------------------------------------------------------------
     def state(self, org, i):
@@ -120,7 +158,7 @@ class OrgIndex:
     def managed_indexes(self):
         """Indexes of managed accounts, in index order (cached)."""
         if not hasattr(self, "_managed_list"):
-            self._managed_list = array.array("l", (i for i, m in enumerate(self.managed) if m))
+            self._managed_list = array.array("i", (i for i, m in enumerate(self.managed) if m))
         return self._managed_list
 
     def matcher(self, org, q):

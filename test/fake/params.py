@@ -62,8 +62,9 @@ def integer(req, name, default, lo, hi):
         value = int(raw)
     except ValueError:
         raise Invalid(f"{name} must be an integer") from None
-    if not lo <= value <= (hi if hi is not None else value):
-        raise Invalid(f"{name} must be between {lo} and {hi}")
+    if value < lo or (hi is not None and value > hi):
+        raise Invalid(f"{name} must be between {lo} and {hi}" if hi is not None
+                      else f"{name} must be at least {lo}")
     return value
 
 

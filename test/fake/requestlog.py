@@ -13,22 +13,6 @@ import threading
 from http_types import decode_json
 
 MAX_ENTRIES = 200_000
-ROUTE_NAMES = (
-    ("/users/search", "searchDirectoryUsers"),
-    ("/manage/lifecycle/disable", "disableUser"),
-    ("/manage/lifecycle/enable", "enableUser"),
-    ("/manage/lifecycle/delete", "deleteUser"),
-    ("/manage/lifecycle/cancel-delete", "cancelDeleteUser"),
-)
-
-
-def route_name(path):
-    for suffix, name in ROUTE_NAMES:
-        if path.rstrip("/").endswith(suffix):
-            return name
-    return "other"
-
-
 def loggable_body(raw):
     """Parsed JSON when it parses, else the text; None when no body was sent."""
     if not raw:
@@ -69,7 +53,7 @@ class RequestLog:
         with self.lock:
             entry["status"] = status
             entry["ms"] = round((t1 - entry["t"]) * 1000, 3)
-            entry["op"] = op or route_name(entry["path"])
+            entry["op"] = op or "other"
             self.stats.count(entry["op"], status, rate_limited)
 
     def snapshot(self):

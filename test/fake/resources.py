@@ -27,7 +27,7 @@ def make_groups(key, sites):
     return out
 
 
-def make_workspaces(key, sites, start_ns):
+def make_workspaces(key, sites):
     """One workspace per Jira and Confluence site, plus a Bitbucket workspace.
 
     Jira/Confluence workspace ids are the site ARIs users' productAccess and

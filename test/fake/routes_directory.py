@@ -7,14 +7,12 @@ are mutually exclusive, and unknown fields are refused.  The server must
 stay standard-library only, hence no jsonschema here.
 """
 
-import re
 from urllib.parse import unquote
 
 import errors
 from http_types import JSON_TYPE, Response
 from search import normalise, search_page
 
-SEARCH_PATH = re.compile(r"^/admin/v2/orgs/([^/]+)/directories/([^/]+)/users/search/?$")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 

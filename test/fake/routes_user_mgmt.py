@@ -11,6 +11,8 @@ Rules (REFERENCE.md §6, user-management.json):
 - action already in effect: success again, or 409 conflict.lifecycleErrors
   when the control API sets already_state "409".  cancel-delete has no 409
   in the spec, so it always succeeds.
+Every call that changes an account's state appends an event to the org's
+audit log (events.py); a call that changes nothing appends none.
 """
 
 import re
@@ -19,7 +21,6 @@ from urllib.parse import unquote
 import errors
 from http_types import JSON_TYPE, Response
 
-LIFECYCLE_PATH = re.compile(r"^/users/([^/]+)/manage/lifecycle/([^/]+)/?$")
 ACCOUNT_ID = re.compile(r"[a-zA-Z0-9_|:-]{1,128}")
 CONFLICT_LINK = "https://confluence.atlassian.com/x/pTgoPQ"
 
@@ -95,6 +96,7 @@ def disable(app, user):
         return already(app, user, Response.empty, "ACCOUNT_ALREADY_DEACTIVATED",
                        "The account is already deactivated")
     app.org.set_account_status(user, active=False)
+    app.audit.append_lifecycle("disable", user)
     return Response.empty(204)
 
 
@@ -107,6 +109,7 @@ def enable(app, user):
         return already(app, user, Response.empty, "ACCOUNT_ALREADY_ACTIVE",
                        "The account is already active")
     app.org.set_account_status(user, active=True)
+    app.audit.append_lifecycle("enable", user)
     return Response.empty(204)
 
 
@@ -116,6 +119,7 @@ def delete(app, user):
         return already(app, user, ok_message, "ACCOUNT_ALREADY_SCHEDULED_FOR_DELETION",
                        "The account is already scheduled for deletion")
     app.org.set_account_status(user, active=False, for_deletion=True)
+    app.audit.append_lifecycle("delete", user)
     return ok_message()
 
 
@@ -123,6 +127,7 @@ def cancel_delete(app, user):
     _, _, status = app.org.state(user)
     if status == "for_deletion":
         app.org.set_account_status(user, active=True)
+        app.audit.append_lifecycle("cancel-delete", user)
     return ok_message()
 
 

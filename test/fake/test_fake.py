@@ -18,7 +18,8 @@ import time
 import jsonschema
 import pytest
 
-from conftest import API_KEY, HERE, OPERATIONS_PATH, PYTHON
+from conftest import (API_KEY, HERE, OPERATIONS_PATH, PYTHON, SCOPED_KEY, SITE_EMAIL,
+                      SITE_TOKEN)
 
 CHECK = os.path.join(HERE, "check_requests.py")
 EXTRACT = os.path.join(HERE, "..", "schemas", "extract.py")
@@ -60,11 +61,22 @@ def run_check(log, *args):
 
 # ---- schemas ------------------------------------------------------------------
 def test_operations_json_lists_the_operations(schemas):
-    assert set(schemas.ops) == {SEARCH, "disableUser", "enableUser", "deleteUser",
-                                "cancelDeleteUser"}
+    assert set(schemas.ops) == {
+        SEARCH, "disableUser", "enableUser", "deleteUser", "cancelDeleteUser",
+        "getDirectoryUsersCount", "getUserStats", "getUserRoleAssignments",
+        "getDirectoriesForOrg", "searchDirectoryGroups", "getGroups", "getGroup",
+        "getGroupsCount", "getGroupsStats", "getGroupRoleAssignments", "queryWorkspacesV2",
+        "getUsers", "getUserLastActiveDates", "getDomains", "getEvents", "getEventActions",
+        "getAllUsers", "bulkGetGroups", "getUsersFromGroup"}
     search = schemas.ops[SEARCH]
     assert search["path"] == "/admin/v2/orgs/{orgId}/directories/{directoryId}/users/search"
     assert schemas.ops["disableUser"]["path"] == "/users/{account_id}/manage/lifecycle/disable"
+    assert schemas.ops["getAllUsers"]["path"] == "/rest/api/3/users/search"
+    assert schemas.ops["getAllUsers"]["gateway_responses"] == {}
+    assert schemas.ops["getUsers"]["path"] == "/admin/v1/orgs/{orgId}/users"
+    role = schemas.ops["getUserRoleAssignments"]["responses"]["200"]["schema"]
+    item = role["properties"]["data"]["items"]["properties"]
+    assert "null" in item["userDirectoryStatus"]["type"]  # nullable $ref sibling kept
     assert "\"$ref\":" not in json.dumps(schemas.doc)
     assert '"nullable"' not in json.dumps(schemas.doc)
 
@@ -823,3 +835,994 @@ def test_check_requests_empty_log_and_leaked_key(fake):
     assert empty.returncode == 1 and b"requests checked: 0" in empty.stdout
     leaked = [dict(log[0], headers={"authorization": f"Bearer {API_KEY}"})]
     assert b"must never be logged" in run_check(leaked).stdout
+
+
+# ==== Organizations API v1: managed accounts, last-active dates, domains ========
+ALL_EXPANDS = ["platformRoles", "counts.resources", "productAccess", "groups"]
+V1_KEYS = {"jira-software": "jira-software", "confluence": "confluence",
+           "jira-servicedesk": "jira-service-desk", "jira-core": "jira-core"}
+
+
+def follow_v1(fake, schemas, op, reply):
+    """Validate reply and follow links.next (full URLs) to the end: the pages."""
+    pages = []
+    while True:
+        assert reply.status == 200, reply.body
+        schemas.check(op, reply)
+        page = reply.json()
+        pages.append(page)
+        nxt = page["links"].get("next")
+        if not nxt:
+            return pages
+        assert nxt.startswith(f"http://127.0.0.1:{fake.port}/admin/v1/") and "?cursor=" in nxt
+        reply = fake.follow(nxt)
+
+
+def test_v1_users_are_the_managed_accounts(fake, schemas):
+    pages = follow_v1(fake, schemas, "getUsers", fake.get(fake.org_path("/users", "v1")))
+    got = [u["account_id"] for p in pages for u in p["data"]]
+    truth = fake.control("GET", "expect/managed")
+    assert got == truth["account_ids"] and len(got) == truth["count"]
+    assert got == [u["accountId"] for u in fake.all_users() if u["claimStatus"] == "managed"]
+    assert all(p["meta"]["total"] == len(got) for p in pages)
+    assert [len(p["data"]) for p in pages[:-1]] == [100] * (len(pages) - 1) and len(pages) == 2
+    assert "prev" in pages[1]["links"] and "prev" not in pages[0]["links"]
+    assert UNMANAGED not in got and SCIM in got
+
+
+def test_v1_users_activity_matches_v2(fake, schemas):
+    v2 = by_id(fake.all_users())
+    reply = fake.get(fake.org_path("/users", "v1"))
+    for user in reply.json()["data"]:
+        mine = v2[user["account_id"]]
+        assert (user["name"], user["email"], user["picture"]) == \
+            (mine["name"], mine["email"], mine["picture"])
+        assert user["account_status"] == mine["accountStatus"]
+        stamps = [p.get("lastActiveTimestamp") for p in mine["productAccess"]]
+        assert [p.get("last_active") for p in user["product_access"]] == \
+            [s[:23] + "Z" if s else None for s in stamps]
+        assert [p["key"] for p in user["product_access"]] == \
+            [V1_KEYS[p["key"]] for p in mine["productAccess"]]
+        used = [s for s in stamps if s]
+        assert user.get("last_active") == (max(used)[:23] + "Z" if used else None)
+        assert user["access_billable"] == (mine["status"] == "active" and bool(stamps))
+    jess = next(u for u in reply.json()["data"] if u["account_id"] == SERVICEDESK)
+    assert {p["key"] for p in jess["product_access"]} == {"jira-service-desk", "jira-core"}
+    assert jess["product_access"][0]["url"] == "acme.atlassian.net"
+
+
+def test_v1_errors(fake, schemas):
+    reply = fake.get(fake.org_path("/users", "v1"), {"cursor": "bogus"})
+    assert reply.status == 400 and reply.json()["errors"][0]["code"] == "ADMIN-400-1"
+    schemas.check("getUsers", reply)
+    reply = fake.get("/admin/v1/orgs/other-org/users")
+    assert reply.status == 404 and reply.json()["errors"][0]["code"] == "ADMIN-404-2"
+    schemas.check("getUsers", reply)
+    domains = fake.get(fake.org_path("/domains", "v1")).json()
+    token = domains["links"]["next"].split("cursor=")[1]  # another list's cursor
+    assert fake.get(fake.org_path("/users", "v1"), {"cursor": token}).status == 400
+
+
+def last_active(fake, account_id, **query):
+    return fake.get(fake.org_path(f"/directory/users/{account_id}/last-active-dates", "v1"),
+                    query or None)
+
+
+def test_last_active_dates_match_v2(fake, schemas):
+    v2 = by_id(fake.all_users())
+    for account_id in (ORG_ADMIN, JOHN, NEVER, TWO_SITES, SERVICEDESK, NOT_INVITED):
+        reply = last_active(fake, account_id)
+        schemas.check("getUserLastActiveDates", reply)
+        data = reply.json()["data"]
+        used = [p for p in v2[account_id]["productAccess"] if "lastActiveTimestamp" in p]
+        assert data["product_access"] == [
+            {"id": p["id"], "key": V1_KEYS[p["key"]], "last_active": p["lastActiveTimestamp"][:10],
+             "last_active_timestamp": p["lastActiveTimestamp"][:19] + "Z"} for p in used]
+        added = v2[account_id]["addedToOrg"]
+        assert (data["added_to_org"], data["added_to_org_timestamp"]) == (added[:10], added[:19] + "Z")
+        assert reply.json()["links"] == {}
+    assert last_active(fake, NEVER).json()["data"]["product_access"] == []  # never used: left out
+
+
+def test_last_active_dates_paging(fake, schemas):
+    # Users with more than 3 used product-site entries get a second page.
+    many = [u for u in fake.all_users()
+            if sum("lastActiveTimestamp" in p for p in u["productAccess"]) > 3]
+    assert many, "the seed should give some users more than 3 used products"
+    for user in many:
+        entries, reply = [], last_active(fake, user["accountId"])
+        while True:
+            schemas.check("getUserLastActiveDates", reply)
+            body = reply.json()
+            entries += body["data"]["product_access"]
+            assert len(body["data"]["product_access"]) <= 3
+            if "next" not in body["links"]:
+                break
+            reply = last_active(fake, user["accountId"], cursor=body["links"]["next"])
+        assert [e["last_active_timestamp"] for e in entries] == [
+            p["lastActiveTimestamp"][:19] + "Z" for p in user["productAccess"]
+            if "lastActiveTimestamp" in p]
+    nxt = last_active(fake, many[0]["accountId"]).json()["links"]["next"]
+    reply = last_active(fake, JOHN, cursor=nxt)  # another user's cursor
+    assert reply.status == 400
+    schemas.check("getUserLastActiveDates", reply)
+
+
+def test_last_active_dates_unknown_user(fake, schemas):
+    reply = last_active(fake, UNKNOWN)
+    assert reply.status == 404
+    schemas.check("getUserLastActiveDates", reply)
+    assert reply.json()["errors"][0]["code"] == "ADMIN-404-8"
+
+
+def test_domains(fake, schemas, fake_proc):
+    pages = follow_v1(fake, schemas, "getDomains", fake.get(fake.org_path("/domains", "v1")))
+    domains = [d for p in pages for d in p["data"]]
+    assert len(pages) == 2
+    assert [(d["attributes"]["name"], d["attributes"]["claim"]["status"]) for d in domains] == [
+        ("acme.example", "verified"), ("acme-labs.example", "verified"),
+        ("acme-legacy.example", "unverified")]
+    assert {d["id"] for d in domains} == {d["id"] for d in fake.control("GET", "info")["domains"]}
+
+
+# ==== Organizations API v2: groups =================================================
+def groups_search(fake, body, directory="-", **kw):
+    return fake.api("POST", fake.org_path(f"/directories/{directory}/groups/search"), body, **kw)
+
+
+def all_groups(fake, schemas, body):
+    out, reply = [], groups_search(fake, body)
+    while True:
+        assert reply.status == 200, reply.body
+        schemas.check("searchDirectoryGroups", reply)
+        page = reply.json()
+        out += page["data"]
+        if "next" not in page["links"]:
+            return out
+        reply = groups_search(fake, {"cursor": page["links"]["next"]})
+
+
+def members_by_group(fake):
+    out = {}
+    for u in fake.all_users():
+        for g in u["groups"]:
+            out.setdefault(g["name"], []).append(u["accountId"])
+    return out
+
+
+def test_groups_search_counts_are_real_memberships(fake, schemas):
+    groups = all_groups(fake, schemas, {"limit": 7, "expand": ["counts.users", "counts.resources"]})
+    info = fake.control("GET", "info")
+    assert [g["name"] for g in groups] == sorted(info["group_ids"])
+    members = members_by_group(fake)
+    expect = {g["name"]: g for g in fake.control("GET", "expect/groups")["groups"]}
+    for g in groups:
+        assert g["counts"]["users"] == len(members.get(g["name"], [])) == expect[g["name"]]["count"]
+        assert expect[g["name"]]["members"] == members.get(g["name"], [])
+        assert g["id"] == info["group_ids"][g["name"]]
+        assert g["directoryId"] == info["directory_id"]
+    by_name = {g["name"]: g for g in groups}
+    assert by_name["jira-software-users"]["counts"]["resources"] == 1
+    assert by_name["acme-all-staff"]["counts"]["resources"] == 0
+    assert by_name["engineering"]["externalSynced"] and by_name["engineering"]["managedBy"] == "external"
+    assert by_name["site-admins"]["managementAccess"]["deletable"] is False
+    assert "description" not in by_name["jira-admins"]  # no description: absent, not null
+    plain = groups_search(fake, {}).json()["data"]
+    assert len(plain) == 20 and all("counts" not in g for g in plain)
+
+
+@pytest.mark.parametrize("body,pick", [
+    ({"accountIds": [JOHN]}, lambda g, m: JOHN in m),
+    ({"accountIds": [JOHN, TWO_SITES, UNKNOWN]}, lambda g, m: JOHN in m or TWO_SITES in m),
+    ({"groupNames": ["engineering", "sales", "nope"]}, lambda g, m: g in ("engineering", "sales")),
+    ({"searchTerm": "JIRA"}, lambda g, m: "jira" in g),
+    ({"roleIds": ["atlassian/admin"]}, lambda g, m: g in ("jira-admins", "confluence-admins",
+                                                           "site-admins")),
+    ({"resourceOwners": ["jira-servicedesk"]},
+     lambda g, m: g in ("jira-servicemanagement-users", "jira-admins", "site-admins")),
+    ({"directoryIds": ["not-ours"]}, lambda g, m: False),
+])
+def test_groups_search_filters(fake, schemas, body, pick):
+    members = members_by_group(fake)
+    names = [g["name"] for g in all_groups(fake, schemas, body)]
+    assert names == sorted(n for n in fake.control("GET", "info")["group_ids"]
+                           if pick(n, members.get(n, [])))
+
+
+def test_groups_filters_by_id_and_resource(fake, schemas):
+    info = fake.control("GET", "info")
+    ids = [info["group_ids"]["engineering"], info["group_ids"]["finance"]]
+    assert [g["name"] for g in all_groups(fake, schemas, {"groupIds": ids})] == ["engineering", "finance"]
+    jira_a = info["sites"]["jira"][0]["ari"]
+    got = {g["name"] for g in all_groups(fake, schemas, {"resourceIds": [jira_a]})}
+    assert got == {"jira-software-users", "jira-servicemanagement-users", "jira-core-users",
+                   "jira-admins", "site-admins"}
+    desc = all_groups(fake, schemas, {"sortBy": [{"field": "name", "direction": "desc"}]})
+    assert [g["name"] for g in desc] == sorted(info["group_ids"], reverse=True)
+
+
+@pytest.mark.parametrize("body", [
+    {"limit": 0}, {"limit": 101}, {"bogus": 1}, {"expand": ["counts.everything"]},
+    {"groupNames": []}, {"accountIds": ["a", "a"]}, {"groupIds": [str(i) for i in range(11)]},
+    {"sortBy": [{"field": "nick_name", "direction": "asc"}]}, {"cursor": "nope"}, [1],
+])
+def test_groups_search_bad_bodies(fake, schemas, body):
+    reply = groups_search(fake, body)
+    assert reply.status == 400, reply.body
+    schemas.check("searchDirectoryGroups", reply)
+
+
+def test_groups_search_unknown_org_and_directory(fake, schemas):
+    reply = fake.api("POST", "/admin/v2/orgs/other/directories/-/groups/search", {})
+    assert reply.status == 404
+    schemas.check("searchDirectoryGroups", reply)
+    reply = groups_search(fake, {}, directory="other")
+    assert reply.status == 404
+    schemas.check("searchDirectoryGroups", reply)
+    info = fake.control("GET", "info")
+    assert groups_search(fake, {}, directory=info["directory_id"]).status == 200
+
+
+def test_groups_get_list_matches_search(fake, schemas):
+    path = fake.org_path("/directories/-/groups")
+    pages, reply = [], fake.get(path, {"limit": 10, "includeUsers": "true"})
+    while True:
+        assert reply.status == 200
+        schemas.check("getGroups", reply)
+        pages.append(reply.json())
+        nxt = reply.json()["links"].get("next")
+        if not nxt:
+            break
+        reply = fake.get(path, {"cursor": nxt})
+    got = [g for p in pages for g in p["data"]]
+    assert got == all_groups(fake, schemas, {"expand": ["counts.users"]})
+    for query in ({"accountIds": [JOHN, SCIM]}, {"searchTerm": "admin"},
+                  {"roleIds": "atlassian/user"}, {"sortBy": "name:desc"},
+                  {"counts.includeResources": "true"}):
+        body = {k: (v if isinstance(v, list) else [v]) for k, v in query.items()
+                if k in ("accountIds", "roleIds")}
+        body.update({k: v for k, v in query.items() if k == "searchTerm"})
+        if "sortBy" in query:
+            body["sortBy"] = [{"field": "name", "direction": "desc"}]
+        if "counts.includeResources" in query:
+            body["expand"] = ["counts.resources"]
+        reply = fake.get(path, dict(query, limit=100))
+        schemas.check("getGroups", reply)
+        assert reply.json()["data"] == groups_search(fake, dict(body, limit=100)).json()["data"]
+    for bad in ({"limit": "0"}, {"roleIds": "atlassian/nope"}, {"sortBy": "size"},
+                {"groupIds": [str(i) for i in range(11)]}):
+        reply = fake.get(path, bad)
+        assert reply.status == 400
+        schemas.check("getGroups", reply)
+
+
+def test_group_details_count_and_stats(fake, schemas):
+    info = fake.control("GET", "info")
+    expect = {g["name"]: g["count"] for g in fake.control("GET", "expect/groups")["groups"]}
+    gid = info["group_ids"]["jira-software-users"]
+    reply = fake.get(fake.org_path(f"/directories/-/groups/{gid}"))
+    schemas.check("getGroup", reply)
+    data = reply.json()["data"]
+    assert (data["id"], data["name"], data["counts"]) == \
+        (gid, "jira-software-users", {"resources": 1, "users": expect["jira-software-users"]})
+    reply = fake.get(fake.org_path("/directories/-/groups/" + "0" * 8))
+    assert reply.status == 404
+    schemas.check("getGroup", reply)
+    reply = fake.get(fake.org_path("/directories/-/groups/count"))
+    schemas.check("getGroupsCount", reply)
+    assert reply.json() == {"count": len(info["group_ids"])}
+    reply = fake.get(fake.org_path("/directories/-/groups/count"), {"accountIds": JOHN})
+    assert reply.json() == {"count": 4}
+    reply = fake.get(fake.org_path("/directories/-/groups/stats"))
+    schemas.check("getGroupsStats", reply)
+    stats = reply.json()
+    assert stats["totals"] == {"all": 25, "managed": 3, "synced": 3}
+    assert sum(t["count"] for t in stats["types"]) == 25
+
+
+def test_group_role_assignments(fake, schemas):
+    info = fake.control("GET", "info")
+    jira_a, conf_a = info["sites"]["jira"][0]["ari"], info["sites"]["confluence"][0]["ari"]
+
+    def assignments(name, **query):
+        path = fake.org_path(f"/directories/-/groups/{info['group_ids'][name]}/role-assignments")
+        reply = fake.get(path, query or None)
+        schemas.check("getGroupRoleAssignments", reply)
+        return reply
+    assert assignments("jira-software-users").json()["data"] == [
+        {"resourceId": jira_a, "resourceOwner": "jira-software", "roles": ["atlassian/user"],
+         "defaultRole": "atlassian/user"}]
+    assert assignments("engineering").json()["data"] == []
+    admins = assignments("site-admins").json()["data"]
+    assert {(a["resourceId"], a["resourceOwner"]) for a in admins} == {
+        (jira_a, "jira-software"), (jira_a, "jira-servicedesk"), (jira_a, "jira-core"),
+        (conf_a, "confluence")}
+    assert [a["resourceOwner"] for a in assignments("site-admins", resourceOwners="confluence")
+            .json()["data"]] == ["confluence"]
+    first = assignments("site-admins", limit=3).json()
+    roles_of = lambda name: fake.org_path(
+        f"/directories/-/groups/{info['group_ids'][name]}/role-assignments")
+    path = roles_of("site-admins")
+    second = fake.get(path, {"cursor": first["links"]["next"]}).json()
+    assert first["data"] + second["data"] == admins and "next" not in second["links"]
+    # another group's cursor
+    reply = fake.get(roles_of("jira-admins"), {"cursor": first["links"]["next"]})
+    assert reply.status == 400
+    schemas.check("getGroupRoleAssignments", reply)
+
+
+# ==== Organizations API v2: users count, stats, role assignments, directories ======
+@pytest.mark.parametrize("query,body", [
+    ({}, {}),
+    ({"claimStatus": "managed"}, {"claimStatus": "managed"}),
+    ({"status": ["active", "suspended"]}, {"status": ["active", "suspended"]}),
+    ({"accountStatus": "inactive", "mfaEnabled": "false"},
+     {"accountStatus": ["inactive"], "mfaEnabled": False}),
+    ({"membershipStatus": "no_membership"}, {"membershipStatus": ["no_membership"]}),
+    ({"roleIds": ["atlassian/admin", "atlassian/org-admin"]},
+     {"roleIds": ["atlassian/admin", "atlassian/org-admin"]}),
+    ({"emailDomains": "acme-labs.example"}, {"emailDomains": ["acme-labs.example"]}),
+    ({"searchTerm": "an"}, {"searchTerm": "an"}),
+    ({"accountIds": [JOHN, SCIM, UNKNOWN]}, {"accountIds": [JOHN, SCIM, UNKNOWN]}),
+    ({"directoryIds": "not-ours"}, {"directoryIds": ["not-ours"]}),
+])
+def test_users_count_equals_search(fake, schemas, query, body):
+    reply = fake.get(fake.org_path("/directories/-/users/count"), query)
+    schemas.check("getDirectoryUsersCount", reply)
+    got, _ = fake.search_all(body)
+    assert reply.json() == {"count": len(got)}
+
+
+def test_users_count_by_group_resource_and_state(fake, schemas):
+    info = fake.control("GET", "info")
+    path = fake.org_path("/directories/-/users/count")
+    for query, body in (
+            ({"groupIds": info["group_ids"]["engineering"]},
+             {"groupIds": [info["group_ids"]["engineering"]]}),
+            ({"resourceIds": info["sites"]["jira"][1]["ari"]},
+             {"resourceIds": [info["sites"]["jira"][1]["ari"]]}),
+            ({"directoryIds": info["directory_id"]}, {"directoryIds": [info["directory_id"]]})):
+        got, _ = fake.search_all(body)
+        assert fake.get(path, query).json() == {"count": len(got)}
+    before = fake.get(path, {"accountStatus": "inactive"}).json()["count"]
+    fake.lifecycle(JOHN, "disable")
+    assert fake.get(path, {"accountStatus": "inactive"}).json()["count"] == before + 1
+
+
+def test_users_count_bad_queries(fake, schemas):
+    path = fake.org_path("/directories/-/users/count")
+    for query in ({"status": "gone"}, {"claimStatus": "both"}, {"mfaEnabled": "yes"},
+                  {"accountIds": [str(i) for i in range(11)]}, {"roleIds": "atlassian/x"}):
+        reply = fake.get(path, query)
+        assert reply.status == 400, query
+        schemas.check("getDirectoryUsersCount", reply)
+
+
+def test_users_stats(fake, schemas):
+    path = fake.org_path("/directories/-/users/stats")
+    reply = fake.get(path)
+    schemas.check("getUserStats", reply)
+    users = fake.all_users()
+    stats = reply.json()
+    acc = {s["status"]: s["count"] for s in stats["accountStatus"]}
+    assert acc == {"active": sum(u["accountStatus"] == "active" for u in users),
+                   "inactive": sum(u["accountStatus"] == "inactive" for u in users), "closed": 0}
+    for role in stats["roles"]:
+        got, _ = fake.search_all({"roleIds": [role["roleId"]]})
+        assert role["count"] == len(got) > 0
+    assert {r["roleId"] for r in stats["roles"]} >= {"atlassian/user", "atlassian/org-admin"}
+    fake.lifecycle(JOHN, "disable")
+    fake.lifecycle(DEACTIVATED, "enable")
+    fake.lifecycle(BOUNDARY_90, "delete")
+    after = {s["status"]: s["count"] for s in fake.get(path).json()["accountStatus"]}
+    assert after == {"active": acc["active"] - 1, "inactive": acc["inactive"] + 1, "closed": 0}
+
+
+def user_roles(fake, account_id, **query):
+    return fake.get(fake.org_path(f"/directories/-/users/{account_id}/role-assignments"),
+                    query or None)
+
+
+def test_user_role_assignments_follow_product_access(fake, schemas):
+    info = fake.control("GET", "info")
+    v2 = by_id(fake.all_users())
+    for account_id in (ORG_ADMIN, JOHN, TWO_SITES, SERVICEDESK, NOT_INVITED, SUSPENDED):
+        reply = user_roles(fake, account_id, limit=100)
+        schemas.check("getUserRoleAssignments", reply)
+        data = reply.json()["data"]
+        product = [a for a in data if a["directoryId"] is not None]
+        assert [(a["resourceId"], a["resourceOwner"]) for a in product] == \
+            [(p["id"], p["key"]) for p in v2[account_id]["productAccess"]]
+        assert all(a["userDirectoryStatus"] == v2[account_id]["membershipStatus"] for a in product)
+        assert all(a["roles"] == [r["role"] for r in a["roleAssignments"]] for a in data)
+        platform = [a for a in data if a["directoryId"] is None]
+        assert [r for a in platform for r in a["roles"]] == v2[account_id]["platformRoles"]
+        assert all("userDirectoryStatus" not in a for a in platform)
+    tom = user_roles(fake, TWO_SITES).json()["data"]
+    jira_a, jira_b = (s["ari"] for s in info["sites"]["jira"])
+    methods = {a["resourceId"]: a["roleAssignments"][0]["roleAssignmentMethods"] for a in tom}
+    assert methods == {jira_a: ["group_direct"], jira_b: ["direct"]}  # groups grant site A only
+    mia = user_roles(fake, ORG_ADMIN).json()["data"]
+    assert {r["role"] for a in mia for r in a["roleAssignments"]} == {
+        "atlassian/user", "atlassian/admin", "atlassian/org-admin", "atlassian/site-admin"}
+    assert user_roles(fake, NOT_INVITED).json()["data"] == []
+
+
+def test_user_role_assignments_paging_filters_errors(fake, schemas):
+    whole = user_roles(fake, ORG_ADMIN).json()["data"]
+    first = user_roles(fake, ORG_ADMIN, limit=2).json()
+    path = fake.org_path(f"/directories/-/users/{ORG_ADMIN}/role-assignments")
+    second = fake.get(path, {"cursor": first["links"]["next"]}).json()
+    assert first["data"] + second["data"] == whole and "prev" in second["links"]
+    only = user_roles(fake, ORG_ADMIN, resourceOwners="confluence").json()["data"]
+    assert [a["resourceOwner"] for a in only] == ["confluence"]
+    assert all(a["directoryId"] for a in user_roles(
+        fake, ORG_ADMIN, directoryIds=fake.control("GET", "info")["directory_id"]).json()["data"])
+    for reply in (user_roles(fake, UNKNOWN), user_roles(fake, JOHN, limit=101)):
+        assert reply.status in (400, 404)
+        schemas.check("getUserRoleAssignments", reply)
+
+
+def test_directories(fake, schemas):
+    info = fake.control("GET", "info")
+    path = fake.org_path("/directories")
+    reply = fake.get(path)
+    schemas.check("getDirectoriesForOrg", reply)
+    assert [d["directoryId"] for d in reply.json()["data"]] == [info["directory_id"]]
+    assert fake.get(path, {"accountId": NOT_INVITED}).json()["data"] == []
+    assert len(fake.get(path, {"accountId": JOHN, "searchTerm": "ACME"}).json()["data"]) == 1
+    reply = fake.get(path, {"limit": "1000"})
+    assert reply.status == 400
+    schemas.check("getDirectoriesForOrg", reply)
+
+
+# ==== Organizations API v2: workspaces ================================================
+def workspaces(fake, body=None, **kw):
+    return fake.api("POST", fake.org_path("/workspaces"), body, **kw)
+
+
+def test_workspaces_are_the_sites(fake, schemas):
+    reply = workspaces(fake)
+    schemas.check("queryWorkspacesV2", reply)
+    info = fake.control("GET", "info")
+    data = reply.json()["data"]
+    sites = [s["ari"] for kind in ("jira", "confluence") for s in info["sites"][kind]]
+    assert [w["id"] for w in data][:4] == sites
+    assert [w["attributes"]["type"] for w in data] == ["jira", "jira", "confluence",
+                                                      "confluence", "bitbucket"]
+    assert [w["id"] for w in data] == [w["id"] for w in info["workspaces"]]
+    assert reply.json()["meta"] == {"pageSize": 20, "total": 5, "startIndex": 0, "endIndex": 4}
+
+
+def test_workspaces_paging_and_cursor_rule(fake, schemas):
+    first = workspaces(fake, {"limit": 2}).json()
+    ids, page = [w["id"] for w in first["data"]], first
+    while "next" in page["links"]:
+        reply = workspaces(fake, {"cursor": page["links"]["next"]})
+        schemas.check("queryWorkspacesV2", reply)
+        page = reply.json()
+        ids += [w["id"] for w in page["data"]]
+    assert ids == [w["id"] for w in workspaces(fake).json()["data"]]
+    assert page["meta"]["startIndex"] == 4
+    reply = workspaces(fake, {"cursor": first["links"]["next"], "limit": 2})
+    assert reply.status == 400
+    schemas.check("queryWorkspacesV2", reply)
+    assert reply.json()["code"] == "ADMIN-400-4"
+
+
+@pytest.mark.parametrize("query,names", [
+    ({"field": {"name": "attributes.type", "values": ["confluence"]}},
+     ["confluence:acme", "confluence:acme-labs"]),
+    ({"searchWorkspaces": "LABS"}, ["jira:acme-labs", "confluence:acme-labs"]),
+    ({"and": [{"field": {"name": "attributes.type", "values": ["jira"]}},
+              {"nor": [{"searchWorkspaces": "labs"}]}]}, ["jira:acme"]),
+    ({"and": []}, ["jira:acme", "jira:acme-labs", "confluence:acme", "confluence:acme-labs",
+                   "bitbucket:acme"]),
+    ({"features": ["some-feature"]}, []),
+])
+def test_workspaces_query(fake, schemas, query, names):
+    reply = workspaces(fake, {"query": query})
+    schemas.check("queryWorkspacesV2", reply)
+    assert [f'{w["attributes"]["type"]}:{w["attributes"]["name"]}'
+            for w in reply.json()["data"]] == names
+
+
+def test_workspaces_sort_and_errors(fake, schemas):
+    reply = workspaces(fake, {"sort": [{"field": "attributes.hostUrl", "order": "desc"}]})
+    hosts = [w["attributes"]["hostUrl"] for w in reply.json()["data"]]
+    assert hosts == sorted(hosts, reverse=True)
+    for body in ({"limit": 1001}, {"query": {"bogus": 1}}, {"extra": 1}, b"{not json"):
+        reply = workspaces(fake, body)
+        assert reply.status == 400, body
+        schemas.check("queryWorkspacesV2", reply)
+    reply = fake.api("POST", "/admin/v2/orgs/other/workspaces", {})
+    assert reply.status == 404
+    schemas.check("queryWorkspacesV2", reply)
+
+
+# ==== Organizations API v1: audit log ==================================================
+def events_page(fake, **query):
+    return fake.get(fake.org_path("/events", "v1"), query or None)
+
+
+def all_events(fake, schemas, **query):
+    pages = follow_v1(fake, schemas, "getEvents", events_page(fake, **query))
+    for page in pages:
+        assert page["meta"]["page_size"] == int(query.get("limit", 30))
+        if "next" in page["links"]:
+            assert page["links"]["next"].endswith("cursor=" + page["meta"]["next"])
+    return [e for p in pages for e in p["data"]]
+
+
+def test_events_seeded_history(fake, schemas, fake_proc):
+    events = all_events(fake, schemas, limit=500)
+    assert len(events) == 400
+    times = [epoch_of(e["attributes"]["time"]) for e in events]
+    assert times == sorted(times, reverse=True)  # newest first
+    assert all(3600 <= (fake_proc.now - t) % 86400 <= 23 * 3600 for t in times)
+    assert all(fake_proc.now - t < 91 * 86400 for t in times)
+    actions = {e["attributes"]["action"] for e in events}
+    assert {"user_logged_in", "user_deactivated", "user_added_to_group"} <= actions
+    known = {a["id"] for a in fake.get(fake.org_path("/event-actions", "v1")).json()["data"]}
+    assert actions <= known
+    assert len(events_page(fake).json()["data"]) == 30
+    assert all_events(fake, schemas, limit=50) == events
+
+
+def test_events_filters(fake, schemas):
+    events = all_events(fake, schemas, limit=500)
+    ms = lambda e: int(epoch_of(e["attributes"]["time"]) * 1000 + 0.5)
+    lo, hi = ms(events[300]), ms(events[100])
+    got = all_events(fake, schemas, limit=500, **{"from": str(lo), "to": str(hi)})
+    assert got == [e for e in events if lo <= ms(e) <= hi]
+    got = all_events(fake, schemas, limit=500, action="user_deactivated")
+    assert got == [e for e in events if e["attributes"]["action"] == "user_deactivated"]
+    actor = events[0]["attributes"]["actor"]
+    got = all_events(fake, schemas, limit=500, actor=actor["id"])
+    assert got and all(e["attributes"]["actor"]["id"] == actor["id"] for e in got)
+    got = all_events(fake, schemas, limit=500, q=actor["name"].upper())
+    assert len(got) >= sum(e["attributes"]["actor"]["id"] == actor["id"] for e in events)
+    got = all_events(fake, schemas, limit=500, product="confluence,bitbucket")
+    assert got and all(any(c.get("attributes", {}).get("product") == "confluence"
+                           for c in e["attributes"]["context"] + e["attributes"]["container"])
+                       for e in got)
+
+
+@pytest.mark.parametrize("query,code", [
+    ({"limit": "501"}, "ADMIN-400-19"), ({"limit": "0"}, "ADMIN-400-19"),
+    ({"from": "yesterday"}, "ADMIN-400-3"), ({"from": "200", "to": "100"}, "ADMIN-400-3"),
+    ({"cursor": "nope"}, "ADMIN-400-1"), ({"product": "trello"}, "ADMIN-400-19"),
+])
+def test_events_bad_queries(fake, schemas, query, code):
+    reply = events_page(fake, **query)
+    assert reply.status == 400
+    schemas.check("getEvents", reply)
+    assert reply.json()["errors"][0]["code"] == code
+
+
+def test_lifecycle_actions_append_events(fake, schemas, fake_proc):
+    first = events_page(fake, limit=5).json()
+    fake.lifecycle(JOHN, "disable")
+    fake.lifecycle(JOHN, "disable")  # already deactivated: no change, no event
+    fake.lifecycle(JOHN, "enable")
+    fake.lifecycle(NEVER, "delete")
+    fake.lifecycle(NEVER, "cancel-delete")
+    fake.lifecycle(UNMANAGED, "disable")  # refused: no event
+    reply = events_page(fake, limit=4)
+    schemas.check("getEvents", reply)
+    top = reply.json()["data"]
+    assert [(e["attributes"]["action"], e["attributes"]["context"][0]["id"]) for e in top] == [
+        ("user_deletion_cancelled", NEVER), ("user_deletion_scheduled", NEVER),
+        ("user_reactivated", JOHN), ("user_deactivated", JOHN)]
+    for event in top:
+        actor = event["attributes"]["actor"]
+        assert actor["id"] == ORG_ADMIN and actor["auth"]["authType"] == "container-token"
+        assert abs(epoch_of(event["attributes"]["time"]) - time.time()) < 60
+    assert API_KEY not in json.dumps(top)
+    # The first page's cursor still continues where it did: no shift by new events.
+    older = fake.follow(first["links"]["next"]).json()["data"]
+    seeded = events_page(fake, limit=14).json()["data"][4:]
+    assert older == seeded[5:10]
+    mine = fake.get(fake.org_path("/events", "v1"),
+                    {"action": "user_deactivated", "actor": ORG_ADMIN}).json()["data"]
+    assert mine[0] == top[3]
+    fake.control("POST", "reset")
+    assert events_page(fake, limit=5).json()["data"] == first["data"]
+
+
+def test_event_actions(fake, schemas):
+    reply = fake.get(fake.org_path("/event-actions", "v1"))
+    schemas.check("getEventActions", reply)
+    names = {a["id"]: a["attributes"]["displayName"] for a in reply.json()["data"]}
+    assert names["user_deactivated"] == "Deactivated account"
+    reply = fake.get("/admin/v1/orgs/other/event-actions")
+    assert reply.status == 404
+    schemas.check("getEventActions", reply)
+
+
+# ==== Jira Cloud REST v3 on the site ====================================================
+def test_jira_users_search_lists_everyone(fake, schemas):
+    users, start = [], 0
+    while True:
+        reply = fake.jira("/users/search", {"startAt": start, "maxResults": 60})
+        schemas.check("getAllUsers", reply)
+        page = reply.json()
+        users += page
+        if len(page) < 60:
+            break
+        start += 60
+    org = fake.all_users()
+    apps = fake.control("GET", "info")["app_accounts"]
+    assert [u["accountId"] for u in users] == [u["accountId"] for u in org] + \
+        [a["account_id"] for a in apps]
+    v2 = by_id(org)
+    for u in users:
+        if u["accountType"] == "app":
+            assert u["active"] and "emailAddress" not in u
+            continue
+        mine = v2[u["accountId"]]
+        assert u["displayName"] == mine["name"]
+        assert u["active"] == (mine["accountStatus"] == "active")
+        assert u["self"].endswith("/rest/api/3/user?accountId="
+                                  + u["accountId"].replace(":", "%3A"))
+        if mine["claimStatus"] == "managed":
+            assert u["emailAddress"] == mine["email"]
+    # 4 deactivated, 5 active, 6 suspended (account active), 7 for deletion
+    assert [u["active"] for u in users[4:8]] == [False, True, True, False]
+    assert any("emailAddress" not in u for u in users if u["accountType"] == "atlassian")
+    assert len(fake.jira("/users/search").json()) == 50
+    assert len(fake.jira("/users/search", {"maxResults": 5000}).json()) == 205  # clamped to 1000
+    reply = fake.jira("/users/search", {"startAt": "-1"})
+    assert reply.status == 400
+    schemas.check("getAllUsers", reply)
+
+
+def test_jira_group_bulk(fake, schemas):
+    info = fake.control("GET", "info")
+    names, reply = [], fake.jira("/group/bulk", {"maxResults": 10})
+    while True:
+        schemas.check("bulkGetGroups", reply)
+        page = reply.json()
+        names += [g["name"] for g in page["values"]]
+        assert page["total"] == 25 and page["isLast"] == ("nextPage" not in page)
+        if page["isLast"]:
+            break
+        reply = fake.follow(page["nextPage"], key=False,
+                            headers={"Authorization": basic(SITE_EMAIL, SITE_TOKEN)})
+    assert names == sorted(info["group_ids"])
+    def bulk(**query):
+        reply = fake.jira("/group/bulk", query)
+        schemas.check("bulkGetGroups", reply)
+        return [g["name"] for g in reply.json()["values"]]
+    assert bulk(groupId=[info["group_ids"]["sales"], info["group_ids"]["legal"]],
+                groupName="finance") == ["finance", "legal", "sales"]
+    assert bulk(accessType="user") == ["jira-core-users", "jira-servicemanagement-users",
+                                       "jira-software-users"]
+    assert bulk(accessType="admin", applicationKey="jira-core") == ["jira-admins", "site-admins"]
+    assert bulk(accessType="site-admin") == ["site-admins"]
+    assert fake.jira("/group/bulk", {"maxResults": 500}).json()["maxResults"] == 50
+    for query in ({"accessType": "owner"}, {"applicationKey": "confluence"}, {"startAt": "x"}):
+        reply = fake.jira("/group/bulk", query)
+        assert reply.status == 400
+        schemas.check("bulkGetGroups", reply)
+
+
+def basic(email, token):
+    import base64
+    return "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()
+
+
+def jira_members(fake, schemas, **query):
+    out, reply = [], fake.jira("/group/member", query)
+    while True:
+        schemas.check("getUsersFromGroup", reply)
+        page = reply.json()
+        out += page["values"]
+        assert page["isLast"] == ("nextPage" not in page)
+        if page["isLast"]:
+            assert page["total"] == len(out)
+            return out
+        reply = fake.follow(page["nextPage"], key=False,
+                            headers={"Authorization": basic(SITE_EMAIL, SITE_TOKEN)})
+
+
+def test_jira_group_member(fake, schemas):
+    expect = {g["name"]: g for g in fake.control("GET", "expect/groups")["groups"]}
+    v2 = by_id(fake.all_users())
+    group = expect["jira-software-users"]
+    everyone = jira_members(fake, schemas, groupId=group["id"], includeInactiveUsers="true",
+                            maxResults=17)
+    assert [u["accountId"] for u in everyone] == group["members"]
+    active = jira_members(fake, schemas, groupname="jira-software-users")
+    assert [u["accountId"] for u in active] == [
+        a for a in group["members"] if v2[a]["accountStatus"] == "active"]
+    assert DEACTIVATED not in {u["accountId"] for u in active}
+    fake.lifecycle(JOHN, "disable")
+    assert JOHN not in {u["accountId"] for u in jira_members(fake, schemas,
+                                                             groupname="jira-software-users")}
+    page = fake.jira("/group/member", {"groupname": "acme-all-staff", "maxResults": 200}).json()
+    assert page["maxResults"] == 50 and len(page["values"]) == 50
+
+
+def test_jira_group_member_errors(fake, schemas):
+    info = fake.control("GET", "info")
+    both = {"groupname": "sales", "groupId": info["group_ids"]["sales"]}
+    for query, status in (({}, 400), (both, 400),
+                          ({"groupname": "sales", "maxResults": "0"}, 400),
+                          ({"groupname": "no-such-group"}, 404),
+                          ({"groupId": "00000000-0000-4000-8000-000000000000"}, 404)):
+        reply = fake.jira("/group/member", query)
+        assert reply.status == status, query
+        schemas.check("getUsersFromGroup", reply)
+
+
+@pytest.mark.parametrize("auth", [None, (SITE_EMAIL, "wrong"), ("someone@acme.example", SITE_TOKEN),
+                                  f"Bearer {API_KEY}", f"Bearer {SCOPED_KEY}", "Basic !!!"])
+def test_jira_needs_the_site_login(fake, schemas, auth):
+    for path, op in (("/users/search", "getAllUsers"), ("/group/bulk", "bulkGetGroups"),
+                     ("/group/member?groupname=sales", "getUsersFromGroup")):
+        reply = fake.jira(path, auth=auth)
+        assert reply.status == 401
+        schemas.check(op, reply)
+        failed = reply.header("x-seraph-loginreason") == "AUTHENTICATED_FAILED"
+        assert failed == (auth is not None)
+
+
+def test_site_login_is_not_an_admin_key(fake, schemas):
+    reply = fake.search({}, key=basic(SITE_EMAIL, SITE_TOKEN))
+    assert reply.status == 401 and reply.json() == {"code": 401, "message": "Unauthorized"}
+    schemas.check(SEARCH, reply)
+
+
+def test_jira_log_never_holds_the_site_token(fake):
+    import base64
+    fake.jira("/users/search")
+    fake.jira("/users/search", auth=(SITE_EMAIL, "wrong"))
+    log = fake.control("GET", "requests")
+    assert [e["headers"]["authorization"] for e in log] == [
+        {"scheme": "Basic", "key_ok": True}, {"scheme": "Basic", "key_ok": False}]
+    text = json.dumps(log)
+    assert SITE_TOKEN not in text
+    assert base64.b64encode(f"{SITE_EMAIL}:{SITE_TOKEN}".encode()).decode() not in text
+    assert [e["op"] for e in log] == ["getAllUsers", "getAllUsers"]
+
+
+def test_jira_without_browse_permission_gives_403(fake, schemas):
+    fake.control("POST", "config", {"jira_browse_users": False})
+    for path, op in (("/users/search", "getAllUsers"), ("/group/bulk", "bulkGetGroups"),
+                     ("/group/member?groupname=sales", "getUsersFromGroup")):
+        reply = fake.jira(path)
+        assert reply.status == 403
+        schemas.check(op, reply)
+        assert "Browse users and groups" in reply.json()["errorMessages"][0]
+
+
+def test_jira_fault_bodies_are_error_collections(fake, schemas):
+    add_rule(fake, path="/rest/api/3/group/bulk", kind="status", status=500, count=1)
+    reply = fake.jira("/group/bulk")
+    assert reply.status == 500
+    schemas.check("bulkGetGroups", reply)
+    fake.control("POST", "ratelimit", {"limit": 1, "window_s": 5})
+    assert fake.jira("/group/bulk").status == 200
+    reply = fake.jira("/group/bulk")
+    assert reply.status == 429 and reply.header("retry-after")
+    assert reply.json()["errorMessages"]
+
+
+# ==== API key with scopes =================================================================
+SCOPED_OK = [
+    ("getUsers", "GET", "/admin/v1/orgs/{org}/users", None),
+    ("getDomains", "GET", "/admin/v1/orgs/{org}/domains", None),
+    ("getEvents", "GET", "/admin/v1/orgs/{org}/events", None),
+    ("getEventActions", "GET", "/admin/v1/orgs/{org}/event-actions", None),
+    ("getDirectoriesForOrg", "GET", "/admin/v2/orgs/{org}/directories", None),
+    ("getUserStats", "GET", "/admin/v2/orgs/{org}/directories/-/users/stats", None),
+    ("getUserRoleAssignments", "GET",
+     f"/admin/v2/orgs/{{org}}/directories/-/users/{JOHN}/role-assignments", None),
+    ("getGroups", "GET", "/admin/v2/orgs/{org}/directories/-/groups", None),
+    ("queryWorkspacesV2", "POST", "/admin/v2/orgs/{org}/workspaces", {}),
+]
+SCOPED_REFUSED = [
+    (SEARCH, "POST", "/admin/v2/orgs/{org}/directories/-/users/search", {}),
+    ("searchDirectoryGroups", "POST", "/admin/v2/orgs/{org}/directories/-/groups/search", {}),
+    ("getUserLastActiveDates", "GET",
+     f"/admin/v1/orgs/{{org}}/directory/users/{JOHN}/last-active-dates", None),
+    ("getDirectoryUsersCount", "GET", "/admin/v2/orgs/{org}/directories/-/users/count", None),
+    ("getGroupsCount", "GET", "/admin/v2/orgs/{org}/directories/-/groups/count", None),
+    ("getGroupsStats", "GET", "/admin/v2/orgs/{org}/directories/-/groups/stats", None),
+]
+
+
+@pytest.mark.parametrize("op,method,path,body", SCOPED_OK)
+def test_scoped_key_reads_scoped_operations(fake, schemas, op, method, path, body):
+    reply = fake.api(method, path.format(org=fake.org_id), body, key=f"Bearer {SCOPED_KEY}",
+                     content_type="application/json" if body is not None else None)
+    assert reply.status == 200, reply.body
+    schemas.check(op, reply)
+    group = fake.control("GET", "info")["group_ids"]["sales"]
+    reply = fake.get(fake.org_path(f"/directories/-/groups/{group}/role-assignments"),
+                     key=f"Bearer {SCOPED_KEY}")
+    assert reply.status == 200
+
+
+@pytest.mark.parametrize("op,method,path,body", SCOPED_REFUSED)
+def test_scoped_key_refused_where_no_scope_is_named(fake, schemas, op, method, path, body):
+    reply = fake.api(method, path.format(org=fake.org_id), body, key=f"Bearer {SCOPED_KEY}",
+                     content_type="application/json" if body is not None else None)
+    assert reply.status == 403, reply.body
+    if "403" in schemas.ops[op]["responses"]:
+        schemas.check(op, reply)
+    # The spec's NoPermsError (getDomains documents it), every field present.
+    no_perms = dict(schemas.response_schema("getDomains", 403), additionalProperties=False,
+                    required=["timestamp", "path", "status", "error", "message", "requestId"])
+    jsonschema.Draft7Validator(no_perms).validate(reply.json())
+    assert reply.json()["path"] == "/api" + path.format(org=fake.org_id)
+    assert reply.json()["message"] == "User has no permission to access resource."
+
+
+
+def test_scoped_key_refused_by_user_management(fake, schemas):
+    for action, op in (("disable", "disableUser"), ("enable", "enableUser"),
+                       ("delete", "deleteUser"), ("cancel-delete", "cancelDeleteUser")):
+        reply = fake.lifecycle(JOHN, action, key=f"Bearer {SCOPED_KEY}")
+        assert reply.status == 403
+        schemas.check(op, reply)
+        assert reply.json()["key"] == "forbidden" and "manage:org" in reply.json()["context"]
+    assert fake.control("GET", f"users/{JOHN}")["accountStatus"] == "active"
+    log = fake.control("GET", "requests")
+    assert {json.dumps(e["headers"]["authorization"]) for e in log} == {
+        json.dumps({"scheme": "Bearer", "key_ok": True, "scoped": True})}
+    assert SCOPED_KEY not in json.dumps(log)
+
+
+def test_scoped_key_unknown_path_is_404_not_403(fake):
+    reply = fake.get(fake.org_path("/nothing-here"), key=f"Bearer {SCOPED_KEY}")
+    assert reply.status == 404
+
+
+# ==== control API: ground truth =============================================================
+def test_expect_groups_and_managed(fake):
+    users = fake.all_users()
+    members = members_by_group(fake)
+    groups = fake.control("GET", "expect/groups")["groups"]
+    info = fake.control("GET", "info")
+    assert [g["name"] for g in groups] == [g["name"] for g in info["groups"]]
+    for g in groups:
+        assert g["members"] == members.get(g["name"], [])
+        assert g["count"] == len(g["members"])
+        assert g["id"] == info["group_ids"][g["name"]]
+    managed = fake.control("GET", "expect/managed")
+    assert managed["account_ids"] == [u["accountId"] for u in users
+                                      if u["claimStatus"] == "managed"]
+
+
+def test_info_lists_ids_and_site_login(fake):
+    fake.control("GET", "expect/managed")  # waits for the org index
+    info = fake.control("GET", "info")
+    assert re.fullmatch(r"[0-9a-f-]{36}", info["directory_id"])
+    assert len(info["workspaces"]) == 5
+    assert info["workspaces"][0]["id"] == info["sites"]["jira"][0]["ari"]
+    assert set(info["group_ids"]) == {g["name"] for g in info["groups"]}
+    assert info["jira_site"] == {"email": SITE_EMAIL, "default_email": "admin@acme.example",
+                                 "default_token": "site-token", "token_is_default": False}
+    assert info["api_key_owner"] == ORG_ADMIN
+    assert SITE_TOKEN not in json.dumps(info) and API_KEY not in json.dumps(info)
+    assert info["index"]["done"] and info["index"]["cached_users"] == 200
+
+
+def test_config_rejects_bad_jira_flag(fake):
+    reply = fake.raw("POST", "/__fake/config", json.dumps({"jira_browse_users": "no"}),
+                     {"Content-Type": "application/json"})
+    assert reply.status == 400
+
+
+def test_default_site_credentials(start_fake):
+    proc = start_fake(users=30, extra=["--site-token", "site-token"])
+    client = proc.client()
+    assert client.jira("/users/search", auth=("admin@acme.example", "site-token")).status == 200
+    assert client.control("GET", "info")["jira_site"]["token_is_default"] is True
+
+
+# ==== rendering, speed and exact latency ======================================================
+def test_cached_rendering_equals_the_dict_renderer():
+    import itertools
+    from org import Org
+    from render import user_v2
+    from usercache import EXPANDS, UserCache, expand_mask
+    org = Org(3, 400, "acme-org", 1_790_000_000.5)
+    cache = UserCache(org, 10**8)
+    org.set_account_status(org.user(1), active=False)
+    for i in range(400):
+        user = org.user(i)
+        for n in range(5):
+            for combo in itertools.combinations(EXPANDS, n):
+                # Byte for byte: fault tests cut bodies at fixed offsets.
+                got = cache.render(i, org.state(user), expand_mask(combo))
+                assert got == json.dumps(user_v2(org, user, combo)).encode()
+
+
+def test_cached_pages_are_fast(start_fake):
+    proc = start_fake(users=20000)
+    client = proc.client()
+    deadline = time.monotonic() + 30
+    while not client.control("GET", "info")["index"]["done"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    client.control("POST", "reset")
+    body = {"limit": 100, "expand": ALL_EXPANDS}
+    for _ in range(150):
+        page = client.search(body).json()
+        body = {"cursor": page["links"]["next"]}
+    ms = sorted(e["ms"] for e in client.control("GET", "requests"))
+    assert ms[len(ms) // 2] < 2.0, ms[len(ms) // 2]  # typically ~0.25 ms
+
+
+def test_latency_fault_adds_exactly_its_delay(fake):
+    def timed():
+        t0 = time.perf_counter()
+        assert fake.get(fake.org_path("/directories")).status == 200
+        return time.perf_counter() - t0
+    base = min(timed() for _ in range(5))
+    add_rule(fake, path="/directories$", kind="latency", ms=20, count=5)
+    delayed = sorted(timed() for _ in range(5))
+    assert all(d >= 0.020 for d in delayed)
+    assert delayed[2] - base < 0.020 + 0.006, (base, delayed)
+
+
+# ==== check_requests.py on the new operations ================================================
+def test_check_requests_accepts_the_new_operations(fake, schemas):
+    info = fake.control("GET", "info")
+    fake.get(fake.org_path("/users", "v1"))
+    fake.get(fake.org_path(f"/directory/users/{JOHN}/last-active-dates", "v1"))
+    fake.get(fake.org_path("/domains", "v1"))
+    fake.get(fake.org_path("/events", "v1"),
+             {"limit": 10, "from": "0", "product": "jira,confluence"})
+    fake.get(fake.org_path("/event-actions", "v1"))
+    fake.get(fake.org_path("/directories"), {"limit": 5})
+    fake.get(fake.org_path("/directories/-/users/count"), {"status": ["active", "suspended"],
+                                                           "mfaEnabled": "true"})
+    fake.get(fake.org_path("/directories/-/users/stats"))
+    fake.get(fake.org_path(f"/directories/-/users/{JOHN}/role-assignments"), {"limit": 2})
+    groups_search(fake, {"limit": 5, "expand": ["counts.users"]})
+    fake.get(fake.org_path("/directories/-/groups"), {"includeUsers": "true", "limit": 3})
+    fake.get(fake.org_path("/directories/-/groups/count"))
+    fake.get(fake.org_path("/directories/-/groups/stats"))
+    gid = info["group_ids"]["sales"]
+    fake.get(fake.org_path(f"/directories/-/groups/{gid}"))
+    fake.get(fake.org_path(f"/directories/-/groups/{gid}/role-assignments"))
+    workspaces(fake, {"limit": 2, "query": {"and": [{"searchWorkspaces": "acme"}]}})
+    fake.jira("/users/search", {"maxResults": 10})
+    fake.jira("/group/bulk", {"groupName": ["sales", "legal"]})
+    fake.jira("/group/member", {"groupId": gid, "includeInactiveUsers": "true"})
+    log = fake.control("GET", "requests")
+    assert [e["op"] for e in log][12:15] == ["getGroupsStats", "getGroup",
+                                             "getGroupRoleAssignments"]
+    result = run_check(log, "--require-key-ok")
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.decode().strip().endswith(f"requests checked: {len(log)}, violations: 0")
+
+
+@pytest.mark.parametrize("send,needle", [
+    (lambda f: f.get(f.org_path("/users", "v1"), {"limit": 50}),
+     "undeclared query parameter limit"),
+    (lambda f: f.get(f.org_path("/directories/-/groups"), {"limit": 500}), "500 is greater"),
+    (lambda f: f.get(f.org_path("/events", "v1"), {"product": "trello"}), "is not one of"),
+    (lambda f: f.get(f.org_path("/directories/-/users/count"), {"mfaEnabled": "yes"}),
+     "mfaEnabled"),
+    (lambda f: f.jira("/users/search", auth=f"Bearer {API_KEY}"), "not Basic"),
+    (lambda f: f.get(f.org_path("/domains", "v1"), key=basic(SITE_EMAIL, SITE_TOKEN)),
+     "not Bearer"),
+    (lambda f: workspaces(f, {"limit": 5000}), "5000 is greater"),
+    (lambda f: groups_search(f, {"expand": ["counts.members"]}), "counts.members"),
+])
+def test_check_requests_catches_bad_new_requests(fake, send, needle):
+    send(fake)
+    result = run_check(fake.control("GET", "requests"))
+    assert result.returncode == 1
+    assert needle in result.stdout.decode(), result.stdout.decode()
+
+
+def test_warm_wait_indexes_before_the_port_file(start_fake):
+    proc = start_fake(users=3000, extra=["--warm", "wait"])
+    index = proc.client().control("GET", "info")["index"]
+    assert index["done"] and index["cached_users"] == 3000
