@@ -10,13 +10,20 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 COMMENT ON FUNCTION atl_read IS
   'atlorg: the items of one of atlorg''s read operations, as jsonb';
 
+-- Product keys in the directory API's vocabulary: the v1 endpoints say
+-- jira-service-desk where v2 says jira-servicedesk.
+CREATE FUNCTION atl_product_key(key text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE key WHEN 'jira-service-desk' THEN 'jira-servicedesk' ELSE key END;
+
 -- A map of product key -> latest activity, from [{key, <ts_field>}, ...]
 -- (null for products never used), the shape atl_inactive() reads.
 CREATE FUNCTION atl_product_map(access jsonb, ts_field text)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN (SELECT coalesce(jsonb_object_agg(k, ts), '{}')
-          FROM (SELECT p ->> 'key' AS k, max((p ->> ts_field)::timestamptz) AS ts
+          FROM (SELECT atl_product_key(p ->> 'key') AS k, max((p ->> ts_field)::timestamptz) AS ts
                   FROM jsonb_array_elements(coalesce(access, '[]')) AS p
                  GROUP BY 1) AS products);
 
@@ -29,7 +36,7 @@ LANGUAGE sql VOLATILE
 AS $$
   SELECT a ->> 'account_id', a ->> 'account_type', a ->> 'account_status', a ->> 'name',
          a ->> 'email', (a ->> 'access_billable')::boolean, (a ->> 'last_active')::timestamptz,
-         ARRAY(SELECT DISTINCT p ->> 'key' FROM jsonb_array_elements(a -> 'product_access') AS p ORDER BY 1),
+         ARRAY(SELECT DISTINCT atl_product_key(p ->> 'key') FROM jsonb_array_elements(a -> 'product_access') AS p ORDER BY 1),
          atl_product_map(a -> 'product_access', 'last_active'),
          a -> 'product_access'
     FROM atl_read('accounts', '{}', max_rows, server) AS a
@@ -51,7 +58,7 @@ RETURNS TABLE (account_id text, product text, product_id text, last_active date,
                http_status integer, error text)
 LANGUAGE sql VOLATILE
 AS $$
-  SELECT r.account_id, p ->> 'key', p ->> 'id', (p ->> 'last_active')::date,
+  SELECT r.account_id, atl_product_key(p ->> 'key'), p ->> 'id', (p ->> 'last_active')::date,
          (p ->> 'last_active_timestamp')::timestamptz,
          (r.data ->> 'added_to_org_timestamp')::timestamptz, r.http_status, r.error
     FROM atl_last_active_pages(account_ids, server) AS r
@@ -86,10 +93,11 @@ RETURNS TABLE (group_id text, group_name text, account_id text, email text, stat
 LANGUAGE sql VOLATILE
 AS $$
   SELECT g.id, g.name, u.account_id, u.email, u.status
-    FROM atl_users(group_ids => CASE WHEN cardinality(group_ids) <= 10 THEN group_ids END,
-                   server => server) AS u,
+    FROM atl_users(group_ids => CASE WHEN cardinality(atl_group_members.group_ids) <= 10
+                                     THEN atl_group_members.group_ids END,
+                   server => atl_group_members.server) AS u,
          unnest(u.group_ids, u.groups) AS g(id, name)
-   WHERE group_ids IS NULL OR g.id = ANY (group_ids)
+   WHERE atl_group_members.group_ids IS NULL OR g.id = ANY (atl_group_members.group_ids)
 $$;
 
 CREATE FUNCTION atl_directories(search text DEFAULT NULL, server name DEFAULT NULL)

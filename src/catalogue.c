@@ -10,12 +10,17 @@
 
 #define DIR "/v2/orgs/{orgId}/directories/{directoryId}"
 
+/*
+ * scope: what Atlassian's 2026-08 OpenAPI document names in each
+ * operation's description; NULL where it names none (only keys without
+ * scopes may call those).
+ */
 static const AtlReadOp catalogue[] = {
 	/* organizations API */
 	{"users.search", ATL_API_ORG, "POST", DIR "/users/search",
 	ATL_PAGE_BODY_CURSOR, "data", "limit", 100, false, NULL},
 	{"users.count", ATL_API_ORG, "GET", DIR "/users/count",
-	ATL_PAGE_NONE, "", NULL, 0, false, "read:directories:admin"},
+	ATL_PAGE_NONE, "", NULL, 0, false, NULL},
 	{"users.stats", ATL_API_ORG, "GET", DIR "/users/stats",
 	ATL_PAGE_NONE, "", NULL, 0, false, "read:directories:admin"},
 	{"users.role_assignments", ATL_API_ORG, "GET", DIR "/users/{accountId}/role-assignments",
@@ -28,9 +33,9 @@ static const AtlReadOp catalogue[] = {
 	{"groups.search", ATL_API_ORG, "POST", DIR "/groups/search",
 	ATL_PAGE_BODY_CURSOR, "data", "limit", 100, false, NULL},
 	{"groups.count", ATL_API_ORG, "GET", DIR "/groups/count",
-	ATL_PAGE_NONE, "", NULL, 0, false, "read:groups:admin"},
+	ATL_PAGE_NONE, "", NULL, 0, false, NULL},
 	{"groups.stats", ATL_API_ORG, "GET", DIR "/groups/stats",
-	ATL_PAGE_NONE, "", NULL, 0, false, "read:groups:admin"},
+	ATL_PAGE_NONE, "", NULL, 0, false, NULL},
 	{"groups.role_assignments", ATL_API_ORG, "GET", DIR "/groups/{groupId}/role-assignments",
 	ATL_PAGE_QUERY_CURSOR, "data", "limit", 100, false, "read:groups:admin"},
 	{"directories", ATL_API_ORG, "GET", "/v2/orgs/{orgId}/directories",

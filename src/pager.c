@@ -152,7 +152,7 @@ request_url(AtlPager *pager)
 	if (op->page_param && op->method[0] == 'G')
 		appendStringInfo(&q, "%s%s=%d", q.len ? "&" : "", op->page_param, op->page_size);
 	if (op->paging == ATL_PAGE_START_AT)
-		appendStringInfo(&q, "&startAt=" INT64_FORMAT, pager->start_at);
+		appendStringInfo(&q, "%sstartAt=" INT64_FORMAT, q.len ? "&" : "", pager->start_at);
 	return q.len ? psprintf("%s?%s", pager->base_url, q.data) : pager->base_url;
 }
 

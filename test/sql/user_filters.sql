@@ -6,7 +6,8 @@
 
 SELECT count(*) AS active_managed
   FROM atl_users(status => '{active}', claim_status => 'managed');
-SELECT count(*) = (SELECT count(*) FROM atl_users() WHERE status = 'active' AND claim_status = 'managed')
+SELECT (SELECT count(*) FROM atl_users(status => '{active}', claim_status => 'managed'))
+     = (SELECT count(*) FROM atl_users() WHERE status = 'active' AND claim_status = 'managed')
        AS same_as_filtering_afterwards;
 SELECT DISTINCT status, membership_status FROM atl_users(status => '{suspended}');
 SELECT count(*) > 0 AS some, bool_and(account_status = 'inactive') AS all_inactive
@@ -28,6 +29,7 @@ SELECT count(*) FROM atl_users(email_domains => '{acme-labs.example}');
 \! test/fakectl.py reset
 SELECT count(*) FROM atl_users(max_rows => 10);
 \! test/fakectl.py sent users/search
+\! test/fakectl.py reset
 SELECT count(*) FROM atl_users(max_rows => 250);
 \! test/fakectl.py sent users/search
 
