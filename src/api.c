@@ -116,28 +116,37 @@ request_for(const AtlSource *src, const AtlReadOp *op, const char *url, const ch
 	return req;
 }
 
-Jsonb *
-atl_api_read(const AtlSource *src, const AtlReadOp *op, const char *url,
-			 const char *body)
+void
+atl_api_start(AtlApiCall *call, const AtlSource *src, const AtlReadOp *op,
+			  const char *url, const char *body)
 {
-	AtlHttpRequest req = request_for(src, op, url, body);
-	AtlHttpLimits limits;
-	AtlHttpResult res;
+	call->src = src;
+	call->op = op;
+	call->req = request_for(src, op, url, body);
+	atl_http_limits_from_gucs(&call->limits);
+	atl_http_start(&call->req, &call->limits, &call->res);
+}
+
+Jsonb *
+atl_api_finish(AtlApiCall *call)
+{
+	AtlHttpResult *res = &call->res;
+	const AtlReadOp *op = call->op;
+	const char *url = call->req.url;
 	Jsonb	   *root;
 	char	   *why = NULL;
 
-	atl_http_limits_from_gucs(&limits);
-	atl_http_perform(&req, &limits, &res, atl_http_backend_abort_check, NULL);
-	if (res.status == 0)
+	atl_http_finish(&call->req, &call->limits, res, atl_http_backend_abort_check, NULL);
+	if (res->status == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("could not complete %s %s after %d attempt%s",
-						op->method, atl_api_url_path(url), res.attempts,
-						res.attempts == 1 ? "" : "s"),
-				 errdetail("%s", res.error)));
-	if (res.status < 200 || res.status > 299)
-		raise_http_error(src, op, &req, &res);
-	root = atl_json_parse_doc(res.body.data, res.body.len, &why);
+						op->method, atl_api_url_path(url), res->attempts,
+						res->attempts == 1 ? "" : "s"),
+				 errdetail("%s", res->error)));
+	if (res->status < 200 || res->status > 299)
+		raise_http_error(call->src, op, &call->req, res);
+	root = atl_json_parse_doc(res->body.data, res->body.len, &why);
 	if (root == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROTOCOL_VIOLATION),
@@ -145,4 +154,14 @@ atl_api_read(const AtlSource *src, const AtlReadOp *op, const char *url,
 						op->method, atl_api_url_path(url)),
 				 errdetail("%s", why)));
 	return root;
+}
+
+Jsonb *
+atl_api_read(const AtlSource *src, const AtlReadOp *op, const char *url,
+			 const char *body)
+{
+	AtlApiCall	call;
+
+	atl_api_start(&call, src, op, url, body);
+	return atl_api_finish(&call);
 }

@@ -10,11 +10,26 @@
 #define ATLORG_API_H
 
 #include "catalogue.h"
+#include "http.h"
 #include "json.h"
 #include "source.h"
 
 extern Jsonb *atl_api_read(const AtlSource *src, const AtlReadOp *op,
-									const char *url, const char *body);
+						   const char *url, const char *body);
+
+/* the same in two steps: send now, read the answer later */
+typedef struct AtlApiCall
+{
+	const AtlSource *src;
+	const AtlReadOp *op;
+	AtlHttpRequest req;
+	AtlHttpLimits limits;
+	AtlHttpResult res;
+} AtlApiCall;
+
+extern void atl_api_start(AtlApiCall *call, const AtlSource *src, const AtlReadOp *op,
+						  const char *url, const char *body);
+extern Jsonb *atl_api_finish(AtlApiCall *call);
 
 /* the part of a URL after the host, for messages */
 extern const char *atl_api_url_path(const char *url);

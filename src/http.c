@@ -81,34 +81,65 @@ drive_transfer(CURL *h, AtlHttpAbortCheck abort_check, void *arg)
 	return CURLE_FAILED_INIT;
 }
 
-/* one attempt; returns the wait before another, or -1 for none */
-static long
-attempt_once(const AtlHttpRequest *req, const AtlHttpLimits *limits,
-			 AtlHttpResult *result, AtlHttpAbortCheck abort_check, void *arg)
-{
-	AtlTransfer t = {easy_handle};
-	CURLcode	code = CURLE_OK;
+/*
+ * The process's one transfer.  It may be left running between
+ * atl_http_start() and atl_http_finish() (a prefetched page), and an error
+ * in between leaves it behind: the next start removes it first.
+ */
+static AtlTransfer transfer;
+static bool transfer_running = false;
 
-	atl_transfer_setup(&t, req, limits, result);
-	if (curl_multi_add_handle(multi_handle, t.easy) != CURLM_OK)
+void
+atl_http_abandon(void)
+{
+	if (!transfer_running)
+		return;
+	/* an interrupted transfer's connection is closed, not reused */
+	curl_multi_remove_handle(multi_handle, transfer.easy);
+	atl_transfer_abandon(&transfer);
+	transfer_running = false;
+}
+
+/* set up an attempt and put it on the wire, without waiting for it */
+static void
+begin_attempt(const AtlHttpRequest *req, const AtlHttpLimits *limits,
+			  AtlHttpResult *result)
+{
+	int			running;
+
+	atl_http_abandon();
+	transfer.easy = easy_handle;
+	atl_transfer_setup(&transfer, req, limits, result);
+	if (curl_multi_add_handle(multi_handle, transfer.easy) != CURLM_OK)
 	{
-		atl_transfer_abandon(&t);
+		atl_transfer_abandon(&transfer);
 		elog(ERROR, "atlorg: could not start a libcurl transfer");
 	}
+	transfer_running = true;
+	result->attempts++;
+	(void) curl_multi_perform(multi_handle, &running);
+}
+
+/* wait for the attempt; returns the wait before another, or -1 for none */
+static long
+end_attempt(const AtlHttpRequest *req, const AtlHttpLimits *limits,
+			AtlHttpResult *result, AtlHttpAbortCheck abort_check, void *arg)
+{
+	CURLcode	code = CURLE_OK;
+
 	PG_TRY();
 	{
-		code = drive_transfer(t.easy, abort_check, arg);
+		code = drive_transfer(transfer.easy, abort_check, arg);
 	}
 	PG_CATCH();
 	{
-		/* an interrupted transfer's connection is closed, not reused */
-		curl_multi_remove_handle(multi_handle, t.easy);
-		atl_transfer_abandon(&t);
+		atl_http_abandon();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	curl_multi_remove_handle(multi_handle, t.easy);
-	return atl_transfer_finish(&t, code, req, limits, result);
+	curl_multi_remove_handle(multi_handle, transfer.easy);
+	transfer_running = false;
+	return atl_transfer_finish(&transfer, code, req, limits, result);
 }
 
 bool
@@ -131,21 +162,25 @@ atl_http_wait(long ms, AtlHttpAbortCheck abort_check, void *arg)
 }
 
 void
-atl_http_perform(const AtlHttpRequest *req, const AtlHttpLimits *limits,
-				 AtlHttpResult *result, AtlHttpAbortCheck abort_check, void *arg)
+atl_http_start(const AtlHttpRequest *req, const AtlHttpLimits *limits,
+			   AtlHttpResult *result)
 {
-	TimestampTz start = GetCurrentTimestamp();
-
 	ensure_handles();
 	initStringInfo(&result->body);
 	result->attempts = 0;
 	result->cancelled = false;
+	result->started_at = GetCurrentTimestamp();
+	begin_attempt(req, limits, result);
+}
+
+void
+atl_http_finish(const AtlHttpRequest *req, const AtlHttpLimits *limits,
+				AtlHttpResult *result, AtlHttpAbortCheck abort_check, void *arg)
+{
 	for (;;)
 	{
-		long		wait_ms;
+		long		wait_ms = end_attempt(req, limits, result, abort_check, arg);
 
-		result->attempts++;
-		wait_ms = attempt_once(req, limits, result, abort_check, arg);
 		if (wait_ms < 0 || result->attempts > limits->max_retries)
 			break;
 		if (wait_ms > limits->retry_max_wait_ms)
@@ -163,6 +198,15 @@ atl_http_perform(const AtlHttpRequest *req, const AtlHttpLimits *limits,
 			result->cancelled = true;
 			break;
 		}
+		begin_attempt(req, limits, result);
 	}
-	result->elapsed_ms = (double) (GetCurrentTimestamp() - start) / 1000.0;
+	result->elapsed_ms = (double) (GetCurrentTimestamp() - result->started_at) / 1000.0;
+}
+
+void
+atl_http_perform(const AtlHttpRequest *req, const AtlHttpLimits *limits,
+				 AtlHttpResult *result, AtlHttpAbortCheck abort_check, void *arg)
+{
+	atl_http_start(req, limits, result);
+	atl_http_finish(req, limits, result, abort_check, arg);
 }

@@ -12,6 +12,7 @@
 #ifndef ATLORG_HTTP_H
 #define ATLORG_HTTP_H
 
+#include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 
 /* bounds of one request, copied from the caller's session settings */
@@ -52,6 +53,7 @@ typedef struct AtlHttpResult
 	char		error[512];		/* transport failure, "" when HTTP answered */
 	long		ratelimit_remaining;	/* X-RateLimit-Remaining, -1 if absent */
 	long		ratelimit_reset_ms; /* ms until X-RateLimit-Reset, -1 if absent */
+	TimestampTz started_at;
 } AtlHttpResult;
 
 /*
@@ -65,6 +67,18 @@ extern void atl_http_limits_from_gucs(AtlHttpLimits *limits);
 extern void atl_http_perform(const AtlHttpRequest *req, const AtlHttpLimits *limits,
 							 AtlHttpResult *result,
 							 AtlHttpAbortCheck abort_check, void *arg);
+
+/*
+ * The same in two steps, so that the caller can work while the request is
+ * on its way (a prefetched page).  req, limits and result must stay valid
+ * in between; a later start abandons a request never finished.
+ */
+extern void atl_http_start(const AtlHttpRequest *req, const AtlHttpLimits *limits,
+						   AtlHttpResult *result);
+extern void atl_http_finish(const AtlHttpRequest *req, const AtlHttpLimits *limits,
+							AtlHttpResult *result,
+							AtlHttpAbortCheck abort_check, void *arg);
+extern void atl_http_abandon(void);
 
 /* the abort check of an ordinary backend: CHECK_FOR_INTERRUPTS() */
 extern bool atl_http_backend_abort_check(void *arg, bool in_transfer);

@@ -18,8 +18,12 @@ atl_json_parse_doc(const char *text, int len, char **why)
 	JsonParseErrorType err;
 	Jsonb	   *jb;
 
-	/* validate without throwing, escapes included (jsonb refuses \u0000) */
-	lex = makeJsonLexContextCstringLen((char *) text, len, GetDatabaseEncoding(), true);
+	/*
+	 * Validate the syntax without throwing.  Escapes are not de-escaped here
+	 * (that would copy every string twice); the rare escape jsonb cannot
+	 * store (\u0000) is then jsonb_in's own error, with its SQLSTATE.
+	 */
+	lex = makeJsonLexContextCstringLen((char *) text, len, GetDatabaseEncoding(), false);
 	err = pg_parse_json(lex, &nullSemAction);
 	if (err != JSON_SUCCESS)
 	{

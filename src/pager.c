@@ -128,6 +128,7 @@ atl_pager_init(AtlPager *pager, const AtlSource *src, const AtlReadOp *op, Jsonb
 	pager->src = src;
 	pager->op = op;
 	pager->cxt = CurrentMemoryContext;
+	pager->wanted = -1;
 	pager->base_url = psprintf("%s%s%s", base, op->api == ATL_API_JIRA ? "/rest/api/3" : "/admin",
 							   expand_path(src, op->path, atl_json_object(root, "path")));
 	pager->query = encode_query(atl_json_object(root, "query"));
@@ -243,17 +244,53 @@ advance(AtlPager *pager, JsonbContainer *root, const AtlPage *page)
 		MemoryContextStrdup(pager->cxt, next);
 }
 
+/* request the next page now; its answer is read by the next call */
+static void
+prefetch_next(AtlPager *pager)
+{
+	MemoryContext old;
+
+	if (pager->prefetch_cxt == NULL)
+		pager->prefetch_cxt = AllocSetContextCreate(pager->cxt, "atlorg prefetch",
+													ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(pager->prefetch_cxt);
+	pager->prefetch = palloc(sizeof(AtlApiCall));
+	atl_api_start(pager->prefetch, pager->src, pager->op,
+				  request_url(pager), request_body(pager));
+	MemoryContextSwitchTo(old);
+}
+
 bool
 atl_pager_next(AtlPager *pager, AtlPage *page)
 {
 	Jsonb	   *doc;
 
-	if (pager->done)
+	if (pager->done || pager->wanted == 0)
 		return false;
-	doc = atl_api_read(pager->src, pager->op, request_url(pager), request_body(pager));
+	if (pager->prefetch)
+	{
+		doc = atl_api_finish(pager->prefetch);	/* parsed into the caller's context */
+		pager->prefetch = NULL;
+		MemoryContextReset(pager->prefetch_cxt);
+	}
+	else
+		doc = atl_api_read(pager->src, pager->op, request_url(pager), request_body(pager));
 	find_items(pager->op, doc, page);
 	advance(pager, &doc->root, page);
+	if (pager->wanted > 0)
+		pager->wanted = Max(pager->wanted - page->count, 0);
+	if (!pager->done && pager->wanted != 0)
+		prefetch_next(pager);
 	return true;
+}
+
+void
+atl_pager_end(AtlPager *pager)
+{
+	if (pager->prefetch)
+		atl_http_abandon();
+	pager->prefetch = NULL;
+	pager->done = true;
 }
 
 JsonbValue *

@@ -24,7 +24,9 @@ typedef struct AtlPager
 	char	   *body_fields;	/* the caller's body members, without braces */
 	char	   *next;			/* cursor, or the next page's full URL */
 	int64		start_at;
-	bool		started;
+	int64		wanted;			/* items the caller still wants; -1: all */
+	struct AtlApiCall *prefetch;	/* the next page, already requested */
+	MemoryContext prefetch_cxt; /* its request and answer; reset once read */
 	bool		done;
 } AtlPager;
 
@@ -38,7 +40,16 @@ typedef struct AtlPage
 
 extern void atl_pager_init(AtlPager *pager, const AtlSource *src,
 						   const AtlReadOp *op, Jsonb *params);
+
+/*
+ * The next page, or false when there is none.  Unless the caller has all
+ * the items it wants (pager->wanted), the page after it is requested before
+ * this one is returned, so the API works while the caller builds rows.
+ */
 extern bool atl_pager_next(AtlPager *pager, AtlPage *page);
+
+/* stop: a prefetched page is not waited for */
+extern void atl_pager_end(AtlPager *pager);
 /* the i-th item, as an object container (NULL if not an object) */
 extern JsonbContainer *atl_page_item(const AtlPage *page, int i);
 

@@ -42,6 +42,7 @@ atl_read(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	atl_pager_init(&pager, src, op, PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1));
+	pager.wanted = max_items;
 	page_cxt = AllocSetContextCreate(outer, "atlorg read page", ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
@@ -63,6 +64,7 @@ atl_read(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(outer);
 		MemoryContextReset(page_cxt);
 	}
+	atl_pager_end(&pager);
 	MemoryContextSwitchTo(outer);
 	MemoryContextDelete(page_cxt);
 	return (Datum) 0;

@@ -275,6 +275,7 @@ atl_users(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	atl_pager_init(&pager, src, atl_catalogue_find("users.search"), NULL);
 	pager.body_fields = search_body_fields(fcinfo);
+	pager.wanted = max_rows;
 	for (;;)
 	{
 		MemoryContextSwitchTo(page_cxt);
@@ -290,6 +291,7 @@ atl_users(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(outer);
 		MemoryContextReset(page_cxt);
 	}
+	atl_pager_end(&pager);
 	MemoryContextSwitchTo(outer);
 	MemoryContextDelete(page_cxt);
 	return (Datum) 0;
