@@ -25,8 +25,8 @@
 #include "source.h"
 #include "validate.h"
 
-/* pace at 97% of the limit: network jitter must not push a window over it */
-#define PACING_MARGIN 0.97
+/* pace at 99% of the limit: network jitter must not push a window over it */
+#define PACING_MARGIN 0.99
 
 typedef struct LastActiveRun
 {

@@ -28,7 +28,6 @@ secs=$(echo "$t1 - $t0" | bc -l)
 floor=$(echo "$ACCOUNTS * 60 / $PER_MINUTE" | bc -l)
 ratio=$(echo "$secs / $floor" | bc -l)
 limited=$($PYTHON test/fakectl.py answered 429)
-sent=$($PYTHON test/fakectl.py sent last-active-dates)
 
 report "accounts answered" "$accounts" "= $ACCOUNTS" "$([ "$accounts" = "$ACCOUNTS" ] && echo 1)"
 report "rows (account x product)" "$rows" "" 1
@@ -36,6 +35,10 @@ report "accounts failed" "$failed" "= 0" "$([ "$failed" = 0 ] && echo 1)"
 report "time / floor" "$(printf '%.3fx' "$ratio")" \
   "<= 1.05x (floor $(printf '%.0f' "$floor") s at $PER_MINUTE/min)" "$(echo "$ratio <= 1.05" | bc -l)"
 report "time" "$(printf '%.1f s' "$secs")" "" 1
+sent=$($PYTHON test/fakectl.py sent last-active-dates)
+# some accounts have a second page of dates: their floor is a little higher
+report "time / floor of the requests sent" \
+  "$(printf '%.3fx' "$(echo "$secs / ($sent * 60 / $PER_MINUTE)" | bc -l)")" "" 1
 report "429 answers from the fake (retried)" "$limited" "" 1
 report "requests sent" "$sent" ">= $ACCOUNTS" "$([ "$sent" -ge "$ACCOUNTS" ] && echo 1)"
 exit "$bench_failed"

@@ -37,12 +37,13 @@ report() {
 open_session() {
   BENCH_FIFO="$ATLORG_TMP/bench.fifo"
   mkfifo "$BENCH_FIFO"
-  psql -X -q -At <"$BENCH_FIFO" >"$ATLORG_TMP/bench.out" 2>&1 &
+  # appending: the file is emptied between statements while psql writes
+  psql -X -q -At <"$BENCH_FIFO" >>"$ATLORG_TMP/bench.out" 2>&1 &
   BENCH_PSQL=$!
   exec 7>"$BENCH_FIFO"
   echo "SELECT pg_backend_pid();" >&7
   for _ in $(seq 1 100); do [ -s "$ATLORG_TMP/bench.out" ] && break; sleep 0.05; done
-  BENCH_BACKEND=$(head -1 "$ATLORG_TMP/bench.out")
+  BENCH_BACKEND=$(head -1 "$ATLORG_TMP/bench.out" | tr -cd '0-9')
 }
 
 # run SQL in the open session and wait for the marker it prints at the end
@@ -50,11 +51,12 @@ session_run() {
   local marker="done-$RANDOM"
   : >"$ATLORG_TMP/bench.out"
   printf '%s\n\\echo %s\n' "$1" "$marker" >&7
-  until grep -q "$marker" "$ATLORG_TMP/bench.out" 2>/dev/null; do sleep 0.02; done
-  grep -v "$marker" "$ATLORG_TMP/bench.out"
+  until grep -aq "$marker" "$ATLORG_TMP/bench.out" 2>/dev/null; do sleep 0.02; done
+  grep -av "$marker" "$ATLORG_TMP/bench.out"
 }
 
 close_session() {
   exec 7>&-
   wait "$BENCH_PSQL" 2>/dev/null || true
+  rm -f "$BENCH_FIFO"
 }

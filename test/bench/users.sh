@@ -62,12 +62,12 @@ max_kb=$start_kb
 t0=$(now)
 : >"$ATLORG_TMP/bench.out"
 printf 'SELECT count(*) FROM atl_users();\n\\echo big-done\n' >&7
-until grep -q big-done "$ATLORG_TMP/bench.out"; do
+until grep -aq big-done "$ATLORG_TMP/bench.out"; do
   kb=$(rss_kb "$BENCH_BACKEND"); [ "$kb" -gt "$max_kb" ] && max_kb=$kb
   sleep 0.2
 done
 t1=$(now)
-rows=$(grep -v big-done "$ATLORG_TMP/bench.out")
+rows=$(grep -av big-done "$ATLORG_TMP/bench.out")
 close_session
 grow_mb=$(( (max_kb - start_kb) / 1024 ))
 report "rows returned" "$rows" "= $BIG" "$([ "$rows" = "$BIG" ] && echo 1)"

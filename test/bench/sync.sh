@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Benchmark: atl_sync() of a 100,000-user org, twice, with changes at
+# Atlassian in between.  The second sync must report exactly those changes;
+# its time is shown next to the first (a full load) and to a plain
+# SELECT count(*) FROM atl_users() (the reading alone), all in this run.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. test/lib/deps.sh
+. test/lib/cluster.sh
+. test/bench/lib.sh
+
+USERS=${BENCH_USERS:-100000}
+bench_failed=0
+bench_setup "$USERS"
+$PYTHON test/bench/raw_pages.py "$FAKE_URL" "$FAKE_KEY" >/dev/null   # warm the fake
+
+timed() { local t0; t0=$(now); psql -X -q -At -F ' ' -c "$1" >"$ATLORG_TMP/timed.out"; echo "$(now) - $t0" | bc -l; }
+
+read_s=$(timed "SELECT count(*) FROM atl_users()")
+first_s=$(timed "SELECT users_added, users_changed, users_gone FROM atl_sync()")
+read -r added changed gone <"$ATLORG_TMP/timed.out"
+report "first sync: users added" "$added" "= $USERS" "$([ "$added" = "$USERS" ] && echo 1)"
+
+# change 50 accounts at Atlassian
+psql -X -q -At -c "SELECT count(*) FROM (SELECT (atl_disable(account_id)).outcome FROM atl_users(status => '{active}', claim_status => 'managed', max_rows => 60) WHERE management_source = 'invited' LIMIT 50) d" >/dev/null
+second_s=$(timed "SELECT users_added, users_changed, users_gone FROM atl_sync()")
+read -r added changed gone <"$ATLORG_TMP/timed.out"
+report "second sync: users changed" "$changed" "= 50" "$([ "$changed" = 50 ] && echo 1)"
+report "second sync: users added, gone" "$added, $gone" "= 0, 0" "$([ "$added$gone" = 00 ] && echo 1)"
+report "read alone (atl_users)" "$(printf '%.1f s' "$read_s")" "" 1
+report "first sync (full load)" "$(printf '%.1f s' "$first_s")" \
+  "$(printf '%.2fx the read' "$(echo "$first_s / $read_s" | bc -l)")" 1
+report "second sync (50 changes)" "$(printf '%.1f s' "$second_s")" \
+  "$(printf '%.2fx the read' "$(echo "$second_s / $read_s" | bc -l)")" 1
+exit "$bench_failed"
