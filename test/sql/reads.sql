@@ -59,6 +59,11 @@ SELECT count(*) > 0 AS has_events FROM atl_events(max_rows => 50);
 SELECT outcome FROM atl_disable('5e6f7a8b9c0d1e2f3a4b5c6d');
 SELECT action, actor_name IS NOT NULL AS has_actor
   FROM atl_events(since => now() - interval '1 minute', max_rows => 5);
+-- the action filter goes to the API too
+SELECT count(*) AS deactivations_this_minute
+  FROM atl_events(since => now() - interval '1 minute', action => 'user_deactivated');
+SELECT count(*) AS none_in_the_future
+  FROM atl_events(since => now() + interval '1 day');
 SELECT count(*) > 0 AS has_actions FROM atl_event_actions();
 
 -- The escape hatch: any catalogue operation, raw.
