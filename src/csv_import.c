@@ -35,6 +35,7 @@
 #define MAX_FIELD (1024 * 1024)	/* longest field accepted */
 #define CHUNK 65536
 #define MAX_WARNINGS 20			/* skipped rows reported one by one */
+#define BATCH 1000				/* rows a table gets at once, as COPY does */
 
 typedef enum CsvOutput
 {
@@ -49,7 +50,9 @@ typedef struct CsvTarget
 	Tuplestorestate *store;
 	Relation	rel;
 	BulkInsertState bis;
-	TupleTableSlot *slot;
+	TupleTableSlot **slots;		/* BATCH of them, filled then inserted together */
+	MemoryContext cxt;			/* the slots' (rows are built in a shorter one) */
+	int			buffered;
 	int64		rows;
 } CsvTarget;
 
@@ -79,10 +82,23 @@ typedef struct CsvRun
 
 /* ---- emitting rows ----------------------------------------------------- */
 
+/* insert the buffered rows with one multi-insert, as COPY does */
+static void
+flush_target(CsvTarget *t)
+{
+	if (t->buffered == 0)
+		return;
+	table_multi_insert(t->rel, t->slots, t->buffered, GetCurrentCommandId(true), 0, t->bis);
+	for (int i = 0; i < t->buffered; i++)
+		ExecClearTuple(t->slots[i]);
+	t->buffered = 0;
+}
+
 static void
 emit(CsvRun *run, CsvOutput kind, Datum *values, bool *nulls)
 {
 	CsvTarget  *t = &run->out[kind];
+	TupleTableSlot *slot;
 
 	if (!t->wanted)
 		return;
@@ -92,11 +108,22 @@ emit(CsvRun *run, CsvOutput kind, Datum *values, bool *nulls)
 		tuplestore_putvalues(t->store, t->desc, values, nulls);
 		return;
 	}
-	ExecClearTuple(t->slot);
-	memcpy(t->slot->tts_values, values, sizeof(Datum) * t->desc->natts);
-	memcpy(t->slot->tts_isnull, nulls, sizeof(bool) * t->desc->natts);
-	ExecStoreVirtualTuple(t->slot);
-	table_tuple_insert(t->rel, t->slot, GetCurrentCommandId(true), 0, t->bis);
+	if (t->slots[t->buffered] == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(t->cxt);
+
+		t->slots[t->buffered] = table_slot_create(t->rel, NULL);
+		MemoryContextSwitchTo(old);
+	}
+	slot = t->slots[t->buffered++];
+	ExecClearTuple(slot);
+	memcpy(slot->tts_values, values, sizeof(Datum) * t->desc->natts);
+	memcpy(slot->tts_isnull, nulls, sizeof(bool) * t->desc->natts);
+	ExecStoreVirtualTuple(slot);
+	/* the values live in the row's context, reset before the batch is full */
+	ExecMaterializeSlot(slot);
+	if (t->buffered == BATCH)
+		flush_target(t);
 }
 
 static Datum
@@ -526,15 +553,18 @@ open_target(CsvTarget *t, Oid table)
 	if (pg_class_aclcheck(RelationGetRelid(t->rel), GetUserId(), ACL_INSERT) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, RelationGetRelationName(t->rel));
 	t->desc = RelationGetDescr(t->rel);
-	t->slot = table_slot_create(t->rel, NULL);
+	t->slots = palloc0(sizeof(TupleTableSlot *) * BATCH);
+	t->cxt = CurrentMemoryContext;
 	t->bis = GetBulkInsertState();
 }
 
 static void
 close_target(CsvTarget *t)
 {
+	flush_target(t);
 	FreeBulkInsertState(t->bis);
-	ExecDropSingleTupleTableSlot(t->slot);
+	for (int i = 0; i < BATCH && t->slots[i]; i++)
+		ExecDropSingleTupleTableSlot(t->slots[i]);
 	table_close(t->rel, NoLock);
 }
 
