@@ -103,7 +103,13 @@ BEGIN
     IF replace AND to_regclass(quote_ident(prefix || '_' || kinds[i])) IS NOT NULL THEN
       EXECUTE format('DROP TABLE %I', prefix || '_' || kinds[i]);
     END IF;
-    EXECUTE format('CREATE TABLE %I (LIKE %I.%I)', prefix || '_' || kinds[i], ext, types[i]);
+    BEGIN
+      EXECUTE format('CREATE TABLE %I (LIKE %I.%I)', prefix || '_' || kinds[i], ext, types[i]);
+    EXCEPTION WHEN duplicate_table THEN
+      RAISE EXCEPTION 'table "%" already exists', prefix || '_' || kinds[i]
+        USING ERRCODE = 'duplicate_table',
+              HINT = 'Pass replace => true to drop and load it again, or choose another prefix.';
+    END;
   END LOOP;
   SELECT * INTO format, users, products, groups, rejected
     FROM atl_csv_load(data, path, (prefix || '_users')::regclass, (prefix || '_products')::regclass,

@@ -25,6 +25,8 @@
 #include "storage/fd.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "common/hashfn.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -73,6 +75,8 @@ typedef struct CsvRun
 	bool		have_layout;
 	ProductSlot *products;
 	int			nproducts;
+	char	  **headers;		/* as the file names its columns */
+	HTAB	   *seen_users;		/* files with a row per group: users already emitted */
 	bool		skip_bad;
 	CsvTarget	out[N_OUTPUTS];
 	char	   *last_user;		/* pivoted files repeat a user, a row per group */
@@ -194,7 +198,7 @@ plan_products(CsvRun *run)
 static void
 read_header(CsvRun *run, const AtlCsvRecord *header)
 {
-	char		err[600];
+	char		err[2400];
 	char	   *bar;
 
 	if (atl_csv_layout(header, &run->layout, err, sizeof(err)) != 0)
@@ -207,6 +211,32 @@ read_header(CsvRun *run, const AtlCsvRecord *header)
 	}
 	run->have_layout = true;
 	plan_products(run);
+	run->headers = palloc(sizeof(char *) * header->nfields);
+	for (int i = 0; i < header->nfields; i++)
+		run->headers[i] = pstrdup(header->fields[i]);
+	/* a row per user and group: remember who was seen (by a 64-bit hash) */
+	if (run->layout.column_of[ROLE_GROUP_NAME] >= 0 || run->layout.column_of[ROLE_GROUP_ID] >= 0)
+	{
+		HASHCTL		ctl = {.keysize = sizeof(uint64), .entrysize = sizeof(uint64),
+		.hcxt = CurrentMemoryContext};
+
+		run->seen_users = hash_create("atlorg csv users", 1024, &ctl,
+									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+}
+
+/* true if this user was emitted before (a later row of the same user) */
+static bool
+seen_before(CsvRun *run, const char *id)
+{
+	uint64		key;
+	bool		found;
+
+	if (run->seen_users == NULL || id == NULL)
+		return false;
+	key = DatumGetUInt64(hash_bytes_extended((const unsigned char *) id, (int) strlen(id), 0));
+	hash_search(run->seen_users, &key, HASH_ENTER, &found);
+	return found;
 }
 
 /* ---- a data row -------------------------------------------------------- */
@@ -227,8 +257,7 @@ date_field(CsvRun *run, const AtlCsvRecord *rec, int col, AtlCsvDateKind *kind, 
 	if (*kind != CSV_DATE_BAD)
 		return true;
 	reject(run, rec->line, psprintf("\"%s\" in column \"%s\" is not a date",
-									rec->fields[col], run->layout.columns[col].product[0] ?
-									run->layout.columns[col].product : "date"));
+									rec->fields[col], run->headers[col]));
 	return false;
 }
 
@@ -396,8 +425,8 @@ read_row(CsvRun *run, const AtlCsvRecord *rec)
 										rec->nfields, run->layout.ncolumns));
 		return;
 	}
-	/* a pivoted file repeats the user on consecutive rows, one per group */
-	repeat = run->last_user && id && strcmp(run->last_user, id) == 0;
+	/* pivoted and 2018 files repeat the user, a row per group */
+	repeat = (run->last_user && id && strcmp(run->last_user, id) == 0) || seen_before(run, id);
 	if (!repeat)
 	{
 		if (!date_field(run, rec, run->layout.column_of[ROLE_LAST_ACTIVE], &kind, &latest))

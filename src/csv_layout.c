@@ -159,7 +159,7 @@ int
 atl_csv_layout(const AtlCsvRecord *header, AtlCsvLayout *layout, char *err, size_t errlen)
 {
 	const FormatSpec *spec = NULL;
-	char		found[400];
+	char		found[1800];
 
 	memset(layout, 0, sizeof(*layout));
 	list_headers(header, found, sizeof(found));

@@ -104,10 +104,15 @@ feed_piece(AtlCsvReader *r, const char *data, size_t len)
 {
 	if (csv_parse(&r->parser, data, len, on_field, on_row, r) != len)
 		set_error(r, r->rec.nfields ? r->rec.line : r->line,
+				  csv_error(&r->parser) == CSV_EPARSE ?
+				  "malformed quoting: a quote inside an unquoted field, or a quoted field that never closes" :
 				  csv_strerror(csv_error(&r->parser)));
 	/* libcsv buffers a field until it ends: do not let it grow unbounded */
 	if (!r->error[0] && csv_get_buffer_size(&r->parser) > r->max_field + PIECE)
+	{
+		r->too_long = true;
 		set_error(r, r->rec.nfields ? r->rec.line : r->line, "a field is longer than the limit");
+	}
 	return r->error[0] ? -1 : 0;
 }
 

@@ -20,6 +20,8 @@ make -s install >/dev/null
 trap atlorg_env_stop EXIT
 atlorg_env_start 10000
 export ATLORG_REQUEST_LOG="$ATLORG_TMP/requests.jsonl"
+export CSV_DIR="$ATLORG_TMP/csv"
+$PYTHON test/csv/make_exports.py "$CSV_DIR" >/dev/null
 
 passed=0
 failed=0
@@ -68,6 +70,9 @@ else
   echo "ok: not in the server log ($(wc -l <"$ATLORG_SERVER_LOG") lines), the fake's log, the request log or the test outputs"
   count ok
 fi
+
+echo "== fuzzing the CSV-to-row path (libFuzzer, ${FUZZ_SECONDS:-20} s)"
+if FUZZ_DIR="$ATLORG_TMP/fuzz" bash test/fuzz/run.sh; then count ok; else count fail; fi
 
 echo "== the fake's own tests"
 pytest_out=$($PYTHON -m pytest -q -p no:cacheprovider test/fake 2>&1 || true)
