@@ -6,7 +6,8 @@
 #   2. the check of every request the suite sent against Atlassian's OpenAPI
 #      schemas (test/schemas/operations.json),
 #   3. the secrecy check: the API key in no log and no output,
-#   4. the fake's own pytest suite (its answers against the same schemas).
+#   4. 20 s of libFuzzer over the CSV-to-row path (FUZZ_SECONDS to change),
+#   5. the fake's own pytest suite (its answers against the same schemas).
 # Ends with "N passed, M failed"; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
