@@ -38,6 +38,7 @@ report() {
 open_session() {
   BENCH_FIFO="$ATLORG_TMP/bench.fifo"
   mkfifo "$BENCH_FIFO"
+  : >"$ATLORG_TMP/bench.out"
   # appending: the file is emptied between statements while psql writes
   psql -X -q -At <"$BENCH_FIFO" >>"$ATLORG_TMP/bench.out" 2>&1 &
   BENCH_PSQL=$!
