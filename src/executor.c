@@ -59,6 +59,10 @@ typedef struct ExecutorShared
 
 static ExecutorShared *shared = NULL;
 
+/* this backend's slot while it waits, for the exit callback */
+static AtlSlot *my_slot = NULL;
+static bool exit_callback_registered = false;
+
 void
 atl_executor_shmem_request(void)
 {
@@ -216,6 +220,7 @@ collect_if_done(AtlSlot *slot, AtlActionResult *res, bool *worker_alive)
 	{
 		memcpy(res, &slot->res, sizeof(*res));
 		forget_slot(slot);
+		my_slot = NULL;
 	}
 	entry = find_worker(MyDatabaseId);
 	*worker_alive = entry != NULL;
@@ -227,14 +232,27 @@ static void
 abandon(AtlSlot *slot)
 {
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	if (slot->state == SLOT_DONE)
+	/* only our own slot: once freed, it may be someone else's */
+	if (slot->owner == MyProc && slot->state == SLOT_DONE)
 		forget_slot(slot);
-	else
+	else if (slot->owner == MyProc)
 	{
 		slot->owner = NULL;
 		slot->cancel_requested = true;
 	}
 	LWLockRelease(shared->lock);
+}
+
+/*
+ * A backend that exits while it waits (pg_terminate_backend: FATAL skips
+ * PG_CATCH) must still give up its slot, or the slot would never be freed.
+ */
+static void
+abandon_at_exit(int code, Datum arg)
+{
+	if (my_slot != NULL && shared != NULL)
+		abandon(my_slot);
+	my_slot = NULL;
 }
 
 void
@@ -247,7 +265,13 @@ atl_executor_run(const AtlActionRequest *req, AtlActionResult *res)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("atlorg actions need atlorg in shared_preload_libraries"),
 				 errhint("Add atlorg to shared_preload_libraries in postgresql.conf and restart the server.")));
+	if (!exit_callback_registered)
+	{
+		before_shmem_exit(abandon_at_exit, (Datum) 0);
+		exit_callback_registered = true;
+	}
 	slot = enqueue(req);
+	my_slot = slot;
 	PG_TRY();
 	{
 		bool		worker_alive;
@@ -267,9 +291,11 @@ atl_executor_run(const AtlActionRequest *req, AtlActionResult *res)
 	{
 		/* cancelled or failed: the worker finishes and records the request */
 		abandon(slot);
+		my_slot = NULL;
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	my_slot = NULL;
 }
 
 /* --- worker side -------------------------------------------------------- */

@@ -71,3 +71,14 @@ SELECT account_id, outcome, error_detail FROM atl_audit;
 
 -- A new executor serves the next call.
 SELECT outcome FROM atl_disable('5e6f7a8b9c0d1e2f3a4b5c6d');
+
+-- The caller itself is terminated while it waits (FATAL, no error
+-- handling runs): the executor still finishes the request and records it,
+-- and the caller's slot is given back.
+TRUNCATE atl_audit;
+\setenv ATL_DB :DBNAME
+\! test/fakectl.py fault '{"path": "lifecycle/disable", "kind": "latency", "ms": 1500, "count": 1}'
+\! (psql -d "$ATL_DB" -XqAt -c "SELECT outcome FROM atl_disable('712020:2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e')" >/dev/null 2>&1 &); sleep 0.7; psql -d "$ATL_DB" -XqAt -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'SELECT outcome FROM atl_disable(''712020:2b3c%'"
+SELECT pg_temp.wait_until_settled();
+SELECT account_id, outcome, http_status FROM atl_audit;
+SELECT outcome FROM atl_disable('557057:3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e7f');
