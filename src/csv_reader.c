@@ -23,18 +23,62 @@ set_error(AtlCsvReader *r, long line, const char *msg)
 static void
 clear_record(AtlCsvReader *r)
 {
-	for (int i = 0; i < r->rec.nfields; i++)
-		free(r->rec.fields[i]);
 	r->rec.nfields = 0;
 	r->rec.line = 0;
+	r->arena_len = 0;
 }
 
+/* room for one more field in the record's arrays */
+static bool
+ensure_field_slot(AtlCsvReader *r)
+{
+	int			cap = r->cap ? r->cap * 2 : 32;
+	char	  **f;
+	size_t	   *l;
+	size_t	   *o;
+
+	if (r->rec.nfields < r->cap)
+		return true;
+	if ((f = realloc(r->rec.fields, sizeof(*f) * cap)) == NULL)
+		return false;
+	r->rec.fields = f;
+	if ((l = realloc(r->rec.lens, sizeof(*l) * cap)) == NULL)
+		return false;
+	r->rec.lens = l;
+	if ((o = realloc(r->offsets, sizeof(*o) * cap)) == NULL)
+		return false;
+	r->offsets = o;
+	r->cap = cap;
+	return true;
+}
+
+/* room for need more bytes in the arena */
+static bool
+ensure_arena(AtlCsvReader *r, size_t need)
+{
+	size_t		cap = r->arena_cap ? r->arena_cap : 4096;
+	char	   *a;
+
+	while (cap < r->arena_len + need)
+		cap *= 2;
+	if (cap == r->arena_cap)
+		return true;
+	if ((a = realloc(r->arena, cap)) == NULL)
+		return false;
+	r->arena = a;
+	r->arena_cap = cap;
+	return true;
+}
+
+/*
+ * A field's bytes go into the record's arena (one allocation reused for
+ * every record, rather than one per field); the pointers are set when the
+ * record is complete, since the arena may move as it grows.
+ */
 static void
 on_field(void *data, size_t len, void *arg)
 {
 	AtlCsvReader *r = arg;
-	char	   *copy;
-
 	if (r->error[0] || r->stopped)
 		return;
 	if (r->rec.nfields == 0)
@@ -45,31 +89,16 @@ on_field(void *data, size_t len, void *arg)
 		set_error(r, r->rec.line, "a field is longer than the limit");
 		return;
 	}
-	if (r->rec.nfields == r->cap)
-	{
-		int			cap = r->cap ? r->cap * 2 : 32;
-		char	  **f = realloc(r->rec.fields, sizeof(char *) * cap);
-		size_t	   *l = f ? realloc(r->rec.lens, sizeof(size_t) * cap) : NULL;
-
-		if (f)
-			r->rec.fields = f;
-		if (!f || !l)
-		{
-			set_error(r, r->rec.line, "out of memory");
-			return;
-		}
-		r->rec.lens = l;
-		r->cap = cap;
-	}
-	if ((copy = malloc(len + 1)) == NULL)
+	if (!ensure_field_slot(r) || !ensure_arena(r, len + 1))
 	{
 		set_error(r, r->rec.line, "out of memory");
 		return;
 	}
-	memcpy(copy, data ? data : "", len);
-	copy[len] = '\0';
-	r->rec.fields[r->rec.nfields] = copy;
+	memcpy(r->arena + r->arena_len, data ? data : "", len);
+	r->arena[r->arena_len + len] = '\0';
+	r->offsets[r->rec.nfields] = r->arena_len;
 	r->rec.lens[r->rec.nfields++] = len;
+	r->arena_len += len + 1;
 }
 
 static void
@@ -79,6 +108,8 @@ on_row(int terminator, void *arg)
 
 	if (!r->error[0] && !r->stopped && r->rec.nfields > 0)
 	{
+		for (int i = 0; i < r->rec.nfields; i++)
+			r->rec.fields[i] = r->arena + r->offsets[i];
 		r->records++;
 		if (r->on_record(r->arg, &r->rec) != 0)
 			r->stopped = true;
@@ -159,8 +190,13 @@ atl_csv_free(AtlCsvReader *r)
 	clear_record(r);
 	free(r->rec.fields);
 	free(r->rec.lens);
+	free(r->offsets);
+	free(r->arena);
 	r->rec.fields = NULL;
 	r->rec.lens = NULL;
+	r->offsets = NULL;
+	r->arena = NULL;
 	r->cap = 0;
+	r->arena_cap = 0;
 	csv_free(&r->parser);
 }

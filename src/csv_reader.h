@@ -35,6 +35,10 @@ typedef struct AtlCsvReader
 	void	   *arg;
 	AtlCsvRecord rec;			/* the record being assembled */
 	int			cap;			/* of rec.fields */
+	char	   *arena;			/* the record's field bytes, one after another */
+	size_t		arena_len;
+	size_t		arena_cap;
+	size_t	   *offsets;		/* where each field starts in the arena */
 	long		line;			/* physical line being fed */
 	long		records;		/* records handed over */
 	bool		at_start;		/* nothing fed yet: a BOM may come */

@@ -3,12 +3,48 @@
  */
 #include "postgres.h"
 
+#include "common/hashfn.h"
 #include "utils/datetime.h"
 
 #include "csv_values.h"
 
+/*
+ * Exports repeat the same few thousand dates a million times: remember the
+ * last date parsed for each of a few hundred hash buckets.
+ */
+#define DATE_CACHE 512
+
+typedef struct CachedDate
+{
+	char		text[24];
+	AtlCsvDateKind kind;
+	DateADT		value;
+} CachedDate;
+
+static CachedDate date_cache[DATE_CACHE];
+
+static AtlCsvDateKind parse_date(const char *text, DateADT *out);
+
 AtlCsvDateKind
 atl_csv_date(const char *text, DateADT *out)
+{
+	size_t		len = strlen(text);
+	CachedDate *c;
+
+	if (len >= sizeof(c->text))
+		return parse_date(text, out);
+	c = &date_cache[hash_bytes((const unsigned char *) text, (int) len) % DATE_CACHE];
+	if (strcmp(c->text, text) != 0 || c->text[0] == '\0')
+	{
+		c->kind = parse_date(text, &c->value);
+		memcpy(c->text, text, len + 1);
+	}
+	*out = c->value;
+	return c->kind;
+}
+
+static AtlCsvDateKind
+parse_date(const char *text, DateADT *out)
 {
 	char		workbuf[MAXDATELEN + 1];
 	char	   *field[MAXDATEFIELDS];
