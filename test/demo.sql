@@ -36,3 +36,9 @@ SELECT account_id, outcome, http_status, error_key, error_reason
 -- 6. The audit keeps every request, whatever happens to the caller.
 SELECT id, requested_at::time(0), acted_by, action, account_id, outcome, http_status
   FROM atl_audit ORDER BY id;
+
+-- 7. A local mirror for repeated questions: no API calls once synced.
+SELECT * FROM atl_sync();
+SELECT g.name, count(*) AS members
+  FROM atl_mirror_groups g JOIN atl_mirror_group_members m USING (server, group_id)
+ GROUP BY 1 ORDER BY 2 DESC LIMIT 5;
