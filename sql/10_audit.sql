@@ -11,8 +11,8 @@ CREATE TABLE atl_audit (
   action        text        NOT NULL,
   account_id    text        NOT NULL,
   outcome       text        NOT NULL DEFAULT 'pending'
-                CHECK (outcome IN ('pending', 'succeeded', 'refused', 'failed',
-                                   'cancelled', 'unknown')),
+                CHECK (outcome IN ('pending', 'succeeded', 'already', 'refused', 'failed',
+                                   'cancelled', 'unknown', 'skipped', 'dry_run')),
   http_status   integer,
   error_key     text,
   error_reason  text,
@@ -31,3 +31,13 @@ CREATE INDEX atl_audit_requested_at_idx ON atl_audit (requested_at);
 -- Nobody but the executor writes the audit; pg_dump keeps its rows.
 REVOKE ALL ON atl_audit FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('atl_audit', '');
+
+-- Accounts no action may touch unless forced: service accounts, break-glass
+-- admins, ...  (Org admins, as the mirror knows them, are protected too.)
+CREATE TABLE atl_protected_accounts (
+  account_id text PRIMARY KEY,
+  reason     text NOT NULL,
+  added_by   name NOT NULL DEFAULT current_user,
+  added_at   timestamptz NOT NULL DEFAULT now()
+);
+SELECT pg_catalog.pg_extension_config_dump('atl_protected_accounts', '');

@@ -1,10 +1,42 @@
 -- Actions.  Each call returns its audit row; an API refusal is an outcome
 -- (recorded and returned), not an error, so one bad row cannot abort a bulk
 -- SELECT atl_disable(account_id) FROM ...
-CREATE FUNCTION atl_disable(account_id text, server name DEFAULT NULL)
+--
+-- dry_run (default: atlorg.dry_run) records what would be done and sends
+-- nothing; a protected account (atl_protected_accounts, or an org admin in
+-- the mirror) is skipped, and recorded so, unless force is true.
+CREATE FUNCTION atl_disable(account_id text, server name DEFAULT NULL,
+                            dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
 RETURNS atl_audit
 AS 'MODULE_PATHNAME', 'atl_disable'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 
-COMMENT ON FUNCTION atl_disable(text, name) IS
+COMMENT ON FUNCTION atl_disable IS
   'atlorg: deactivate an Atlassian account (POST /users/{id}/manage/lifecycle/disable), audited';
+
+CREATE FUNCTION atl_enable(account_id text, server name DEFAULT NULL,
+                           dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS atl_audit
+AS 'MODULE_PATHNAME', 'atl_enable'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+COMMENT ON FUNCTION atl_enable IS
+  'atlorg: reactivate an Atlassian account (POST /users/{id}/manage/lifecycle/enable), audited';
+
+CREATE FUNCTION atl_delete(account_id text, server name DEFAULT NULL,
+                           dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS atl_audit
+AS 'MODULE_PATHNAME', 'atl_delete'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+COMMENT ON FUNCTION atl_delete IS
+  'atlorg: delete an Atlassian account after its 14-day grace period (POST /users/{id}/manage/lifecycle/delete), audited';
+
+CREATE FUNCTION atl_cancel_delete(account_id text, server name DEFAULT NULL,
+                                  dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS atl_audit
+AS 'MODULE_PATHNAME', 'atl_cancel_delete'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+COMMENT ON FUNCTION atl_cancel_delete IS
+  'atlorg: cancel an account''s deletion during its grace period (POST /users/{id}/manage/lifecycle/cancel-delete), audited';

@@ -13,7 +13,13 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "executor/spi.h"
+#include "catalog/pg_type.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
 #include "executor.h"
+#include "guc.h"
 #include "http.h"
 #include "source.h"
 #include "validate.h"
@@ -130,18 +136,53 @@ audit_row(FunctionCallInfo fcinfo, const AtlActionRequest *req, const AtlActionR
 	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
-/* a lifecycle action of the user management API, e.g. "disable" */
+/* why an account must not be acted on, or NULL (see atl_protection()) */
+static char *
+protection_of(FunctionCallInfo fcinfo, const char *account_id, const char *server)
+{
+	/* atl_protection() lives in the extension's schema: this function's own */
+	const char *schema = quote_identifier(get_namespace_name(
+												get_func_namespace(fcinfo->flinfo->fn_oid)));
+	Oid			types[2] = {TEXTOID, NAMEOID};
+	Datum		values[2] = {CStringGetTextDatum(account_id),
+	DirectFunctionCall1(namein, CStringGetDatum(server))};
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *reason = NULL;
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "atlorg: SPI_connect failed");
+	if (SPI_execute_with_args(psprintf("SELECT %s.atl_protection($1, $2)", schema),
+							  2, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "atlorg: could not read the protected accounts");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		reason = MemoryContextStrdup(caller, TextDatumGetCString(d));
+	SPI_finish();
+	return reason;
+}
+
+/*
+ * A lifecycle action of the user management API, e.g. "disable".
+ * Arguments: account_id, server, dry_run, force.
+ */
 static Datum
 lifecycle_action(FunctionCallInfo fcinfo, const char *action)
 {
 	const char *account_id = checked_account_id(fcinfo, 0);
 	AtlSource  *src = atl_source_lookup(PG_ARGISNULL(1) ? NULL : NameStr(*PG_GETARG_NAME(1)));
+	bool		force = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 	AtlActionRequest *req = palloc(sizeof(AtlActionRequest));
 	AtlActionResult res;
 	char		suffix[64];
+	char	   *protection;
 
 	atl_source_require_org(src);
 	fill_request(req, src, action, account_id);
+	req->dry_run = PG_ARGISNULL(2) ? atl_dry_run : PG_GETARG_BOOL(2);
+	if (!force && (protection = protection_of(fcinfo, account_id, src->server_name)) != NULL)
+		strlcpy(req->skip_reason, protection, sizeof(req->skip_reason));
 	snprintf(suffix, sizeof(suffix), "/manage/lifecycle/%s", action);
 	user_management_url(req->url, src, account_id, suffix);
 	strlcpy(req->method, "POST", sizeof(req->method));
@@ -152,9 +193,30 @@ lifecycle_action(FunctionCallInfo fcinfo, const char *action)
 }
 
 PG_FUNCTION_INFO_V1(atl_disable);
+PG_FUNCTION_INFO_V1(atl_enable);
+PG_FUNCTION_INFO_V1(atl_delete);
+PG_FUNCTION_INFO_V1(atl_cancel_delete);
 
 Datum
 atl_disable(PG_FUNCTION_ARGS)
 {
 	return lifecycle_action(fcinfo, "disable");
+}
+
+Datum
+atl_enable(PG_FUNCTION_ARGS)
+{
+	return lifecycle_action(fcinfo, "enable");
+}
+
+Datum
+atl_delete(PG_FUNCTION_ARGS)
+{
+	return lifecycle_action(fcinfo, "delete");
+}
+
+Datum
+atl_cancel_delete(PG_FUNCTION_ARGS)
+{
+	return lifecycle_action(fcinfo, "cancel-delete");
 }

@@ -37,6 +37,8 @@ typedef struct AtlActionRequest
 	char		body[ATL_BODY_MAX];	/* "" for none */
 	char		api_key[ATL_SECRET_MAX];
 	AtlHttpLimits limits;
+	bool		dry_run;		/* record, send nothing */
+	char		skip_reason[256];	/* protected: record as skipped, send nothing */
 } AtlActionRequest;
 
 typedef struct AtlActionResult

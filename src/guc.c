@@ -19,6 +19,7 @@ int			atl_max_response_kb = 64 * 1024;
 int			atl_worker_idle_ms = 10000;
 int			atl_max_in_flight = 10;
 int			atl_last_active_rate = 200;
+bool		atl_dry_run = false;
 
 void
 atl_define_gucs(void)
@@ -62,5 +63,9 @@ atl_define_gucs(void)
 							"Atlassian publishes a limit of 200 a minute per organization.",
 							&atl_last_active_rate, 200, 1, 100000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("atlorg.dry_run",
+							 "Record what actions would do, and send nothing.",
+							 "An action's own dry_run argument takes precedence.",
+							 &atl_dry_run, false, PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("atlorg");
 }

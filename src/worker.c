@@ -44,6 +44,21 @@ copy_text(char *dst, size_t size, const char *src)
 	strlcpy(dst, src ? src : "", size);
 }
 
+/*
+ * A refusal that says the account is already as asked: a member already in
+ * the group (ADMIN-UAM-409-2), or a lifecycle conflict whose code says
+ * "already".  Not a failure.
+ */
+static bool
+already_done(long status, const AtlApiError *e)
+{
+	if (status != 409)
+		return false;
+	if (e->key && strcmp(e->key, "ADMIN-UAM-409-2") == 0)
+		return true;
+	return e->reason && (strstr(e->reason, "ALREADY") || strstr(e->reason, "already"));
+}
+
 /* the outcome vocabulary of atl_audit.outcome */
 static void
 classify(const AtlHttpResult *http, AtlActionResult *res)
@@ -54,6 +69,8 @@ classify(const AtlHttpResult *http, AtlActionResult *res)
 	res->http_status = (int) http->status;
 	if (http->status >= 200 && http->status <= 299)
 		outcome = "succeeded";
+	else if (already_done(http->status, &e))
+		outcome = "already";
 	else if (http->status >= 400 && http->status <= 499 && http->status != 429)
 		outcome = "refused";
 	else if (http->cancelled)
@@ -88,7 +105,13 @@ run_action(AtlSlot *slot, AtlActionRequest *req)
 	res.audit_id = atl_audit_record_intent(req, &res.requested_at);
 	atl_executor_publish_audit_id(slot, res.audit_id, res.requested_at);
 
-	if (atl_executor_cancel_requested(slot))
+	if (req->dry_run || req->skip_reason[0])
+	{
+		copy_text(res.outcome, sizeof(res.outcome), req->dry_run ? "dry_run" : "skipped");
+		snprintf(res.error_detail, sizeof(res.error_detail), "%s",
+				 req->dry_run ? "dry run: nothing was sent" : req->skip_reason);
+	}
+	else if (atl_executor_cancel_requested(slot))
 	{
 		copy_text(res.outcome, sizeof(res.outcome), "cancelled");
 		copy_text(res.error_detail, sizeof(res.error_detail),

@@ -21,7 +21,7 @@ SELECT account_id, outcome, http_status, error_key, error_reason
   FROM atl_disable('557057:0c3f5b6e-8a51-4d7e-9b7f-2f6f1a2d3c4e');
 SELECT account_id, outcome, http_status, error_key, error_reason
   FROM atl_disable('5b10ac8d82e05b22cc7d4eff');
--- An account already deactivated, where the API answers 409.
+-- An account already deactivated, where the API answers 409: not a failure.
 \! test/fakectl.py config '{"already_state": "409"}'
 SELECT account_id, outcome, http_status, error_key, error_reason, error_detail IS NOT NULL AS has_detail
   FROM atl_disable('5c2e9a1b7d3f4e0a8b6c1d2e');

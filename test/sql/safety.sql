@@ -1,0 +1,38 @@
+--
+-- Safety: dry runs record what would happen and send nothing; protected
+-- accounts (the allowlist, and org admins as the mirror knows them) are
+-- skipped, and recorded so, unless forced.
+--
+\! test/fakectl.py reset
+TRUNCATE atl_audit;
+
+-- A dry run, for the session or for one call.
+SET atlorg.dry_run = on;
+SELECT action, account_id, outcome, http_status, error_detail
+  FROM atl_disable('712020:978521a6-2367-4092-a7f6-7cc1b9043bdd');
+RESET atlorg.dry_run;
+SELECT outcome FROM atl_delete('712020:978521a6-2367-4092-a7f6-7cc1b9043bdd', dry_run => true);
+\! test/fakectl.py sent lifecycle
+SELECT status FROM atl_users(emails => '{john.doe@acme.example}');
+
+-- The allowlist.
+INSERT INTO atl_protected_accounts (account_id, reason)
+VALUES ('557057:3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e7f', 'service desk bot');
+SELECT outcome, error_detail FROM atl_disable('557057:3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e7f');
+SELECT outcome FROM atl_disable('557057:3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e7f', force => true);
+
+-- Org admins, as the mirror knows them.
+SELECT users_added + users_changed >= 0 AS synced FROM atl_sync();
+SELECT outcome, error_detail FROM atl_disable('5b10ac8d82e05b22cc7d4ef5');
+
+-- Only the forced request reached Atlassian; every call is in the audit.
+\! test/fakectl.py sent lifecycle
+SELECT action, account_id, outcome FROM atl_audit ORDER BY id;
+
+-- In bulk: a preview of what a clean-up would do, sending nothing.
+SELECT d.outcome, count(*)
+  FROM atl_users(status => '{active}', email_domains => '{acme-labs.example}', max_rows => 20) AS u,
+       LATERAL atl_disable(u.account_id, dry_run => true) AS d
+ GROUP BY 1 ORDER BY 1;
+\! test/fakectl.py sent lifecycle
+DELETE FROM atl_protected_accounts;
