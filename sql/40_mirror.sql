@@ -1,29 +1,11 @@
 -- A local mirror of the directory: users, their per-product activity,
 -- groups and memberships, refreshed by atl_sync() in the caller's
 -- transaction.  Queries, joins and indexes on it cost no API calls.
+-- The columns of atl_users() (the atl_user type), and where and when.
 CREATE TABLE atl_mirror_users (
-  server              name NOT NULL,
-  account_id          text NOT NULL,
-  name                text,
-  nickname            text,
-  email               text,
-  email_verified      boolean,
-  status              text,
-  account_status      text,
-  membership_status   text,
-  claim_status        text,
-  management_source   text,
-  added_to_org        timestamptz,
-  mfa_enabled         boolean,
-  job_title           text,
-  department          text,
-  organization        text,
-  location            text,
-  time_zone           text,
-  platform_roles      text[],
-  last_active         timestamptz,
-  product_last_active jsonb,
-  synced_at           timestamptz NOT NULL,
+  server    name NOT NULL,
+  LIKE atl_user,
+  synced_at timestamptz NOT NULL,
   PRIMARY KEY (server, account_id)
 );
 CREATE INDEX atl_mirror_users_email_idx ON atl_mirror_users (lower(email));

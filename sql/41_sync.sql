@@ -62,33 +62,32 @@ BEGIN
   GET DIAGNOSTICS gone = ROW_COUNT;
 
   UPDATE atl_mirror_users m
-     SET name = n.name, nickname = n.nickname, email = n.email,
-         email_verified = n.email_verified, status = n.status,
-         account_status = n.account_status, membership_status = n.membership_status,
-         claim_status = n.claim_status, management_source = n.management_source,
-         added_to_org = n.added_to_org, mfa_enabled = n.mfa_enabled, job_title = n.job_title,
-         department = n.department, organization = n.organization, location = n.location,
-         time_zone = n.time_zone, platform_roles = n.platform_roles,
-         last_active = n.last_active, product_last_active = n.product_last_active,
-         synced_at = now_
+     SET (name, nickname, email, email_verified, status, account_status, membership_status,
+          claim_status, management_source, added_to_org, mfa_enabled, job_title, department,
+          organization, location, time_zone, platform_roles, groups, group_ids, products,
+          last_active, product_last_active, synced_at)
+       = (n.name, n.nickname, n.email, n.email_verified, n.status, n.account_status,
+          n.membership_status, n.claim_status, n.management_source, n.added_to_org,
+          n.mfa_enabled, n.job_title, n.department, n.organization, n.location, n.time_zone,
+          n.platform_roles, n.groups, n.group_ids, n.products, n.last_active,
+          n.product_last_active, now_)
     FROM pg_temp.atl_sync_users n
    WHERE m.server = srv AND m.account_id = n.account_id
      AND (m.name, m.nickname, m.email, m.email_verified, m.status, m.account_status,
           m.membership_status, m.claim_status, m.management_source, m.added_to_org,
           m.mfa_enabled, m.job_title, m.department, m.organization, m.location, m.time_zone,
-          m.platform_roles, m.last_active, m.product_last_active)
+          m.platform_roles, m.groups, m.group_ids, m.products, m.last_active,
+          m.product_last_active)
          IS DISTINCT FROM
          (n.name, n.nickname, n.email, n.email_verified, n.status, n.account_status,
           n.membership_status, n.claim_status, n.management_source, n.added_to_org,
           n.mfa_enabled, n.job_title, n.department, n.organization, n.location, n.time_zone,
-          n.platform_roles, n.last_active, n.product_last_active);
+          n.platform_roles, n.groups, n.group_ids, n.products, n.last_active,
+          n.product_last_active);
   GET DIAGNOSTICS changed = ROW_COUNT;
 
   INSERT INTO atl_mirror_users
-  SELECT srv, n.account_id, n.name, n.nickname, n.email, n.email_verified, n.status,
-         n.account_status, n.membership_status, n.claim_status, n.management_source,
-         n.added_to_org, n.mfa_enabled, n.job_title, n.department, n.organization,
-         n.location, n.time_zone, n.platform_roles, n.last_active, n.product_last_active, now_
+  SELECT srv, n.*, now_
     FROM pg_temp.atl_sync_users n
    WHERE NOT EXISTS (SELECT FROM atl_mirror_users m
                       WHERE m.server = srv AND m.account_id = n.account_id);
