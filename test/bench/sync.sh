@@ -21,15 +21,15 @@ first_s=$(timed "SELECT users_added, users_changed, users_gone FROM atl_sync()")
 read -r added changed gone <"$ATLORG_TMP/timed.out"
 report "first sync: users added" "$added" "= $USERS" "$([ "$added" = "$USERS" ] && echo 1)"
 
-# change 50 accounts at Atlassian
-psql -X -q -At -c "SELECT count(*) FROM (SELECT (atl_disable(account_id)).outcome FROM atl_users(status => '{active}', claim_status => 'managed', max_rows => 60) WHERE management_source = 'invited' LIMIT 50) d" >/dev/null
+# change 50 accounts at Atlassian (org admins among them are protected, and skipped)
+changes=$(psql -X -q -At -c "SELECT count(*) FILTER (WHERE d.outcome = 'succeeded') FROM (SELECT account_id FROM atl_users(status => '{active}', claim_status => 'managed', max_rows => 60) WHERE management_source = 'invited' LIMIT 50) u, LATERAL atl_disable(u.account_id) d")
 second_s=$(timed "SELECT users_added, users_changed, users_gone FROM atl_sync()")
 read -r added changed gone <"$ATLORG_TMP/timed.out"
-report "second sync: users changed" "$changed" "= 50" "$([ "$changed" = 50 ] && echo 1)"
+report "second sync: users changed" "$changed" "= $changes (disabled)" "$([ "$changed" = "$changes" ] && echo 1)"
 report "second sync: users added, gone" "$added, $gone" "= 0, 0" "$([ "$added$gone" = 00 ] && echo 1)"
 report "read alone (atl_users)" "$(printf '%.1f s' "$read_s")" "" 1
 report "first sync (full load)" "$(printf '%.1f s' "$first_s")" \
   "$(printf '%.2fx the read' "$(echo "$first_s / $read_s" | bc -l)")" 1
-report "second sync (50 changes)" "$(printf '%.1f s' "$second_s")" \
+report "second sync ($changes changes)" "$(printf '%.1f s' "$second_s")" \
   "$(printf '%.2fx the read' "$(echo "$second_s / $read_s" | bc -l)")" 1
 exit "$bench_failed"
