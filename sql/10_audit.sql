@@ -19,7 +19,8 @@ CREATE TABLE atl_audit (
   error_detail  text,
   attempts      integer     NOT NULL DEFAULT 0,
   elapsed_ms    double precision,
-  backend_pid   integer     NOT NULL
+  backend_pid   integer     NOT NULL,
+  statement_at  timestamptz NOT NULL    -- when the caller's statement began: its run
 );
 
 COMMENT ON TABLE atl_audit IS
@@ -27,6 +28,7 @@ COMMENT ON TABLE atl_audit IS
 
 CREATE INDEX atl_audit_account_idx ON atl_audit (account_id);
 CREATE INDEX atl_audit_requested_at_idx ON atl_audit (requested_at);
+CREATE INDEX atl_audit_run_idx ON atl_audit (backend_pid, statement_at);
 
 -- Nobody but the executor writes the audit; pg_dump keeps its rows.
 REVOKE ALL ON atl_audit FROM PUBLIC;
@@ -41,3 +43,46 @@ CREATE TABLE atl_protected_accounts (
   added_at   timestamptz NOT NULL DEFAULT now()
 );
 SELECT pg_catalog.pg_extension_config_dump('atl_protected_accounts', '');
+
+-- Runs: every statement that acted is one run (its requests share the
+-- session and the statement's start): who, what, when, how it went.
+CREATE VIEW atl_runs AS
+  SELECT min(id) AS run_id, acted_by, server,
+         string_agg(DISTINCT action, ', ' ORDER BY action) AS actions,
+         statement_at AS started_at, max(finished_at) AS finished_at,
+         max(finished_at) - statement_at AS took,
+         count(*) AS requests,
+         count(*) FILTER (WHERE outcome = 'succeeded') AS succeeded,
+         count(*) FILTER (WHERE outcome = 'already') AS already,
+         count(*) FILTER (WHERE outcome IN ('refused', 'failed', 'unknown')) AS failed,
+         count(*) FILTER (WHERE outcome = 'skipped') AS skipped,
+         count(*) FILTER (WHERE outcome = 'dry_run') AS dry_run,
+         count(*) FILTER (WHERE outcome IN ('pending', 'cancelled')) AS pending_or_cancelled
+    FROM atl_audit
+   GROUP BY backend_pid, statement_at, acted_by, server;
+
+COMMENT ON VIEW atl_runs IS 'atlorg: one row per statement that acted, summing its requests';
+
+-- Retention: the audit keeps everything until told otherwise (pg_cron's
+-- job_run_details grows without bound; this does not have to).  Deletes
+-- rows older than keep, returns how many; only the extension's owner (or a
+-- superuser) may run it.
+CREATE FUNCTION atl_audit_prune(keep interval)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+  n bigint;
+BEGIN
+  IF keep < interval '1 day' THEN
+    RAISE EXCEPTION 'refusing to prune the audit to less than a day'
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Keep at least a day; the audit is the record of who did what.';
+  END IF;
+  DELETE FROM atl_audit WHERE requested_at < now() - keep AND outcome <> 'pending';
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$$;
+REVOKE ALL ON FUNCTION atl_audit_prune(interval) FROM PUBLIC;

@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -61,6 +62,7 @@ fill_request(AtlActionRequest *req, const AtlSource *src, const char *action,
 	strlcpy(req->server, src->server_name, sizeof(req->server));
 	strlcpy(req->acted_by, GetUserNameFromId(GetUserId(), false), sizeof(req->acted_by));
 	req->backend_pid = MyProcPid;
+	req->statement_at = GetCurrentStatementStartTimestamp();
 	if (strlen(src->api_key) >= sizeof(req->api_key))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -111,6 +113,7 @@ audit_row(FunctionCallInfo fcinfo, const AtlActionRequest *req, const AtlActionR
 		{"attempts", Int32GetDatum(res->attempts), false},
 		{"elapsed_ms", Float8GetDatum(res->elapsed_ms), false},
 		{"backend_pid", Int32GetDatum(req->backend_pid), false},
+		{"statement_at", TimestampTzGetDatum(req->statement_at), false},
 	};
 	TupleDesc	desc;
 	Datum	   *values;

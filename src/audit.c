@@ -75,22 +75,23 @@ text_or_null(const char *s, char *null_flag)
 int64
 atl_audit_record_intent(const AtlActionRequest *req, TimestampTz *requested_at)
 {
-	Oid			types[5] = {NAMEOID, NAMEOID, TEXTOID, TEXTOID, INT4OID};
-	Datum		values[5];
+	Oid			types[6] = {NAMEOID, NAMEOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID};
+	Datum		values[6];
 	bool		isnull;
 	int64		id;
 	char	   *sql;
 
 	begin("atlorg: recording an action");
-	sql = psprintf("INSERT INTO %s (acted_by, server, action, account_id, backend_pid) "
-				   "VALUES ($1, $2, $3, $4, $5) RETURNING id, requested_at",
+	sql = psprintf("INSERT INTO %s (acted_by, server, action, account_id, backend_pid, statement_at) "
+				   "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, requested_at",
 				   audit_table());
 	values[0] = CStringGetDatum(req->acted_by);
 	values[1] = CStringGetDatum(req->server);
 	values[2] = CStringGetTextDatum(req->action);
 	values[3] = CStringGetTextDatum(req->account_id);
 	values[4] = Int32GetDatum(req->backend_pid);
-	if (SPI_execute_with_args(sql, 5, types, values, NULL, false, 1) != SPI_OK_INSERT_RETURNING ||
+	values[5] = TimestampTzGetDatum(req->statement_at);
+	if (SPI_execute_with_args(sql, 6, types, values, NULL, false, 1) != SPI_OK_INSERT_RETURNING ||
 		SPI_processed != 1)
 		elog(ERROR, "atlorg: could not record an action in atl_audit");
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

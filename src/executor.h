@@ -32,6 +32,7 @@ typedef struct AtlActionRequest
 	char		server[NAMEDATALEN];
 	char		acted_by[NAMEDATALEN];
 	int			backend_pid;
+	TimestampTz statement_at;	/* the caller's statement start: its run */
 	char		method[8];
 	char		url[ATL_URL_MAX];
 	char		body[ATL_BODY_MAX];	/* "" for none */

@@ -36,3 +36,18 @@ SELECT d.outcome, count(*)
  GROUP BY 1 ORDER BY 1;
 \! test/fakectl.py sent lifecycle
 DELETE FROM atl_protected_accounts;
+
+-- Runs: every statement that acted is one run, its requests summed.
+SELECT actions, requests, succeeded, already, failed, skipped, dry_run,
+       finished_at >= started_at AS timed
+  FROM atl_runs ORDER BY run_id;
+
+-- Retention is the owner's choice: rows older than what is kept go.
+SELECT atl_audit_prune('30 days') AS pruned;
+SELECT atl_audit_prune('1 minute');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE ROLE atl_clerk2;
+SET ROLE atl_clerk2;
+SELECT atl_audit_prune('30 days');
+RESET ROLE;
+DROP ROLE atl_clerk2;
