@@ -83,7 +83,7 @@ SELECT users, rejected FROM atl_csv_import_file(:'dir' || '/bad_rows.csv', 'bad'
 SELECT * FROM bad_rejects ORDER BY line;
 
 -- Reading a file on the server is for those COPY FROM a file is for.
-CREATE ROLE atl_reader;
+CREATE ROLE atl_reader IN ROLE atlorg_reader;
 SET ROLE atl_reader;
 SELECT count(*) FROM atl_csv_users_file(:'dir' || '/current_list.csv');
 RESET ROLE;

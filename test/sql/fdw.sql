@@ -72,8 +72,14 @@ SELECT count(*) FROM atl_users(server => 'nope');
 CREATE FOREIGN DATA WRAPPER not_atlorg;
 CREATE SERVER not_ours FOREIGN DATA WRAPPER not_atlorg;
 SELECT count(*) FROM atl_users(server => 'not_ours');
--- A role without USAGE on the server.
+-- Nothing of atlorg is granted to PUBLIC: a role needs atlorg_reader (or
+-- atlorg_actor, atlorg_manager) to call it at all...
 CREATE ROLE atl_nobody;
+SET ROLE atl_nobody;
+SELECT count(*) FROM atl_users(server => 'acme');
+RESET ROLE;
+-- ...and USAGE on the server too.
+GRANT atlorg_reader TO atl_nobody, atl_admin;
 SET ROLE atl_nobody;
 SELECT count(*) FROM atl_users(server => 'acme');
 RESET ROLE;

@@ -51,3 +51,18 @@ SET ROLE atl_clerk2;
 SELECT atl_audit_prune('30 days');
 RESET ROLE;
 DROP ROLE atl_clerk2;
+
+-- Roles: an atlorg_actor with a key of her own acts; the audit says who.
+CREATE ROLE atl_alice IN ROLE atlorg_actor;
+GRANT USAGE ON FOREIGN SERVER acme TO atl_alice;
+\getenv fake_key FAKE_KEY
+CREATE USER MAPPING FOR atl_alice SERVER acme OPTIONS (api_key :'fake_key');
+SET ROLE atl_alice;
+SELECT acted_by, action, outcome FROM atl_disable('557057:5e6f7a8b-9c0d-4e1f-8a2b-4c5d6e7f8a9b');
+SELECT acted_by, count(*) FROM atl_audit GROUP BY 1 ORDER BY 1;
+DELETE FROM atl_audit;
+INSERT INTO atl_protected_accounts VALUES ('x', 'only managers keep the list');
+RESET ROLE;
+DROP USER MAPPING FOR atl_alice SERVER acme;
+DROP OWNED BY atl_alice;
+DROP ROLE atl_alice;
