@@ -19,14 +19,15 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "actions.h"
 #include "executor.h"
 #include "guc.h"
 #include "http.h"
 #include "source.h"
 #include "validate.h"
 
-static const char *
-checked_account_id(FunctionCallInfo fcinfo, int argno)
+const char *
+atl_action_account_id(FunctionCallInfo fcinfo, int argno)
 {
 	const char *id;
 
@@ -166,6 +167,43 @@ protection_of(FunctionCallInfo fcinfo, const char *account_id, const char *serve
 	return reason;
 }
 
+void
+atl_action_prepare(FunctionCallInfo fcinfo, AtlActionRequest *req, const AtlSource *src,
+				   const char *action, const char *account_id, int dry_run_argno,
+				   int force_argno)
+{
+	bool		force = !PG_ARGISNULL(force_argno) && PG_GETARG_BOOL(force_argno);
+	char	   *protection;
+
+	fill_request(req, src, action, account_id);
+	req->dry_run = PG_ARGISNULL(dry_run_argno) ? atl_dry_run : PG_GETARG_BOOL(dry_run_argno);
+	if (!force && (protection = protection_of(fcinfo, account_id, src->server_name)) != NULL)
+		strlcpy(req->skip_reason, protection, sizeof(req->skip_reason));
+}
+
+void
+atl_action_use_site(AtlActionRequest *req, const AtlSource *src)
+{
+	if (strlen(src->site_api_token) >= sizeof(req->api_key) ||
+		strlen(src->site_email) >= sizeof(req->username))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the site credentials of server \"%s\" are too long", src->server_name)));
+	req->auth = ATL_AUTH_BASIC;
+	strlcpy(req->username, src->site_email, sizeof(req->username));
+	strlcpy(req->api_key, src->site_api_token, sizeof(req->api_key));
+}
+
+Datum
+atl_action_run(FunctionCallInfo fcinfo, AtlActionRequest *req)
+{
+	AtlActionResult res;
+
+	atl_executor_run(req, &res);
+	explicit_bzero(req->api_key, sizeof(req->api_key));
+	return audit_row(fcinfo, req, &res);
+}
+
 /*
  * A lifecycle action of the user management API, e.g. "disable".
  * Arguments: account_id, server, dry_run, force.
@@ -173,26 +211,18 @@ protection_of(FunctionCallInfo fcinfo, const char *account_id, const char *serve
 static Datum
 lifecycle_action(FunctionCallInfo fcinfo, const char *action)
 {
-	const char *account_id = checked_account_id(fcinfo, 0);
+	const char *account_id = atl_action_account_id(fcinfo, 0);
 	AtlSource  *src = atl_source_lookup(PG_ARGISNULL(1) ? NULL : NameStr(*PG_GETARG_NAME(1)));
-	bool		force = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 	AtlActionRequest *req = palloc(sizeof(AtlActionRequest));
-	AtlActionResult res;
 	char		suffix[64];
-	char	   *protection;
 
 	atl_source_require_org(src);
-	fill_request(req, src, action, account_id);
-	req->dry_run = PG_ARGISNULL(2) ? atl_dry_run : PG_GETARG_BOOL(2);
-	if (!force && (protection = protection_of(fcinfo, account_id, src->server_name)) != NULL)
-		strlcpy(req->skip_reason, protection, sizeof(req->skip_reason));
+	atl_action_prepare(fcinfo, req, src, action, account_id, 2, 3);
 	snprintf(suffix, sizeof(suffix), "/manage/lifecycle/%s", action);
 	user_management_url(req->url, src, account_id, suffix);
 	strlcpy(req->method, "POST", sizeof(req->method));
 	strlcpy(req->body, "{}", sizeof(req->body));
-	atl_executor_run(req, &res);
-	explicit_bzero(req->api_key, sizeof(req->api_key));
-	return audit_row(fcinfo, req, &res);
+	return atl_action_run(fcinfo, req);
 }
 
 PG_FUNCTION_INFO_V1(atl_disable);

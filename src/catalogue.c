@@ -48,6 +48,9 @@ static const AtlReadOp catalogue[] = {
 	ATL_PAGE_QUERY_CURSOR, "data", "limit", 500, false, "read:events:admin"},
 	{"event_actions", ATL_API_ORG, "GET", "/v1/orgs/{orgId}/event-actions",
 	ATL_PAGE_NONE, "data", NULL, 0, false, "read:events:admin"},
+	/* user management API */
+	{"users.api_tokens", ATL_API_USER_MGMT, "GET", "/users/{accountId}/manage/api-tokens",
+	ATL_PAGE_NONE, NULL, NULL, 0, false, NULL},
 	/* Jira Cloud platform REST v3 */
 	{"jira.users", ATL_API_JIRA, "GET", "/users/search",
 	ATL_PAGE_START_AT, NULL, "maxResults", 1000, false, NULL},

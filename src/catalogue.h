@@ -11,6 +11,7 @@
 typedef enum AtlApi
 {
 	ATL_API_ORG,				/* api_base + /admin, bearer org API key */
+	ATL_API_USER_MGMT,			/* api_base, bearer org API key (no scopes) */
 	ATL_API_JIRA				/* site_url + /rest/api/3, basic e-mail + token */
 } AtlApi;
 

@@ -36,7 +36,9 @@ typedef struct AtlActionRequest
 	char		method[8];
 	char		url[ATL_URL_MAX];
 	char		body[ATL_BODY_MAX];	/* "" for none */
-	char		api_key[ATL_SECRET_MAX];
+	char		api_key[ATL_SECRET_MAX];	/* or the site's API token */
+	AtlAuthKind auth;
+	char		username[256];	/* basic auth: the site's e-mail */
 	AtlHttpLimits limits;
 	bool		dry_run;		/* record, send nothing */
 	char		skip_reason[256];	/* protected: record as skipped, send nothing */

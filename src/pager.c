@@ -129,7 +129,9 @@ atl_pager_init(AtlPager *pager, const AtlSource *src, const AtlReadOp *op, Jsonb
 	pager->op = op;
 	pager->cxt = CurrentMemoryContext;
 	pager->wanted = -1;
-	pager->base_url = psprintf("%s%s%s", base, op->api == ATL_API_JIRA ? "/rest/api/3" : "/admin",
+	pager->base_url = psprintf("%s%s%s", base,
+							   op->api == ATL_API_JIRA ? "/rest/api/3" :
+							   op->api == ATL_API_ORG ? "/admin" : "",
 							   expand_path(src, op->path, atl_json_object(root, "path")));
 	pager->query = encode_query(atl_json_object(root, "query"));
 	pager->body_fields = body_members(atl_json_object(root, "body"));

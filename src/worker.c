@@ -97,7 +97,8 @@ static void
 run_action(AtlSlot *slot, AtlActionRequest *req)
 {
 	AtlActionResult res;
-	AtlHttpRequest hreq = {req->method, req->url, ATL_AUTH_BEARER, NULL, req->api_key,
+	AtlHttpRequest hreq = {req->method, req->url, req->auth,
+		req->auth == ATL_AUTH_BASIC ? req->username : NULL, req->api_key,
 	req->body[0] ? req->body : NULL, false};
 	AtlHttpResult http;
 

@@ -1,0 +1,104 @@
+-- More actions, each a thin wrapper over atl_act(), which sends only the
+-- operations of atlorg's action catalogue (src/action_ops.c) and audits
+-- them like atl_disable(): same outcomes, dry runs, protected accounts.
+CREATE FUNCTION atl_act(op text, account_id text, group_id text, body jsonb,
+                        server name, dry_run boolean, force boolean)
+RETURNS atl_audit
+AS 'MODULE_PATHNAME', 'atl_act'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+-- The directory: suspend and restore access (the account itself stays
+-- active), or remove the user from the directory.
+CREATE FUNCTION atl_suspend(account_id text, server name DEFAULT NULL,
+                            dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS atl_audit LANGUAGE sql VOLATILE
+AS $$ SELECT atl_act('suspend', account_id, NULL, NULL, server, dry_run, force) $$;
+CREATE FUNCTION atl_restore(account_id text, server name DEFAULT NULL,
+                            dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS atl_audit LANGUAGE sql VOLATILE
+AS $$ SELECT atl_act('restore', account_id, NULL, NULL, server, dry_run, force) $$;
+CREATE FUNCTION atl_remove_from_directory(account_id text, server name DEFAULT NULL,
+                                          dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS atl_audit LANGUAGE sql VOLATILE
+AS $$ SELECT atl_act('remove_from_directory', account_id, NULL, NULL, server, dry_run, force) $$;
+
+-- Groups.
+CREATE FUNCTION atl_add_to_group(account_id text, group_id text, server name DEFAULT NULL,
+                                 dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS atl_audit LANGUAGE sql VOLATILE
+AS $$ SELECT atl_act('add_to_group', account_id, group_id,
+                     jsonb_build_object('accountId', account_id), server, dry_run, force) $$;
+CREATE FUNCTION atl_remove_from_group(account_id text, group_id text, server name DEFAULT NULL,
+                                      dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS atl_audit LANGUAGE sql VOLATILE
+AS $$ SELECT atl_act('remove_from_group', account_id, group_id, NULL, server, dry_run, force) $$;
+
+-- Product roles on a site: role e.g. 'atlassian/user', resource an ARI
+-- such as 'ari:cloud:jira::site/<cloud id>' (see atl_workspaces()).
+CREATE FUNCTION atl_grant_role(account_id text, role text, resource text, server name DEFAULT NULL,
+                               dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS atl_audit LANGUAGE sql VOLATILE
+AS $$ SELECT atl_act('grant_role', account_id, NULL,
+                     jsonb_build_object('role', role, 'resource', resource), server, dry_run, force) $$;
+CREATE FUNCTION atl_revoke_role(account_id text, role text, resource text, server name DEFAULT NULL,
+                                dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS atl_audit LANGUAGE sql VOLATILE
+AS $$ SELECT atl_act('revoke_role', account_id, NULL,
+                     jsonb_build_object('role', role, 'resource', resource), server, dry_run, force) $$;
+
+-- E-mail (on a verified domain; ends the account's sessions) and profile.
+CREATE FUNCTION atl_set_email(account_id text, email text, server name DEFAULT NULL,
+                              dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS atl_audit LANGUAGE sql VOLATILE
+AS $$ SELECT atl_act('set_email', account_id, NULL, jsonb_build_object('email', email),
+                     server, dry_run, force) $$;
+CREATE FUNCTION atl_update_profile(account_id text, name text DEFAULT NULL,
+                                   nickname text DEFAULT NULL, job_title text DEFAULT NULL,
+                                   department text DEFAULT NULL, organization text DEFAULT NULL,
+                                   location text DEFAULT NULL, time_zone text DEFAULT NULL,
+                                   locale text DEFAULT NULL, server name DEFAULT NULL,
+                                   dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS atl_audit LANGUAGE sql VOLATILE
+AS $$
+  SELECT atl_act('update_profile', account_id, NULL,
+                 jsonb_strip_nulls(jsonb_build_object(
+                   'name', name, 'nickname', nickname, 'zoneinfo', time_zone, 'locale', locale,
+                   'extended_profile', nullif(jsonb_strip_nulls(jsonb_build_object(
+                     'job_title', job_title, 'department', department,
+                     'organization', organization, 'location', location)), '{}'))),
+                 server, dry_run, force)
+$$;
+
+-- A user's API tokens, and revoking one.
+CREATE FUNCTION atl_revoke_api_token(account_id text, token_id text, server name DEFAULT NULL,
+                                     dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS atl_audit LANGUAGE sql VOLATILE
+AS $$ SELECT atl_act('revoke_api_token', account_id, token_id, NULL, server, dry_run, force) $$;
+
+-- The Jira site (its site_url and basic-auth credentials).
+CREATE FUNCTION atl_jira_add_to_group(account_id text, group_id text, server name DEFAULT NULL,
+                                      dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS atl_audit LANGUAGE sql VOLATILE
+AS $$ SELECT atl_act('jira_add_to_group', account_id, group_id,
+                     jsonb_build_object('accountId', account_id), server, dry_run, force) $$;
+CREATE FUNCTION atl_jira_remove_from_group(account_id text, group_id text, server name DEFAULT NULL,
+                                           dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS atl_audit LANGUAGE sql VOLATILE
+AS $$ SELECT atl_act('jira_remove_from_group', account_id, group_id, NULL, server, dry_run, force) $$;
+CREATE FUNCTION atl_jira_remove_user(account_id text, server name DEFAULT NULL,
+                                     dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS atl_audit LANGUAGE sql VOLATILE
+AS $$ SELECT atl_act('jira_remove_user', account_id, NULL, NULL, server, dry_run, force) $$;
+
+-- A user's API tokens (a read: GET /users/{id}/manage/api-tokens).
+CREATE FUNCTION atl_api_tokens(account_id text, server name DEFAULT NULL)
+RETURNS TABLE (token_id text, label text, created_at timestamptz, last_access timestamptz,
+               expires_at timestamptz)
+LANGUAGE sql VOLATILE
+AS $$
+  SELECT t ->> 'id', t ->> 'label', (t ->> 'createdAt')::timestamptz,
+         (t ->> 'lastAccess')::timestamptz, (t ->> 'expiry')::timestamptz
+    FROM atl_read('users.api_tokens',
+                  jsonb_build_object('path', jsonb_build_object('accountId', account_id)),
+                  NULL, server) AS t
+$$;
