@@ -23,7 +23,12 @@ omitted or "-").  Every entry outside /__fake/ is checked for:
   - when a body was sent: Content-Type application/json, a JSON body, and
     that body valid against the operation's request-body schema, with
     undeclared properties refused (the real search API answers 400 to them).
-    Operations without a request body may carry {} (clients commonly send it).
+    Operations without a request body may carry {} (clients commonly send it);
+  - no body where the operation's request-body schema requires properties
+    (a membership without accountId, a role grant without role, an email
+    change without email).  A body the spec marks required but whose
+    schema requires nothing (lifecycle disable's optional message) may be
+    left out, as clients do.
 Prints one line per violation and then "requests checked: N, violations: M".
 Exit status 1 when M > 0 or N == 0.
 
@@ -178,7 +183,8 @@ def auth_problems(op, headers, require_key_ok):
 def body_problems(op, entry):
     body, sent = entry.get("body"), entry.get("body_len", 0) > 0 or entry.get("body") is not None
     if not sent:
-        return []
+        needed = (op.body_schema or {}).get("required")
+        return [f"request body missing (it requires {', '.join(needed)})"] if needed else []
     media = entry.get("headers", {}).get("content-type", "").split(";")[0].strip().lower()
     out = [] if media == "application/json" else [f"body sent with Content-Type {media or 'missing'!r}"]
     if isinstance(body, str):

@@ -11,14 +11,18 @@ GET    /__fake/info                  org id, directory id, sites, workspaces, do
                                      API key's owner, Jira site login defaults, and the
                                      index/cache progress ("index")
 GET    /__fake/users?offset=&limit=  {"data": [...every expand...], "total", "offset", "limit"}
-GET    /__fake/users/{accountId}     one user (same shape)
+GET    /__fake/users/{accountId}     one user (same shape); with ?extra=1 also
+                                     "fake": {"productAdmin", "locale", "apiTokens"
+                                     (ids), "jiraListed" (on the Jira site),
+                                     "edited" (changed by a write)}
 GET    /__fake/expect/inactive?product=jira-software&days=90  {"count", "account_ids"}
 GET    /__fake/expect/groups         {"groups": [{"id", "name", "count", "members"}]}: every
                                      group (bare id) with every member's account id
 GET    /__fake/expect/managed        {"count", "account_ids"}: the managed accounts
 
-config keys: already_state ("204" | "409"), latency_ms (>= 0), jira_browse_users
-(bool: false = the Jira site user lacks Browse users and groups, 403 on Jira).
+config keys: already_state ("204" | "409": the answer when a lifecycle action, suspend or
+restore is already in effect), latency_ms (>= 0), jira_browse_users (bool: false = the
+Jira site user lacks Browse users and groups, and is no site admin: 403 on Jira).
 The expect/ endpoints and group counts wait for the org index (orgindex.py).
 """
 
@@ -27,6 +31,8 @@ from urllib.parse import unquote
 
 from http_types import Response
 from render import user_v2
+from routes_api_tokens import tokens
+from routes_profile import current
 
 MAX_USERS_PAGE = 10000
 
@@ -148,10 +154,20 @@ def list_users(app, req, m):
 
 
 def one_user(app, req, m):
-    index = app.org.index_of_account(unquote(m.group(1)))
+    org = app.org
+    index = org.index_of_account(unquote(m.group(1)))
     if index is None:
         return bad("no such account", 404)
-    return ok(user_v2(app.org, app.org.user(index)))
+    user = org.user(index)
+    out = user_v2(org, user)
+    if req.query.get("extra", ["0"])[0] not in ("", "0", "false"):
+        # What the v2 shape cannot show; opt-in, so the plain shape stays
+        # equal to a users/search entry.
+        out["fake"] = {"productAdmin": user.product_admin, "locale": current(user, "locale"),
+                       "apiTokens": [t["id"] for t in tokens(org, user)],
+                       "jiraListed": index not in org.jira_removed,
+                       "edited": index in org.edits}
+    return ok(out)
 
 
 def expect_inactive(app, req, m):
@@ -169,10 +185,11 @@ def expect_groups(app, req, m):
     org, index = app.org, app.index.get()
     account = org.codec.encode
     fixed = len(org.fixed)
+    members = [index.members_now(org, n) for n in range(len(org.groups))]
     return ok({"groups": [
-        {"id": g["uuid"], "name": g["name"], "count": len(index.members[n]),
+        {"id": g["uuid"], "name": g["name"], "count": len(members[n]),
          "members": [org.fixed[i].account_id if i < fixed else account(i)
-                     for i in index.members[n]]}
+                     for i in members[n]]}
         for n, g in enumerate(org.groups)]})
 
 

@@ -1,12 +1,14 @@
 """The org's audit log: a few hundred seeded events, plus one real event for
-every lifecycle change the fake makes.
+every change a write call makes (lifecycle, directory, groups, roles,
+email, profile, API tokens, Jira site).
 
 Seeded events lie start - (k days + r seconds) in the past (k < 90, r in
-[1 h, 23 h)), drawn from --seed.  A lifecycle call that changes an
-account's state appends an event at start + (time since the fake started),
-whose actor is the API key's owner (fixed user 0, the org admin) acting
-through the key: auth {"authType": "container-token", ...}.  No credential
-appears in an event.
+[1 h, 23 h)), drawn from --seed.  A write call that changes something
+appends an event at start + (time since the fake started), whose actor is
+the API key's owner (fixed user 0, the org admin) acting through the key:
+auth {"authType": "container-token", ...} (Jira site writes too: the fake
+has one admin).  Its context is the target user plus what changed (the
+group, the site, the API token).  No credential appears in an event.
 
 Events are numbered in time order (seq); pages go newest first and a cursor
 holds the seq to continue below, so events appended meanwhile never shift a
@@ -63,10 +65,15 @@ class AuditLog:
                             seeded_uuid(self.org.key, "event", n))
                 for seq, (ns, n, action, target, by_key, ip, extra) in enumerate(drafts)]
 
-    def _event(self, seq, ns, action, target, by_key, where, extra, event_id):
+    def _event(self, seq, ns, action, target, by_key, where, extra, event_id, live=None):
+        """live: (actor, objects, product) of an event a write appends."""
         org = self.org
-        actor = target if action in SELF_ACTIONS else org.fixed[0]
-        context, container, product = self._objects(action, target, extra)
+        if live:
+            actor, objects, product = live
+            context, container = [self._user_obj(target)] + list(objects), [self._org_obj()]
+        else:
+            actor = target if action in SELF_ACTIONS else org.fixed[0]
+            context, container, product = self._objects(action, target, extra)
         doc = {"time": iso_ms(ns), "action": action, "actor": self._actor(actor, by_key),
                "context": context, "container": container, "location": where}
         text = " ".join([action, *ACTIONS[action], actor.name, actor.email,
@@ -82,14 +89,19 @@ class AuditLog:
                            "tokenLabel": "atlorg"}
         return out
 
+    def _org_obj(self):
+        org_id = self.org.org_id
+        return {"id": org_id, "type": "orgs", "links": {"alt": f"{ADMIN_HOST}/o/{org_id}/overview"}}
+
+    def _user_obj(self, user):
+        return {"id": user.account_id, "type": "users",
+                "attributes": {"name": user.name, "email": user.email},
+                "links": {"alt": f"{ADMIN_HOST}/o/{self.org.org_id}/users/{user.account_id}"}}
+
     def _objects(self, action, user, extra):
-        """(context, container, product) of an event."""
+        """(context, container, product) of a seeded event."""
         org = self.org
-        org_obj = {"id": org.org_id, "type": "orgs",
-                   "links": {"alt": f"{ADMIN_HOST}/o/{org.org_id}/overview"}}
-        user_obj = {"id": user.account_id, "type": "users",
-                    "attributes": {"name": user.name, "email": user.email},
-                    "links": {"alt": f"{ADMIN_HOST}/o/{org.org_id}/users/{user.account_id}"}}
+        org_obj, user_obj = self._org_obj(), self._user_obj(user)
         if action in ("user_logged_in", "user_logged_out") and user.products:
             key, site, _ = user.products[extra % len(user.products)]
             kind = dict(D.PRODUCTS)[key]
@@ -121,13 +133,19 @@ class AuditLog:
 
     def append_lifecycle(self, lifecycle_action, target):
         """Record a state change the User management API made via the key."""
-        action = D.LIFECYCLE_EVENTS[lifecycle_action]
+        return self.append(D.LIFECYCLE_EVENTS[lifecycle_action], target)
+
+    def append(self, action, target, objects=(), product=None):
+        """Record a change a write call made via the key: target is the user
+        (as changed), objects the other context entries (group, site, ...)."""
+        actor = self.org.user(0)  # the key's owner, as the org now has it
         with self.lock:
             seq = len(self.events)
             # Never before the newest event: pages stay in time order.
             ns = max(self.now_ns(), self.events[-1]["ns"] + 10**6 if self.events else 0)
             event = self._event(seq, ns, action, target, True, {"ip": "127.0.0.1"}, 0,
-                                seeded_uuid(self.org.key, "live-event", seq))
+                                seeded_uuid(self.org.key, "live-event", seq),
+                                live=(actor, objects, product))
             self.events.append(event)
         return event
 
@@ -143,6 +161,17 @@ class AuditLog:
                 if len(out) > limit:
                     break
         return out
+
+
+def group_ref(group):
+    return {"id": group["uuid"], "type": "groups", "attributes": {"name": group["name"]}}
+
+
+def site_ref(site_ari, product_key, role=None):
+    attributes = {"product": product_key}
+    if role:
+        attributes["role"] = role
+    return {"id": site_ari, "type": "sites", "attributes": attributes}
 
 
 def location(ip):

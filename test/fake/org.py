@@ -7,6 +7,12 @@ emails encode the index (see ids.py and email_of), so lookups are O(1) too.
 
 Every timestamp is start_time - (k whole days + r seconds), r in [1 h, 23 h),
 so "older than N days" cannot flip while a test runs (for runs under 1 h).
+
+Writes never touch the seeded users: a changed user (groups, product
+access, email, profile) is a copy kept in Org.edits, and org.user(i)
+returns it instead of the seeded one.  Caches built from seeded users
+(usercache.py, orgindex.py) ask Org.edits which users to look at afresh.
+Lifecycle and directory state is the separate Org.overlay.
 """
 
 import base64
@@ -114,11 +120,17 @@ class User:
     __slots__ = ("index", "account_id", "name", "nickname", "email", "email_verified",
                  "claim", "source", "base_status", "mfa", "added", "job_title", "department",
                  "organization", "location", "time_zone", "platform_roles", "product_admin",
-                 "products", "groups", "picture", "avatar")
+                 "products", "groups", "picture", "avatar", "locale")
 
     def __init__(self, **kw):
         for k in self.__slots__:
             setattr(self, k, kw.get(k))
+
+    def replace(self, **changes):
+        """A copy with some fields changed (seeded users stay untouched)."""
+        kw = {k: getattr(self, k) for k in self.__slots__}
+        kw.update(changes)
+        return User(**kw)
 
     @property
     def domain(self):
@@ -155,9 +167,13 @@ class Org:
                       enumerate(fixed_users.FIXED_USERS[:n_users])]
         self.fixed_by_id = {u.account_id: u.index for u in self.fixed}
         self.fixed_by_email = {u.email.lower(): u.index for u in self.fixed}
-        self.user = lru_cache(maxsize=16384)(self._make_user)
-        self.lock = threading.RLock()  # lifecycle handlers hold it across check+set
+        self.seeded_user = lru_cache(maxsize=16384)(self._make_user)
+        self.lock = threading.RLock()  # write handlers hold it across check+set
         self.overlay = {}  # index -> (accountStatus, membershipStatus, status)
+        self.edits = {}    # index -> changed copy of the user (User.replace)
+        self.email_owner = {}  # changed email (lower case) -> index
+        self.jira_removed = set()    # indexes removed from the Jira site's user base
+        self.revoked_tokens = set()  # API token ids deleted through the API
         self.version = 0   # bumped on every state change (keys derived caches)
         self._nick_order = None
 
@@ -331,6 +347,11 @@ class Org:
         return tuple(sorted(D.GROUP_INDEX[n] for n in names))
 
     # ---- lookups ----------------------------------------------------------
+    def user(self, index):
+        """User `index` as it is now: its edited copy, else the seeded one."""
+        edited = self.edits.get(index)
+        return edited if edited is not None else self.seeded_user(index)
+
     def index_of_account(self, account_id):
         if account_id in self.fixed_by_id:
             return self.fixed_by_id[account_id]
@@ -341,14 +362,18 @@ class Org:
 
     def index_of_email(self, email):
         email = email.lower()
+        if email in self.email_owner:
+            return self.email_owner[email]
         if email in self.fixed_by_email:
-            return self.fixed_by_email[email]
-        m = EMAIL_INDEX_RE.search(email)
-        if not m or len(m.group(1)) > 12:
-            return None
-        index = int(m.group(1))
-        if not len(self.fixed) <= index < self.n_users:
-            return None
+            index = self.fixed_by_email[email]
+        else:
+            m = EMAIL_INDEX_RE.search(email)
+            if not m or len(m.group(1)) > 12:
+                return None
+            index = int(m.group(1))
+            if not len(self.fixed) <= index < self.n_users:
+                return None
+        # The seeded address no longer finds a user whose email was changed.
         return index if self.user(index).email.lower() == email else None
 
     def nickname_order(self):
@@ -377,6 +402,39 @@ class Org:
             else:
                 self.overlay[user.index] = ("inactive", mem, "deactivated")
             self.version += 1
+
+    def set_membership(self, user, mem):
+        """Directory membership (suspend, restore, remove).  The composite
+        status follows it while the account is active; deactivated and
+        for_deletion win over any membership."""
+        with self.lock:
+            acc, _, status = self.state(user)
+            self.overlay[user.index] = (acc, mem, COMPOSITE[mem] if acc == "active" else status)
+            self.version += 1
+
+    def set_jira_listed(self, user, listed):
+        """Whether the Jira site's user base holds the user (DELETE
+        /rest/api/3/user removes; product access on a Jira site re-adds)."""
+        with self.lock:
+            if listed:
+                self.jira_removed.discard(user.index)
+            else:
+                self.jira_removed.add(user.index)
+            self.version += 1
+
+    def edit(self, user, **changes):
+        """Change fields of a user (its current copy); returns the new copy."""
+        with self.lock:
+            old = self.user(user.index)
+            new = old.replace(**changes)
+            self.edits[user.index] = new
+            if "email" in changes:
+                self.email_owner.pop(old.email.lower(), None)
+                self.email_owner[new.email.lower()] = user.index
+            if "nickname" in changes:
+                self._nick_order = None  # sortBy nick_name must see it
+            self.version += 1
+            return new
 
     # ---- ground truth -----------------------------------------------------
     @staticmethod

@@ -165,6 +165,16 @@ EVENT_ACTIONS = (
     ("product_access_revoked", "Revoked product access", "Product access", 2),
     ("api_key_created", "Created API key", "Organization settings", 1),
     ("domain_verified", "Verified domain", "Domains", 1),
+    # Appended by write calls only (weight 0: the seeded history, drawn from
+    # the weights above, is the same as before these existed).
+    ("user_access_suspended", "Suspended user access", "User management", 0),
+    ("user_access_restored", "Restored user access", "User management", 0),
+    ("user_removed_from_directory", "Removed user from directory", "User management", 0),
+    ("org_admin_role_granted", "Granted organization admin role", "Organization settings", 0),
+    ("org_admin_role_revoked", "Revoked organization admin role", "Organization settings", 0),
+    ("user_profile_updated", "Updated profile", "Atlassian accounts", 0),
+    ("api_token_revoked", "Revoked API token", "Atlassian accounts", 0),
+    ("user_removed_from_site", "Removed user from site", "Product access", 0),
 )
 # Lifecycle calls of the User management API and the events they append.
 LIFECYCLE_EVENTS = {"disable": "user_deactivated", "enable": "user_reactivated",

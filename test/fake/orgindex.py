@@ -10,7 +10,8 @@ page on.  Users a request renders first are recorded then, and the pass
 skips them: no user is generated twice.
 
 Only seeded facts are kept; lifecycle state comes from the org's overlay at
-query time, so the index survives /__fake/reset.  Orgs up to WARM_LIMIT
+query time, and users changed by a write (org.edits: groups, product access,
+email) are looked at directly, so the index survives /__fake/reset.  Orgs up to WARM_LIMIT
 users are indexed in the background from startup (~5 s for 100k); bigger
 orgs on first need (~45 s for a million), and that request waits for it.
 The pass yields the GIL every CHUNK users and pauses while API requests are
@@ -22,6 +23,7 @@ import array
 import threading
 import time
 
+import search
 from org import STATUS_TRIPLES
 
 WARM_LIMIT = 150_000
@@ -150,6 +152,35 @@ class OrgIndex:
         acc, mem = STATUS_TRIPLES[status]
         return acc, mem, status
 
+    def members_now(self, org, g):
+        """Group g's member indexes now, ascending: the seeded members
+        corrected for edited users.  O(members) once some user was edited."""
+        members = self.members[g]
+        if not org.edits:
+            return members
+        edits = dict(org.edits)  # a snapshot: writers may add to it meanwhile
+        kept = [i for i in members if i not in edits or g in edits[i].groups]
+        seeded = org.seeded_user
+        joined = [i for i, u in edits.items() if g in u.groups and g not in seeded(i).groups]
+        return sorted(kept + joined) if joined else kept
+
+    def member_count(self, org, g):
+        """len(members_now(org, g)) in O(edited users)."""
+        delta = 0
+        for i, u in list(org.edits.items()):
+            delta += (g in u.groups) - (g in org.seeded_user(i).groups)
+        return len(self.members[g]) + delta
+
+    def role_counts_now(self, org):
+        """Users holding each of ROLE_IDS now (edited users' roles counted afresh)."""
+        counts = list(self.role_counts)
+        for i, u in list(org.edits.items()):
+            for role in org.seeded_user(i).roles():
+                counts[ROLE_IDS.index(role)] -= 1
+            for role in u.roles():
+                counts[ROLE_IDS.index(role)] += 1
+        return counts
+
     def describe(self):
         return {"indexed": self.progress, "done": self.done.is_set(), "build_s": self.build_s,
                 "cached_users": len(self.cache.frags), "cache_bytes": self.cache.used,
@@ -193,4 +224,10 @@ class OrgIndex:
                      if d in {v.lower() for v in q["emailDomains"]}}
             tests.append(lambda i, s: self.domain[i] in codes)
         state = self.state
-        return lambda i: all(t(i, state(org, i)) for t in tests)
+        edits = org.edits
+        if not edits:
+            return lambda i: all(t(i, state(org, i)) for t in tests)
+        # Edited users' groups, access and email are not in the arrays.
+        preds = search.compile_query(org, q)
+        return lambda i: (all(p(edits[i], state(org, i)) for p in preds) if i in edits
+                          else all(t(i, state(org, i)) for t in tests))

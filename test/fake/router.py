@@ -10,16 +10,26 @@ scope is the authorization scope the operation's description names
 when it names none.  An API key with scopes reaches only operations that
 name a read scope; the others refuse it with 403 (see server.py).  The
 User management API names manage:org, which the key creation flow never
-offers (REFERENCE.md §1.1), so scoped keys are refused there too.
+offers (REFERENCE.md §1.1), so scoped keys are refused there too.  The
+write operations name no scope: a scoped key is refused by all of them.
+
+The write operations' names: the spec's operationId where there is one
+(assignRole, revokeRole, addUserToGroup, removeUserFromGroup, removeUser),
+else the fake's own, as for the lifecycle operations.
 """
 
 import re
 
 import errors
+import routes_api_tokens
 import routes_directory
+import routes_directory_writes as dir_writes
 import routes_events
 import routes_groups
 import routes_jira
+import routes_jira_writes
+import routes_profile
+import routes_roles
 import routes_user_mgmt
 import routes_users_v2
 import routes_v1
@@ -28,6 +38,10 @@ import routes_workspaces
 V2 = r"/admin/v2/orgs/([^/]+)"
 DIR = V2 + r"/directories/([^/]+)"
 V1 = r"/admin/v1/orgs/([^/]+)"
+# An account id, but not one of the literal users/ paths (their other
+# methods stay 405, as before the DELETE of a user existed).
+ACCOUNT = r"/users/(?!(?:search|count|stats)/?$)([^/]+)"
+UM = r"/users/([^/]+)/manage"
 DIRECTORIES = "read:directories:admin"
 GROUPS = "read:groups:admin"
 UM_SCOPE = "manage:org"
@@ -64,6 +78,27 @@ ROUTES = (
     ("GET", r"/rest/api/3/users/search", routes_jira.users_search, "getAllUsers", None),
     ("GET", r"/rest/api/3/group/bulk", routes_jira.group_bulk, "bulkGetGroups", None),
     ("GET", r"/rest/api/3/group/member", routes_jira.group_member, "getUsersFromGroup", None),
+    # ---- writes ----
+    ("POST", DIR + r"/users/([^/]+)/suspend", dir_writes.suspend, "suspendUser", None),
+    ("POST", DIR + r"/users/([^/]+)/restore", dir_writes.restore, "restoreUser", None),
+    ("DELETE", DIR + ACCOUNT, dir_writes.remove, "removeDirectoryUser", None),
+    ("POST", DIR + r"/groups/([^/]+)/memberships", dir_writes.add_member, "addGroupMember",
+     None),
+    ("DELETE", DIR + r"/groups/([^/]+)/memberships/([^/]+)", dir_writes.remove_member,
+     "removeGroupMember", None),
+    ("POST", V1 + r"/users/([^/]+)/roles/assign", routes_roles.assign, "assignRole", None),
+    ("POST", V1 + r"/users/([^/]+)/roles/revoke", routes_roles.revoke, "revokeRole", None),
+    ("PUT", UM + r"/email", routes_profile.set_email, "setEmail", UM_SCOPE),
+    ("GET", UM + r"/profile", routes_profile.get_profile, "getProfile", UM_SCOPE),
+    ("PATCH", UM + r"/profile", routes_profile.update_profile, "updateProfile", UM_SCOPE),
+    ("GET", UM + r"/api-tokens", routes_api_tokens.list_tokens, "getApiTokens", UM_SCOPE),
+    ("DELETE", UM + r"/api-tokens/([^/]+)", routes_api_tokens.delete_token, "deleteApiToken",
+     UM_SCOPE),
+    ("POST", r"/rest/api/3/group/user", routes_jira_writes.add_user_to_group, "addUserToGroup",
+     None),
+    ("DELETE", r"/rest/api/3/group/user", routes_jira_writes.remove_user_from_group,
+     "removeUserFromGroup", None),
+    ("DELETE", r"/rest/api/3/user", routes_jira_writes.remove_user, "removeUser", None),
 )
 COMPILED = [(method, re.compile("^" + pattern + "/?$"), handler, name, scope)
             for method, pattern, handler, name, scope in ROUTES]

@@ -12,7 +12,8 @@ directoryIds, groupIds (bare uuids), groupNames (exact), resourceIds,
 resourceOwners and roleIds (what the group grants), searchTerm (in the
 name, case-insensitive).  Order: by name, ascending unless sortBy says desc.
 counts.users is the group's real member count (every member, whatever
-their state); counts.resources the sites it grants roles on.
+their state, memberships changed by writes included); counts.resources the
+sites it grants roles on.
 
 The GET list's object- and array-of-object parameters have no documented
 serialisation; accepted: counts as includeUsers=true, counts.includeUsers=
@@ -64,7 +65,7 @@ def group_json(app, g, expand=()):
                                  "deletable": not (group["synced"] or group["default"])})
     counts = {}
     if "counts.users" in expand:
-        counts["users"] = len(app.index.get().members[g])
+        counts["users"] = app.index.get().member_count(app.org, g)
     if "counts.resources" in expand:
         counts["resources"] = len({site for site, _, _ in group["grants"]})
     if counts:

@@ -15,6 +15,9 @@ GET /rest/api/3/group/member  groupId or groupname (exactly one),
     default 50, larger values clamped): PageBeanUserDetails, members in
     index order.
 
+Users removed from the site (DELETE /rest/api/3/user, routes_jira_writes.py)
+are left out of users/search and group/member; the org keeps them.
+
 Errors are ErrorCollection bodies.  With the control config
 {"jira_browse_users": false} the site user lacks the Browse users and
 groups permission: 403 on all three.
@@ -92,13 +95,29 @@ def users_search(app, req, match):
     except params.Invalid as exc:
         return bad(str(exc))
     org = app.org
+    removed = sorted(org.jira_removed)  # one snapshot for the whole page
+    gone, listed = set(removed), org.n_users - len(removed)
     out = []
-    for pos in range(start, min(start + size, org.n_users + len(org.apps))):
-        if pos < org.n_users:
-            out.append(user_json(app, req, org.user(pos)))
+    index = nth_listed(start, removed)
+    for pos in range(start, min(start + size, listed + len(org.apps))):
+        if pos < listed:
+            while index in gone:
+                index += 1
+            out.append(user_json(app, req, org.user(index)))
+            index += 1
         else:
-            out.append(app_json(req, *org.apps[pos - org.n_users]))
+            out.append(app_json(req, *org.apps[pos - listed]))
     return Response.json(200, out)
+
+
+def nth_listed(pos, removed):
+    """The index of the pos-th org user still on the site (removed: sorted)."""
+    index = pos
+    for r in removed:
+        if r > index:
+            break
+        index += 1
+    return index
 
 
 def group_bulk(app, req, match):
@@ -144,26 +163,36 @@ def group_member(app, req, match):
     except params.Invalid as exc:
         return bad(str(exc))
     org = app.org
-    g = (org.group_by_uuid.get(group_id) if group_id is not None else
-         next((i for i, grp in enumerate(org.groups) if grp["name"] == name), None))
+    g = find_group(org, group_id, name)
     if g is None:
-        return errors.jira(404, ["Specified group does not exist."])
+        return no_group()
     members = member_list(app, g, inactive)
     values = [user_json(app, req, org.user(i)) for i in members[start:start + size]]
     return Response.json(200, page_bean(req, start, size, len(members), values))
 
 
+def find_group(org, group_id, name):
+    """The group index for a groupId or a groupname, or None."""
+    if group_id is not None:
+        return org.group_by_uuid.get(group_id)
+    return next((i for i, grp in enumerate(org.groups) if grp["name"] == name), None)
+
+
+def no_group():
+    return errors.jira(404, ["Specified group does not exist."])
+
+
 def member_list(app, g, include_inactive):
-    """The group's members (only active accounts unless asked), cached per
-    org state version so deep pages of a big group cost no rescans."""
-    index = app.index.get()
-    members = index.members[g]
-    if include_inactive:
-        return members
-    key = (g, app.org.version)
+    """The group's members on the site (only active accounts unless asked),
+    cached per org state version so deep pages of a big group cost no rescans."""
+    index, org = app.index.get(), app.org
+    if include_inactive and not org.edits and not org.jira_removed:
+        return index.members[g]  # the seeded list as it is: no copy
+    key = (g, include_inactive, org.version)
     cached = app.member_cache.get(key)
     if cached is None:
-        cached = [i for i in members if index.state(app.org, i)[0] == "active"]
+        cached = [i for i in index.members_now(org, g) if i not in org.jira_removed
+                  and (include_inactive or index.state(org, i)[0] == "active")]
         if len(app.member_cache) >= 8:  # bounded: old state versions go
             app.member_cache.clear()
         app.member_cache[key] = cached

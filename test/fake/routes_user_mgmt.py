@@ -62,6 +62,18 @@ def check_body(req, action):
     return None
 
 
+def find_account(app, match):
+    """(user, None) for the path's account_id, else (None, 404): the rules
+    above, shared by every /users/{account_id}/manage/... operation."""
+    account_id = unquote(match.group(1))
+    if not ACCOUNT_ID.fullmatch(account_id):
+        return None, errors.um(404, "notFound")
+    index = app.org.index_of_account(account_id)
+    if index is None:
+        return None, errors.um(404, "accountNotFound")
+    return app.org.user(index), None
+
+
 def forbidden(user):
     if user.claim != "managed":
         return forbidden_action("managedAccount")

@@ -87,7 +87,7 @@ def stats(app, req, match):
         counts[STATUS_TRIPLES[STATUSES[index.base[i]]][0]] -= 1
         counts[acc] += 1
     roles = [{"roleId": role, "count": n}
-             for role, n in zip(params.ROLES, index.role_counts) if n]
+             for role, n in zip(params.ROLES, index.role_counts_now(app.org)) if n]
     return Response.json(200, {"accountStatus": [{"status": s, "count": n}
                                                  for s, n in counts.items()],
                                "roles": roles})

@@ -115,8 +115,17 @@ def search_page(org, cache, codec, q, start, limit, prev_start):
             # Unfiltered: no need to generate the user when it is cached.
             found.append((pos, index, org.overlay.get(index) or cache.base_state(index), None))
         pos += 1
-    users = [cache.render(index, state, mask, user) for _, index, state, user in found[:limit]]
+    users = [render(org, cache, index, state, mask, user)
+             for _, index, state, user in found[:limit]]
     return page_bytes(users, page_links(codec, q, start, limit, prev_start, found))
+
+
+def render(org, cache, index, state, mask, user):
+    """Cached bytes for a seeded user; an edited one is rendered afresh."""
+    edited = org.edits.get(index)
+    if edited is not None:
+        return cache.render_user(edited, state, mask)
+    return cache.render(index, state, mask, user)
 
 
 def page_links(codec, q, start, limit, prev_start, found):

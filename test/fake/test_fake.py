@@ -67,7 +67,11 @@ def test_operations_json_lists_the_operations(schemas):
         "getDirectoriesForOrg", "searchDirectoryGroups", "getGroups", "getGroup",
         "getGroupsCount", "getGroupsStats", "getGroupRoleAssignments", "queryWorkspacesV2",
         "getUsers", "getUserLastActiveDates", "getDomains", "getEvents", "getEventActions",
-        "getAllUsers", "bulkGetGroups", "getUsersFromGroup"}
+        "getAllUsers", "bulkGetGroups", "getUsersFromGroup",
+        "suspendUser", "restoreUser", "removeDirectoryUser", "addGroupMember",
+        "removeGroupMember", "assignRole", "revokeRole", "setEmail", "getProfile",
+        "updateProfile", "getApiTokens", "deleteApiToken", "addUserToGroup",
+        "removeUserFromGroup", "removeUser"}
     search = schemas.ops[SEARCH]
     assert search["path"] == "/admin/v2/orgs/{orgId}/directories/{directoryId}/users/search"
     assert schemas.ops["disableUser"]["path"] == "/users/{account_id}/manage/lifecycle/disable"

@@ -15,7 +15,8 @@ fragments the first time it is needed and kept:
 
 plus the user's seeded (accountStatus, membershipStatus, status).  Nothing
 cached depends on lifecycle state, which is spliced in per request from the
-org's overlay, so the cache survives /__fake/reset.  A page is then a join
+org's overlay, so the cache survives /__fake/reset.  Users changed by a
+write (Org.edits) are never cached: render_user builds them afresh.  A page is then a join
 of ~700 byte strings: ~0.2 ms for 100 users.
 
 The cache stops growing at a byte budget (--cache-mb): an org of a million
@@ -90,13 +91,12 @@ class UserCache:
 
     def render(self, index, state, mask, user=None):
         """One user's JSON bytes; state is the current triple (org.state)."""
-        f = self.fragments(index, user)
-        parts = [f[0], STATE_FRAGMENTS[state], f[1]]
-        for bit in range(4):
-            if mask >> bit & 1:
-                parts.append(f[2 + bit])
-        parts.append(f[6])
-        return b"".join(parts)
+        return join(self.fragments(index, user), state, mask)
+
+    def render_user(self, user, state, mask):
+        """An edited user's JSON bytes, built each time and never cached
+        (the cache holds seeded users only and outlives /__fake/reset)."""
+        return join(self.build(user), state, mask)
 
     def build(self, u):
         org = self.org
@@ -123,6 +123,15 @@ class UserCache:
         acc, mem = STATUS_TRIPLES[u.base_status]
         return (head, "".join(mid).encode(), roles.encode(), counts.encode(), access.encode(),
                 groups, tail.encode(), (acc, mem, u.base_status))
+
+
+def join(f, state, mask):
+    parts = [f[0], STATE_FRAGMENTS[state], f[1]]
+    for bit in range(4):
+        if mask >> bit & 1:
+            parts.append(f[2 + bit])
+    parts.append(f[6])
+    return b"".join(parts)
 
 
 def page_bytes(users, links):

@@ -21,7 +21,12 @@ Every $ref is inlined, and OpenAPI 3.0 keywords are converted to JSON Schema
 draft 7 (which Draft4Validator also accepts for these schemas):
   - nullable: true  -> "null" added to type (and to enum when present)
   - boolean exclusiveMinimum/Maximum (draft 4 style) -> numeric form
-  - discriminator and x-* extensions dropped (OpenAPI-only, oneOf suffices)
+  - discriminator and x-* extensions dropped (OpenAPI-only), after its
+    mapping tagged the oneOf branches whose discriminating property has no
+    enum of its own: the User management 400 is oneOf bodyParseFailure /
+    fieldConstraintsViolated, whose "key" is a bare string in both, so a
+    fieldConstraintsViolated body would match both branches and fail oneOf;
+    each branch then also requires its mapped key value
   - regex patterns stripped of surrounding whitespace: the User management
     spec's AccountId pattern ends in a stray newline, which would make every
     real account id fail a JSON Schema "pattern" search.
@@ -31,6 +36,24 @@ Two more conversions:
     inlined once; its repetition becomes {} (anything);
   - a $ref with a "nullable": true sibling (MultiDirectoryUserRoleAssignment.
     userDirectoryStatus) is made nullable, as its description says.
+
+Request-body schemas describe what a client may send (OpenAPI 3.0 rules):
+  - readOnly properties are dropped, with their "required" entries ("SHOULD
+    NOT be sent as part of the request"; a required readOnly property
+    applies to responses only);
+  - an allOf of object schemas is merged into one object (properties and
+    required joined), so a validator that refuses undeclared properties
+    (check_requests.py) sees every declared one;
+  - an operation marked "partial" (PATCH profile: "a subset of the mutable
+    fields") requires nothing.
+Only the PATCH profile body (AtlassianAccountUser) has readOnly fields or
+an allOf; the other request bodies come out as before.
+
+error_schema: the Organizations v2 directory writes (suspend, restore,
+remove, memberships) document their errors without a body schema
+(REFERENCE.md §3.3: "use the UAM envelope"); they carry error_schema, the
+spec's ApiErrorResponse ({"errors": [ApiError]}), the body their 4xx/5xx
+answers have live.
 
 Jira operations (api "jira-platform"): the spec's paths already carry the
 /rest/api/3 prefix, and a site answers directly (no gateway), so their
@@ -111,6 +134,44 @@ OPERATIONS = [
      "path": "/rest/api/3/group/bulk"},
     {"name": "getUsersFromGroup", "api": "jira-platform", "method": "GET",
      "path": "/rest/api/3/group/member"},
+    # ---- writes ----
+    # Organizations API v2 directory writes: the spec documents their errors
+    # without a body schema ("uam_errors", see error_schema below).
+    {"name": "suspendUser", "api": "organizations", "method": "POST", "uam_errors": True,
+     "path": "/v2/orgs/{orgId}/directories/{directoryId}/users/{accountId}/suspend"},
+    {"name": "restoreUser", "api": "organizations", "method": "POST", "uam_errors": True,
+     "path": "/v2/orgs/{orgId}/directories/{directoryId}/users/{accountId}/restore"},
+    {"name": "removeDirectoryUser", "api": "organizations", "method": "DELETE",
+     "uam_errors": True, "path": "/v2/orgs/{orgId}/directories/{directoryId}/users/{accountId}"},
+    {"name": "addGroupMember", "api": "organizations", "method": "POST", "uam_errors": True,
+     "path": "/v2/orgs/{orgId}/directories/{directoryId}/groups/{groupId}/memberships"},
+    {"name": "removeGroupMember", "api": "organizations", "method": "DELETE",
+     "uam_errors": True,
+     "path": "/v2/orgs/{orgId}/directories/{directoryId}/groups/{groupId}/memberships/{accountId}"},
+    # Organizations API v1 product and org roles
+    {"name": "assignRole", "api": "organizations", "method": "POST",
+     "path": "/v1/orgs/{orgId}/users/{userId}/roles/assign"},
+    {"name": "revokeRole", "api": "organizations", "method": "POST",
+     "path": "/v1/orgs/{orgId}/users/{userId}/roles/revoke"},
+    # User management API.  PATCH profile takes "a subset of the mutable
+    # fields" ("partial": its request schema requires nothing).
+    {"name": "setEmail", "api": "user-management", "method": "PUT",
+     "path": "/users/{account_id}/manage/email"},
+    {"name": "getProfile", "api": "user-management", "method": "GET",
+     "path": "/users/{account_id}/manage/profile"},
+    {"name": "updateProfile", "api": "user-management", "method": "PATCH", "partial": True,
+     "path": "/users/{account_id}/manage/profile"},
+    {"name": "getApiTokens", "api": "user-management", "method": "GET",
+     "path": "/users/{account_id}/manage/api-tokens"},
+    {"name": "deleteApiToken", "api": "user-management", "method": "DELETE",
+     "path": "/users/{account_id}/manage/api-tokens/{tokenId}"},
+    # Jira Cloud platform REST v3 writes on the site
+    {"name": "addUserToGroup", "api": "jira-platform", "method": "POST",
+     "path": "/rest/api/3/group/user"},
+    {"name": "removeUserFromGroup", "api": "jira-platform", "method": "DELETE",
+     "path": "/rest/api/3/group/user"},
+    {"name": "removeUser", "api": "jira-platform", "method": "DELETE",
+     "path": "/rest/api/3/user"},
 ]
 
 # Spec file and wire prefix (the path part of the spec's servers[0].url).
@@ -161,6 +222,8 @@ class Resolver:
             return [self.inline(x, stack) for x in node]
         if not isinstance(node, dict):
             return node
+        if isinstance(node.get("discriminator"), dict) and "oneOf" in node:
+            node = self.tag_branches(node)
         if "$ref" in node:
             ref = node["$ref"]
             if ref in stack:
@@ -175,6 +238,23 @@ class Resolver:
                 target = dict(target, nullable=True)
             return target
         return {k: self.inline(v, stack) for k, v in node.items()}
+
+
+    def tag_branches(self, node):
+        """node with each oneOf $ref branch required to carry the value the
+        discriminator maps to it (unless the branch pins the value itself)."""
+        prop = node["discriminator"].get("propertyName")
+        mapping = node["discriminator"].get("mapping") or {}
+        branches = []
+        for branch in node["oneOf"]:
+            ref = branch.get("$ref") if isinstance(branch, dict) else None
+            values = [value for value, target in mapping.items() if target == ref]
+            own = self.lookup(ref).get("properties", {}).get(prop, {}) if ref else {}
+            if values and prop and "enum" not in own:
+                branch = {"allOf": [branch, {"properties": {prop: {"enum": values}},
+                                             "required": [prop]}]}
+            branches.append(branch)
+        return dict(node, oneOf=branches)
 
 
 def to_json_schema(node):
@@ -251,12 +331,48 @@ def extract_operation(op_def, resolver, prefix):
     }
     body = op.get("requestBody")
     if body:
+        schema = json_schema_of(body.get("content"))
         out["request_body"] = {"required": body.get("required", False),
                                "content_type": "application/json",
-                               "schema": json_schema_of(body.get("content"))}
+                               "schema": request_schema(schema, op_def.get("partial", False))}
     for status, resp in op.get("responses", {}).items():
         out["responses"][status] = {"description": resp.get("description"),
                                     "schema": json_schema_of(resp.get("content"))}
+    return out
+
+
+def request_schema(schema, partial):
+    """The schema of what a client may send (see the module docstring)."""
+    if not isinstance(schema, dict):
+        return schema
+    schema = merge_all_of(schema)
+    props = schema.get("properties")
+    if isinstance(props, dict):
+        dropped = {name for name, sub in props.items()
+                   if isinstance(sub, dict) and sub.get("readOnly")}
+        schema["properties"] = {name: request_schema(sub, False)
+                                for name, sub in props.items() if name not in dropped}
+        required = [r for r in schema.get("required", []) if r not in dropped]
+        if "required" in schema:
+            schema["required"] = required
+        if partial or not required:
+            schema.pop("required", None)
+    return schema
+
+
+def merge_all_of(schema):
+    """An allOf of object schemas as one object schema; anything else as is."""
+    parts = schema.get("allOf")
+    if not parts or not all(isinstance(p, dict) and p.get("type", "object") == "object"
+                            and set(p) <= {"type", "properties", "required", "description"}
+                            for p in parts):
+        return dict(schema)
+    out = {k: v for k, v in schema.items() if k != "allOf"}
+    out["type"] = "object"
+    out["properties"], out["required"] = {}, []
+    for part in parts:
+        out["properties"].update(part.get("properties", {}))
+        out["required"] += [r for r in part.get("required", []) if r not in out["required"]]
     return out
 
 
@@ -286,6 +402,8 @@ def build(openapi_dir):
     proxy = gateway_schema(docs["organizations"])
     jira = Resolver(docs["jira-platform"], "jira-platform")
     jira_errors = to_json_schema(jira.lookup("#/components/schemas/ErrorCollection"))
+    orgs = Resolver(docs["organizations"], "organizations")
+    uam_errors = to_json_schema(orgs.inline(orgs.lookup("#/components/schemas/ApiErrorResponse")))
     operations = []
     for op_def in OPERATIONS:
         api = APIS[op_def["api"]]
@@ -294,6 +412,8 @@ def build(openapi_dir):
                                    if api["gateway"] else {})
         if op_def["api"] == "jira-platform":
             op["error_schema"] = jira_errors
+        if op_def.get("uam_errors"):
+            op["error_schema"] = copy.deepcopy(uam_errors)
         operations.append(op)
     return {
         "_comment": "Generated by test/schemas/extract.py from the Atlassian OpenAPI documents; "
