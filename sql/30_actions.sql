@@ -5,38 +5,43 @@
 -- dry_run (default: atlorg.dry_run) records what would be done and sends
 -- nothing; a protected account (atl_protected_accounts, or an org admin in
 -- the mirror) is skipped, and recorded so, unless force is true.
+--
+-- Every action goes through atl_act(), which sends only the operations of
+-- atlorg's action catalogue (src/action_ops.c).
+CREATE FUNCTION atl_act(op text, account_id text, group_id text, body jsonb,
+                        server name, dry_run boolean, force boolean)
+RETURNS atl_audit
+AS 'MODULE_PATHNAME', 'atl_act'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
 CREATE FUNCTION atl_disable(account_id text, server name DEFAULT NULL,
                             dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
-RETURNS atl_audit
-AS 'MODULE_PATHNAME', 'atl_disable'
-LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+RETURNS atl_audit LANGUAGE sql VOLATILE
+AS $$ SELECT atl_act('disable', account_id, NULL, '{}', server, dry_run, force) $$;
 
 COMMENT ON FUNCTION atl_disable IS
   'atlorg: deactivate an Atlassian account (POST /users/{id}/manage/lifecycle/disable), audited';
 
 CREATE FUNCTION atl_enable(account_id text, server name DEFAULT NULL,
                            dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
-RETURNS atl_audit
-AS 'MODULE_PATHNAME', 'atl_enable'
-LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+RETURNS atl_audit LANGUAGE sql VOLATILE
+AS $$ SELECT atl_act('enable', account_id, NULL, '{}', server, dry_run, force) $$;
 
 COMMENT ON FUNCTION atl_enable IS
   'atlorg: reactivate an Atlassian account (POST /users/{id}/manage/lifecycle/enable), audited';
 
 CREATE FUNCTION atl_delete(account_id text, server name DEFAULT NULL,
                            dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
-RETURNS atl_audit
-AS 'MODULE_PATHNAME', 'atl_delete'
-LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+RETURNS atl_audit LANGUAGE sql VOLATILE
+AS $$ SELECT atl_act('delete', account_id, NULL, '{}', server, dry_run, force) $$;
 
 COMMENT ON FUNCTION atl_delete IS
   'atlorg: delete an Atlassian account after its 14-day grace period (POST /users/{id}/manage/lifecycle/delete), audited';
 
 CREATE FUNCTION atl_cancel_delete(account_id text, server name DEFAULT NULL,
                                   dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
-RETURNS atl_audit
-AS 'MODULE_PATHNAME', 'atl_cancel_delete'
-LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+RETURNS atl_audit LANGUAGE sql VOLATILE
+AS $$ SELECT atl_act('cancel-delete', account_id, NULL, '{}', server, dry_run, force) $$;
 
 COMMENT ON FUNCTION atl_cancel_delete IS
   'atlorg: cancel an account''s deletion during its grace period (POST /users/{id}/manage/lifecycle/cancel-delete), audited';

@@ -1,11 +1,5 @@
--- More actions, each a thin wrapper over atl_act(), which sends only the
--- operations of atlorg's action catalogue (src/action_ops.c) and audits
--- them like atl_disable(): same outcomes, dry runs, protected accounts.
-CREATE FUNCTION atl_act(op text, account_id text, group_id text, body jsonb,
-                        server name, dry_run boolean, force boolean)
-RETURNS atl_audit
-AS 'MODULE_PATHNAME', 'atl_act'
-LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+-- More actions, each a thin wrapper over atl_act() like atl_disable(): the
+-- same outcomes, dry runs and protected accounts.
 
 -- The directory: suspend and restore access (the account itself stays
 -- active), or remove the user from the directory.

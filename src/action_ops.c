@@ -1,8 +1,8 @@
 /*
  * action_ops.c: atl_act(op, account_id, group_id, body, server, dry_run,
- * force), the actions beyond the lifecycle ones, from a catalogue.  The SQL
- * functions (atl_suspend(), atl_add_to_group(), ...) are thin wrappers that
- * build the body; only operations in this table can be sent.
+ * force), every action, from a catalogue.  The SQL functions (atl_disable(),
+ * atl_add_to_group(), ...) are thin wrappers that build the body; only
+ * operations in this table can be sent.
  */
 #include "postgres.h"
 
@@ -36,6 +36,10 @@ typedef struct ActionOp
 } ActionOp;
 
 static const ActionOp action_ops[] = {
+	{"disable", ACT_USER_MGMT, "POST", "/manage/lifecycle/disable", false},
+	{"enable", ACT_USER_MGMT, "POST", "/manage/lifecycle/enable", false},
+	{"delete", ACT_USER_MGMT, "POST", "/manage/lifecycle/delete", false},
+	{"cancel-delete", ACT_USER_MGMT, "POST", "/manage/lifecycle/cancel-delete", false},
 	{"suspend", ACT_DIRECTORY, "POST", "/users/{id}/suspend", false},
 	{"restore", ACT_DIRECTORY, "POST", "/users/{id}/restore", false},
 	{"remove_from_directory", ACT_DIRECTORY, "DELETE", "/users/{id}", false},

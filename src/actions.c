@@ -1,11 +1,10 @@
 /*
- * actions.c: SQL functions that change the organization.  Each validates
- * its input, resolves the server, and hands the request to the executor,
- * which audits it; the function returns the audit row.
+ * actions.c: what every action does around its request (action_ops.c
+ * says which requests): check the account id, fill the executor's request
+ * with the caller, the server, a dry run or a protection, run it, and
+ * return the audit row.
  */
 #include "postgres.h"
-
-#include <curl/curl.h>
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -38,19 +37,6 @@ atl_action_account_id(FunctionCallInfo fcinfo, int argno)
 	id = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	atl_check_account_id(id);
 	return id;
-}
-
-/* the user management API URL of an account's `suffix` */
-static void
-user_management_url(char *dst, const AtlSource *src, const char *account_id,
-					const char *suffix)
-{
-	char	   *escaped = curl_easy_escape(NULL, account_id, 0);
-
-	if (escaped == NULL)
-		elog(ERROR, "out of memory");
-	snprintf(dst, ATL_URL_MAX, "%s/users/%s%s", src->api_base, escaped, suffix);
-	curl_free(escaped);
 }
 
 static void
@@ -202,54 +188,4 @@ atl_action_run(FunctionCallInfo fcinfo, AtlActionRequest *req)
 	atl_executor_run(req, &res);
 	explicit_bzero(req->api_key, sizeof(req->api_key));
 	return audit_row(fcinfo, req, &res);
-}
-
-/*
- * A lifecycle action of the user management API, e.g. "disable".
- * Arguments: account_id, server, dry_run, force.
- */
-static Datum
-lifecycle_action(FunctionCallInfo fcinfo, const char *action)
-{
-	const char *account_id = atl_action_account_id(fcinfo, 0);
-	AtlSource  *src = atl_source_lookup(PG_ARGISNULL(1) ? NULL : NameStr(*PG_GETARG_NAME(1)));
-	AtlActionRequest *req = palloc(sizeof(AtlActionRequest));
-	char		suffix[64];
-
-	atl_source_require_org(src);
-	atl_action_prepare(fcinfo, req, src, action, account_id, 2, 3);
-	snprintf(suffix, sizeof(suffix), "/manage/lifecycle/%s", action);
-	user_management_url(req->url, src, account_id, suffix);
-	strlcpy(req->method, "POST", sizeof(req->method));
-	strlcpy(req->body, "{}", sizeof(req->body));
-	return atl_action_run(fcinfo, req);
-}
-
-PG_FUNCTION_INFO_V1(atl_disable);
-PG_FUNCTION_INFO_V1(atl_enable);
-PG_FUNCTION_INFO_V1(atl_delete);
-PG_FUNCTION_INFO_V1(atl_cancel_delete);
-
-Datum
-atl_disable(PG_FUNCTION_ARGS)
-{
-	return lifecycle_action(fcinfo, "disable");
-}
-
-Datum
-atl_enable(PG_FUNCTION_ARGS)
-{
-	return lifecycle_action(fcinfo, "enable");
-}
-
-Datum
-atl_delete(PG_FUNCTION_ARGS)
-{
-	return lifecycle_action(fcinfo, "delete");
-}
-
-Datum
-atl_cancel_delete(PG_FUNCTION_ARGS)
-{
-	return lifecycle_action(fcinfo, "cancel-delete");
 }
