@@ -312,3 +312,35 @@ atl_page_item(const AtlPage *page, int i)
 		return NULL;
 	return v->val.binary.data;
 }
+
+void
+atl_pager_each(AtlPager *pager, AtlPageItemFn fn, void *arg)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	MemoryContext page_cxt = AllocSetContextCreate(outer, "atlorg page",
+												   ALLOCSET_DEFAULT_SIZES);
+	int64		left = pager->wanted;	/* -1: all */
+	AtlPage		page;
+
+	for (;;)
+	{
+		MemoryContextSwitchTo(page_cxt);
+		if (left == 0 || !atl_pager_next(pager, &page))
+			break;
+		for (int i = 0; i < page.count && left != 0; i++)
+		{
+			JsonbValue *item = atl_page_item_value(&page, i);
+
+			if (item == NULL)
+				continue;
+			fn(item, arg);
+			if (left > 0)
+				left--;
+		}
+		MemoryContextSwitchTo(outer);
+		MemoryContextReset(page_cxt);
+	}
+	atl_pager_end(pager);
+	MemoryContextSwitchTo(outer);
+	MemoryContextDelete(page_cxt);
+}

@@ -50,6 +50,13 @@ extern bool atl_pager_next(AtlPager *pager, AtlPage *page);
 
 /* stop: a prefetched page is not waited for */
 extern void atl_pager_end(AtlPager *pager);
+
+/*
+ * Every item of every page, up to pager->wanted, handed to fn in a memory
+ * context reset after each page; then the pager ends.
+ */
+typedef void (*AtlPageItemFn) (JsonbValue *item, void *arg);
+extern void atl_pager_each(AtlPager *pager, AtlPageItemFn fn, void *arg);
 /* the i-th item, as an object container (NULL if not an object) */
 extern JsonbContainer *atl_page_item(const AtlPage *page, int i);
 

@@ -14,6 +14,16 @@
 #include "pager.h"
 #include "source.h"
 
+static void
+put_item(JsonbValue *item, void *arg)
+{
+	ReturnSetInfo *rsinfo = arg;
+	Datum		value = JsonbPGetDatum(JsonbValueToJsonb(item));
+	bool		isnull = false;
+
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+}
+
 PG_FUNCTION_INFO_V1(atl_read);
 
 Datum
@@ -22,12 +32,7 @@ atl_read(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	const AtlReadOp *op;
 	AtlSource  *src;
-	int64		max_items = PG_ARGISNULL(2) ? -1 : PG_GETARG_INT64(2);
-	int64		items = 0;
-	MemoryContext outer = CurrentMemoryContext;
-	MemoryContext page_cxt;
 	AtlPager	pager;
-	AtlPage		page;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -42,30 +47,7 @@ atl_read(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	atl_pager_init(&pager, src, op, PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1));
-	pager.wanted = max_items;
-	page_cxt = AllocSetContextCreate(outer, "atlorg read page", ALLOCSET_DEFAULT_SIZES);
-	for (;;)
-	{
-		MemoryContextSwitchTo(page_cxt);
-		if (items == max_items || !atl_pager_next(&pager, &page))
-			break;
-		for (int i = 0; i < page.count && items != max_items; i++)
-		{
-			JsonbValue *item = atl_page_item_value(&page, i);
-			Datum		value;
-			bool		isnull = false;
-
-			if (item == NULL)
-				continue;
-			value = JsonbPGetDatum(JsonbValueToJsonb(item));
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
-			items++;
-		}
-		MemoryContextSwitchTo(outer);
-		MemoryContextReset(page_cxt);
-	}
-	atl_pager_end(&pager);
-	MemoryContextSwitchTo(outer);
-	MemoryContextDelete(page_cxt);
+	pager.wanted = PG_ARGISNULL(2) ? -1 : PG_GETARG_INT64(2);
+	atl_pager_each(&pager, put_item, rsinfo);
 	return (Datum) 0;
 }

@@ -255,6 +255,13 @@ put_user(ReturnSetInfo *rsinfo, JsonbContainer *user)
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row.values, row.nulls);
 }
 
+static void
+put_user_item(JsonbValue *item, void *arg)
+{
+	if (item->type == jbvBinary && JsonContainerIsObject(item->val.binary.data))
+		put_user((ReturnSetInfo *) arg, item->val.binary.data);
+}
+
 PG_FUNCTION_INFO_V1(atl_users);
 
 Datum
@@ -263,36 +270,13 @@ atl_users(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	AtlSource  *src = atl_source_lookup(PG_ARGISNULL(ARG_SERVER) ? NULL :
 										NameStr(*PG_GETARG_NAME(ARG_SERVER)));
-	int64		max_rows = PG_ARGISNULL(ARG_MAX_ROWS) ? -1 : PG_GETARG_INT64(ARG_MAX_ROWS);
-	MemoryContext outer = CurrentMemoryContext;
-	MemoryContext page_cxt = AllocSetContextCreate(outer, "atlorg users page",
-												   ALLOCSET_DEFAULT_SIZES);
 	AtlPager	pager;
-	AtlPage		page;
-	int64		rows = 0;
 
 	atl_source_require_org(src);
 	InitMaterializedSRF(fcinfo, 0);
 	atl_pager_init(&pager, src, atl_catalogue_find("users.search"), NULL);
 	pager.body_fields = search_body_fields(fcinfo);
-	pager.wanted = max_rows;
-	for (;;)
-	{
-		MemoryContextSwitchTo(page_cxt);
-		if (max_rows == rows || !atl_pager_next(&pager, &page))
-			break;
-		for (int i = 0; i < page.count && rows != max_rows; i++, rows++)
-		{
-			JsonbContainer *user = atl_page_item(&page, i);
-
-			if (user)
-				put_user(rsinfo, user);
-		}
-		MemoryContextSwitchTo(outer);
-		MemoryContextReset(page_cxt);
-	}
-	atl_pager_end(&pager);
-	MemoryContextSwitchTo(outer);
-	MemoryContextDelete(page_cxt);
+	pager.wanted = PG_ARGISNULL(ARG_MAX_ROWS) ? -1 : PG_GETARG_INT64(ARG_MAX_ROWS);
+	atl_pager_each(&pager, put_user_item, rsinfo);
 	return (Datum) 0;
 }
