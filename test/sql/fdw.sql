@@ -59,6 +59,7 @@ CREATE SERVER other FOREIGN DATA WRAPPER atlorg
 SELECT count(*) FROM atl_users();
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SET atlorg.server = 'acme';
+SELECT atl_server() AS used;
 SELECT count(*) > 0 AS has_users FROM atl_users();
 RESET atlorg.server;
 SELECT count(*) > 0 AS has_users FROM atl_users(server => 'acme');

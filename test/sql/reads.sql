@@ -52,6 +52,8 @@ SELECT count(*) AS differing FROM (
   EXCEPT SELECT account_id FROM atl_users() WHERE claim_status = 'managed') d;
 SELECT account_id, account_type, account_status, name, products
   FROM atl_accounts() WHERE email = 'john.doe@acme.example';
+-- the v1 APIs' product keys, in the directory's words
+SELECT atl_product_key('jira-service-desk') AS v1, atl_product_key('confluence') AS same;
 
 -- The org's own audit log, filtered by the API: an action atlorg takes
 -- shows up there too.
