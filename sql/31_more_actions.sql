@@ -46,6 +46,18 @@ CREATE FUNCTION atl_set_email(account_id text, email text, server name DEFAULT N
 RETURNS atl_audit LANGUAGE sql VOLATILE
 AS $$ SELECT atl_act('set_email', account_id, NULL, jsonb_build_object('email', email),
                      server, dry_run, force) $$;
+-- The body of PATCH .../manage/profile: only the fields given.
+CREATE FUNCTION atl_profile_body(name text, nickname text, job_title text, department text,
+                                 organization text, location text, time_zone text, locale text)
+RETURNS jsonb LANGUAGE sql IMMUTABLE
+AS $$
+  SELECT jsonb_strip_nulls(jsonb_build_object(
+           'name', name, 'nickname', nickname, 'zoneinfo', time_zone, 'locale', locale,
+           'extended_profile', nullif(jsonb_strip_nulls(jsonb_build_object(
+             'job_title', job_title, 'department', department,
+             'organization', organization, 'location', location)), '{}')))
+$$;
+
 CREATE FUNCTION atl_update_profile(account_id text, name text DEFAULT NULL,
                                    nickname text DEFAULT NULL, job_title text DEFAULT NULL,
                                    department text DEFAULT NULL, organization text DEFAULT NULL,
@@ -55,11 +67,8 @@ CREATE FUNCTION atl_update_profile(account_id text, name text DEFAULT NULL,
 RETURNS atl_audit LANGUAGE sql VOLATILE
 AS $$
   SELECT atl_act('update_profile', account_id, NULL,
-                 jsonb_strip_nulls(jsonb_build_object(
-                   'name', name, 'nickname', nickname, 'zoneinfo', time_zone, 'locale', locale,
-                   'extended_profile', nullif(jsonb_strip_nulls(jsonb_build_object(
-                     'job_title', job_title, 'department', department,
-                     'organization', organization, 'location', location)), '{}'))),
+                 atl_profile_body(name, nickname, job_title, department, organization,
+                                  location, time_zone, locale),
                  server, dry_run, force)
 $$;
 
@@ -96,3 +105,88 @@ AS $$
                   jsonb_build_object('path', jsonb_build_object('accountId', account_id)),
                   NULL, server) AS t
 $$;
+
+-- The set-based forms (see atl_act_many in 30_actions.sql): the same
+-- arguments, with an array of accounts; where each account has its own
+-- value (an e-mail, a token), an array of those, in the same order.
+CREATE FUNCTION atl_suspend(account_ids text[], server name DEFAULT NULL,
+                            dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS SETOF atl_audit LANGUAGE sql VOLATILE ROWS 1000
+AS $$ SELECT * FROM atl_act_many(ARRAY['suspend'], account_ids, NULL, NULL, server, dry_run, force) $$;
+CREATE FUNCTION atl_restore(account_ids text[], server name DEFAULT NULL,
+                            dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS SETOF atl_audit LANGUAGE sql VOLATILE ROWS 1000
+AS $$ SELECT * FROM atl_act_many(ARRAY['restore'], account_ids, NULL, NULL, server, dry_run, force) $$;
+CREATE FUNCTION atl_remove_from_directory(account_ids text[], server name DEFAULT NULL,
+                                          dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS SETOF atl_audit LANGUAGE sql VOLATILE ROWS 1000
+AS $$ SELECT * FROM atl_act_many(ARRAY['remove_from_directory'], account_ids, NULL, NULL, server, dry_run, force) $$;
+CREATE FUNCTION atl_add_to_group(account_ids text[], group_id text, server name DEFAULT NULL,
+                                 dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS SETOF atl_audit LANGUAGE sql VOLATILE ROWS 1000
+AS $$ SELECT * FROM atl_act_many(ARRAY['add_to_group'], account_ids, ARRAY[group_id],
+                                 ARRAY(SELECT jsonb_build_object('accountId', a)
+                                         FROM unnest(account_ids) WITH ORDINALITY AS u(a, i) ORDER BY i),
+                                 server, dry_run, force) $$;
+CREATE FUNCTION atl_remove_from_group(account_ids text[], group_id text, server name DEFAULT NULL,
+                                      dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS SETOF atl_audit LANGUAGE sql VOLATILE ROWS 1000
+AS $$ SELECT * FROM atl_act_many(ARRAY['remove_from_group'], account_ids, ARRAY[group_id], NULL,
+                                 server, dry_run, force) $$;
+CREATE FUNCTION atl_grant_role(account_ids text[], role text, resource text, server name DEFAULT NULL,
+                               dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS SETOF atl_audit LANGUAGE sql VOLATILE ROWS 1000
+AS $$ SELECT * FROM atl_act_many(ARRAY['grant_role'], account_ids, NULL,
+                                 ARRAY[jsonb_build_object('role', role, 'resource', resource)],
+                                 server, dry_run, force) $$;
+CREATE FUNCTION atl_revoke_role(account_ids text[], role text, resource text, server name DEFAULT NULL,
+                                dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS SETOF atl_audit LANGUAGE sql VOLATILE ROWS 1000
+AS $$ SELECT * FROM atl_act_many(ARRAY['revoke_role'], account_ids, NULL,
+                                 ARRAY[jsonb_build_object('role', role, 'resource', resource)],
+                                 server, dry_run, force) $$;
+-- emails[i] is account_ids[i]'s new e-mail.
+CREATE FUNCTION atl_set_email(account_ids text[], emails text[], server name DEFAULT NULL,
+                              dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS SETOF atl_audit LANGUAGE sql VOLATILE ROWS 1000
+AS $$ SELECT * FROM atl_act_many(ARRAY['set_email'], account_ids, NULL,
+                                 ARRAY(SELECT jsonb_build_object('email', e)
+                                         FROM unnest(emails) WITH ORDINALITY AS u(e, i) ORDER BY i),
+                                 server, dry_run, force) $$;
+-- The same profile fields for every account (a department, an office);
+-- per-account values: UPDATE atl_directory (43_directory.sql).
+CREATE FUNCTION atl_update_profile(account_ids text[], name text DEFAULT NULL,
+                                   nickname text DEFAULT NULL, job_title text DEFAULT NULL,
+                                   department text DEFAULT NULL, organization text DEFAULT NULL,
+                                   location text DEFAULT NULL, time_zone text DEFAULT NULL,
+                                   locale text DEFAULT NULL, server name DEFAULT NULL,
+                                   dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS SETOF atl_audit LANGUAGE sql VOLATILE ROWS 1000
+AS $$
+  SELECT * FROM atl_act_many(ARRAY['update_profile'], account_ids, NULL,
+                 ARRAY[atl_profile_body(name, nickname, job_title, department, organization,
+                                        location, time_zone, locale)],
+                 server, dry_run, force)
+$$;
+-- token_ids[i] is one of account_ids[i]'s tokens.
+CREATE FUNCTION atl_revoke_api_token(account_ids text[], token_ids text[], server name DEFAULT NULL,
+                                     dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS SETOF atl_audit LANGUAGE sql VOLATILE ROWS 1000
+AS $$ SELECT * FROM atl_act_many(ARRAY['revoke_api_token'], account_ids, token_ids, NULL,
+                                 server, dry_run, force) $$;
+CREATE FUNCTION atl_jira_add_to_group(account_ids text[], group_id text, server name DEFAULT NULL,
+                                      dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS SETOF atl_audit LANGUAGE sql VOLATILE ROWS 1000
+AS $$ SELECT * FROM atl_act_many(ARRAY['jira_add_to_group'], account_ids, ARRAY[group_id],
+                                 ARRAY(SELECT jsonb_build_object('accountId', a)
+                                         FROM unnest(account_ids) WITH ORDINALITY AS u(a, i) ORDER BY i),
+                                 server, dry_run, force) $$;
+CREATE FUNCTION atl_jira_remove_from_group(account_ids text[], group_id text, server name DEFAULT NULL,
+                                           dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS SETOF atl_audit LANGUAGE sql VOLATILE ROWS 1000
+AS $$ SELECT * FROM atl_act_many(ARRAY['jira_remove_from_group'], account_ids, ARRAY[group_id], NULL,
+                                 server, dry_run, force) $$;
+CREATE FUNCTION atl_jira_remove_user(account_ids text[], server name DEFAULT NULL,
+                                     dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
+RETURNS SETOF atl_audit LANGUAGE sql VOLATILE ROWS 1000
+AS $$ SELECT * FROM atl_act_many(ARRAY['jira_remove_user'], account_ids, NULL, NULL, server, dry_run, force) $$;

@@ -25,7 +25,7 @@ DO $$
 DECLARE
   f regprocedure;
   actions text[] := ARRAY['atl_disable', 'atl_enable', 'atl_delete', 'atl_cancel_delete',
-                          'atl_act', 'atl_suspend', 'atl_restore', 'atl_remove_from_directory',
+                          'atl_act', 'atl_act_many', 'atl_suspend', 'atl_restore', 'atl_remove_from_directory',
                           'atl_add_to_group', 'atl_remove_from_group', 'atl_grant_role',
                           'atl_revoke_role', 'atl_set_email', 'atl_update_profile',
                           'atl_revoke_api_token', 'atl_jira_add_to_group',

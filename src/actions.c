@@ -19,6 +19,7 @@
 #include "utils/memutils.h"
 
 #include "actions.h"
+#include "budget.h"
 #include "executor.h"
 #include "guc.h"
 #include "http.h"
@@ -39,9 +40,9 @@ atl_action_account_id(FunctionCallInfo fcinfo, int argno)
 	return id;
 }
 
-static void
-fill_request(AtlActionRequest *req, const AtlSource *src, const char *action,
-			 const char *account_id)
+void
+atl_action_fill(AtlActionRequest *req, const AtlSource *src, const char *action,
+				const char *account_id, bool dry_run, const char *protection)
 {
 	memset(req, 0, sizeof(*req));
 	strlcpy(req->action, action, sizeof(req->action));
@@ -56,6 +57,12 @@ fill_request(AtlActionRequest *req, const AtlSource *src, const char *action,
 				 errmsg("the api_key of server \"%s\" is too long", src->server_name)));
 	strlcpy(req->api_key, src->api_key, sizeof(req->api_key));
 	atl_http_limits_from_gucs(&req->limits);
+	/* the budget is the organization's, whichever server or session acts */
+	req->org_key = atl_budget_key(psprintf("%s/admin/v1/orgs/%s", src->api_base, src->org_id));
+	req->per_second = atl_action_rate * 0.99;	/* a margin for clock skew */
+	req->dry_run = dry_run;
+	if (protection)
+		strlcpy(req->skip_reason, protection, sizeof(req->skip_reason));
 }
 
 /* one column of the returned audit row */
@@ -81,8 +88,8 @@ name_field(const char *name, const char *text)
 }
 
 /* the executor's result as a row of atl_audit, matched by column name */
-static Datum
-audit_row(FunctionCallInfo fcinfo, const AtlActionRequest *req, const AtlActionResult *res)
+HeapTuple
+atl_action_audit_tuple(TupleDesc desc, const AtlActionRequest *req, const AtlActionResult *res)
 {
 	AuditField	fields[] = {
 		{"id", Int64GetDatum(res->audit_id), res->audit_id == 0},
@@ -102,13 +109,9 @@ audit_row(FunctionCallInfo fcinfo, const AtlActionRequest *req, const AtlActionR
 		{"backend_pid", Int32GetDatum(req->backend_pid), false},
 		{"statement_at", TimestampTzGetDatum(req->statement_at), false},
 	};
-	TupleDesc	desc;
 	Datum	   *values;
 	bool	   *nulls;
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "atlorg: an action must return atl_audit");
-	desc = BlessTupleDesc(desc);
 	values = palloc0(sizeof(Datum) * desc->natts);
 	nulls = palloc(sizeof(bool) * desc->natts);
 	for (int i = 0; i < desc->natts; i++)
@@ -123,48 +126,56 @@ audit_row(FunctionCallInfo fcinfo, const AtlActionRequest *req, const AtlActionR
 				nulls[i] = fields[f].isnull;
 			}
 	}
-	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+	return heap_form_tuple(desc, values, nulls);
 }
 
-/* why an account must not be acted on, or NULL (see atl_protection()) */
-static char *
-protection_of(FunctionCallInfo fcinfo, const char *account_id, const char *server)
+/*
+ * Why each account must not be acted on, or NULL (see atl_protection()),
+ * in one query.  The site's e-mail, when the server has one, is the acting
+ * admin's own account.
+ */
+char	  **
+atl_action_protections(FunctionCallInfo fcinfo, const AtlSource *src, Datum account_ids)
 {
 	/* atl_protection() lives in the extension's schema: this function's own */
 	const char *schema = quote_identifier(get_namespace_name(
 												get_func_namespace(fcinfo->flinfo->fn_oid)));
-	Oid			types[2] = {TEXTOID, NAMEOID};
-	Datum		values[2] = {CStringGetTextDatum(account_id),
-	DirectFunctionCall1(namein, CStringGetDatum(server))};
+	Oid			types[3] = {TEXTARRAYOID, NAMEOID, TEXTOID};
+	Datum		values[3] = {account_ids, DirectFunctionCall1(namein, CStringGetDatum(src->server_name)),
+	CStringGetTextDatum(src->site_email ? src->site_email : "")};
 	MemoryContext caller = CurrentMemoryContext;
-	char	   *reason = NULL;
-	bool		isnull;
-	Datum		d;
+	char	  **reasons;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "atlorg: SPI_connect failed");
-	if (SPI_execute_with_args(psprintf("SELECT %s.atl_protection($1, $2)", schema),
-							  2, types, values, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(psprintf("SELECT %s.atl_protection(a, $2, nullif($3, '')) "
+									   "FROM unnest($1) WITH ORDINALITY AS u(a, i) ORDER BY i",
+									   schema),
+							  3, types, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "atlorg: could not read the protected accounts");
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (!isnull)
-		reason = MemoryContextStrdup(caller, TextDatumGetCString(d));
+	reasons = MemoryContextAllocZero(caller, sizeof(char *) * (SPI_processed + 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			reasons[i] = MemoryContextStrdup(caller, TextDatumGetCString(d));
+	}
 	SPI_finish();
-	return reason;
+	return reasons;
 }
 
-void
-atl_action_prepare(FunctionCallInfo fcinfo, AtlActionRequest *req, const AtlSource *src,
-				   const char *action, const char *account_id, int dry_run_argno,
-				   int force_argno)
+bool
+atl_action_dry_run(FunctionCallInfo fcinfo, int argno)
 {
-	bool		force = !PG_ARGISNULL(force_argno) && PG_GETARG_BOOL(force_argno);
-	char	   *protection;
+	return PG_ARGISNULL(argno) ? atl_dry_run : PG_GETARG_BOOL(argno);
+}
 
-	fill_request(req, src, action, account_id);
-	req->dry_run = PG_ARGISNULL(dry_run_argno) ? atl_dry_run : PG_GETARG_BOOL(dry_run_argno);
-	if (!force && (protection = protection_of(fcinfo, account_id, src->server_name)) != NULL)
-		strlcpy(req->skip_reason, protection, sizeof(req->skip_reason));
+bool
+atl_action_force(FunctionCallInfo fcinfo, int argno)
+{
+	return !PG_ARGISNULL(argno) && PG_GETARG_BOOL(argno);
 }
 
 void
@@ -176,6 +187,7 @@ atl_action_use_site(AtlActionRequest *req, const AtlSource *src)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the site credentials of server \"%s\" are too long", src->server_name)));
 	req->auth = ATL_AUTH_BASIC;
+	req->org_key = atl_budget_key(src->site_url);
 	strlcpy(req->username, src->site_email, sizeof(req->username));
 	strlcpy(req->api_key, src->site_api_token, sizeof(req->api_key));
 }
@@ -184,8 +196,12 @@ Datum
 atl_action_run(FunctionCallInfo fcinfo, AtlActionRequest *req)
 {
 	AtlActionResult res;
+	TupleDesc	desc;
 
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "atlorg: an action must return atl_audit");
+	desc = BlessTupleDesc(desc);
 	atl_executor_run(req, &res);
 	explicit_bzero(req->api_key, sizeof(req->api_key));
-	return audit_row(fcinfo, req, &res);
+	return HeapTupleGetDatum(atl_action_audit_tuple(desc, req, &res));
 }

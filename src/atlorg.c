@@ -9,6 +9,7 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 
+#include "budget.h"
 #include "executor.h"
 #include "guc.h"
 
@@ -25,6 +26,7 @@ atl_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	atl_executor_shmem_request();
+	atl_budget_shmem_request();
 }
 
 static void
@@ -33,6 +35,7 @@ atl_shmem_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	atl_executor_shmem_startup();
+	atl_budget_shmem_startup();
 }
 
 void

@@ -45,9 +45,13 @@ audit_table(void)
 	return name;
 }
 
+/* the worker's context, given back after each transaction */
+static MemoryContext caller_cxt = NULL;
+
 static void
 begin(const char *activity)
 {
+	caller_cxt = CurrentMemoryContext;
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -62,6 +66,7 @@ commit(void)
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	MemoryContextSwitchTo(caller_cxt);
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
@@ -72,61 +77,75 @@ text_or_null(const char *s, char *null_flag)
 	return *null_flag == 'n' ? (Datum) 0 : CStringGetTextDatum(s);
 }
 
-int64
-atl_audit_record_intent(const AtlActionRequest *req, TimestampTz *requested_at)
+void
+atl_audit_record_intents(const AtlActionRequest *const *reqs, AtlActionResult *const *res, int n)
 {
 	Oid			types[6] = {NAMEOID, NAMEOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID};
-	Datum		values[6];
-	bool		isnull;
-	int64		id;
-	char	   *sql;
+	SPIPlanPtr	plan;
 
-	begin("atlorg: recording an action");
-	sql = psprintf("INSERT INTO %s (acted_by, server, action, account_id, backend_pid, statement_at) "
-				   "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, requested_at",
-				   audit_table());
-	values[0] = CStringGetDatum(req->acted_by);
-	values[1] = CStringGetDatum(req->server);
-	values[2] = CStringGetTextDatum(req->action);
-	values[3] = CStringGetTextDatum(req->account_id);
-	values[4] = Int32GetDatum(req->backend_pid);
-	values[5] = TimestampTzGetDatum(req->statement_at);
-	if (SPI_execute_with_args(sql, 6, types, values, NULL, false, 1) != SPI_OK_INSERT_RETURNING ||
-		SPI_processed != 1)
-		elog(ERROR, "atlorg: could not record an action in atl_audit");
-	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	*requested_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0],
-													  SPI_tuptable->tupdesc, 2, &isnull));
+	begin("atlorg: recording actions");
+	plan = SPI_prepare(psprintf("INSERT INTO %s (acted_by, server, action, account_id, "
+								"backend_pid, statement_at) VALUES ($1, $2, $3, $4, $5, $6) "
+								"RETURNING id, requested_at", audit_table()),
+					   6, types);
+	if (plan == NULL)
+		elog(ERROR, "atlorg: could not prepare the audit insert");
+	for (int i = 0; i < n; i++)
+	{
+		const AtlActionRequest *req = reqs[i];
+		Datum		values[6];
+		bool		isnull;
+
+		values[0] = CStringGetDatum(req->acted_by);
+		values[1] = CStringGetDatum(req->server);
+		values[2] = CStringGetTextDatum(req->action);
+		values[3] = CStringGetTextDatum(req->account_id);
+		values[4] = Int32GetDatum(req->backend_pid);
+		values[5] = TimestampTzGetDatum(req->statement_at);
+		if (SPI_execute_plan(plan, values, NULL, false, 1) != SPI_OK_INSERT_RETURNING ||
+			SPI_processed != 1)
+			elog(ERROR, "atlorg: could not record an action in atl_audit");
+		res[i]->audit_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													   SPI_tuptable->tupdesc, 1, &isnull));
+		res[i]->requested_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0],
+																 SPI_tuptable->tupdesc, 2, &isnull));
+	}
 	commit();
-	return id;
 }
 
 void
-atl_audit_record_outcome(const AtlActionResult *res)
+atl_audit_record_outcomes(AtlActionResult *const *results, int n)
 {
 	Oid			types[9] = {INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
 	INT4OID, FLOAT8OID, TIMESTAMPTZOID};
-	Datum		values[9];
-	char		nulls[10] = "         ";
-	char	   *sql;
+	SPIPlanPtr	plan;
 
-	begin("atlorg: recording an outcome");
-	sql = psprintf("UPDATE %s SET outcome = $2, http_status = $3, error_key = $4, "
-				   "error_reason = $5, error_detail = $6, attempts = $7, "
-				   "elapsed_ms = $8, finished_at = $9 WHERE id = $1",
-				   audit_table());
-	values[0] = Int64GetDatum(res->audit_id);
-	values[1] = CStringGetTextDatum(res->outcome);
-	values[2] = Int32GetDatum(res->http_status);
-	nulls[2] = res->http_status ? ' ' : 'n';
-	values[3] = text_or_null(res->error_key, &nulls[3]);
-	values[4] = text_or_null(res->error_reason, &nulls[4]);
-	values[5] = text_or_null(res->error_detail, &nulls[5]);
-	values[6] = Int32GetDatum(res->attempts);
-	values[7] = Float8GetDatum(res->elapsed_ms);
-	values[8] = TimestampTzGetDatum(res->finished_at);
-	if (SPI_execute_with_args(sql, 9, types, values, nulls, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "atlorg: could not record an outcome in atl_audit");
+	begin("atlorg: recording outcomes");
+	plan = SPI_prepare(psprintf("UPDATE %s SET outcome = $2, http_status = $3, error_key = $4, "
+								"error_reason = $5, error_detail = $6, attempts = $7, "
+								"elapsed_ms = $8, finished_at = $9 WHERE id = $1",
+								audit_table()), 9, types);
+	if (plan == NULL)
+		elog(ERROR, "atlorg: could not prepare the audit update");
+	for (int i = 0; i < n; i++)
+	{
+		const AtlActionResult *res = results[i];
+		Datum		values[9];
+		char		nulls[10] = "         ";
+
+		values[0] = Int64GetDatum(res->audit_id);
+		values[1] = CStringGetTextDatum(res->outcome);
+		values[2] = Int32GetDatum(res->http_status);
+		nulls[2] = res->http_status ? ' ' : 'n';
+		values[3] = text_or_null(res->error_key, &nulls[3]);
+		values[4] = text_or_null(res->error_reason, &nulls[4]);
+		values[5] = text_or_null(res->error_detail, &nulls[5]);
+		values[6] = Int32GetDatum(res->attempts);
+		values[7] = Float8GetDatum(res->elapsed_ms);
+		values[8] = TimestampTzGetDatum(res->finished_at);
+		if (SPI_execute_plan(plan, values, nulls, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "atlorg: could not record an outcome in atl_audit");
+	}
 	commit();
 }
 

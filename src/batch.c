@@ -1,7 +1,7 @@
 /*
- * batch.c: the batch driver (see batch.h).  One multi handle per run; one
- * easy handle per in-flight slot, kept for the run, so connections are
- * reused.  Interrupts are checked every slice, as in http.c.
+ * batch.c: the batch driver (see batch.h).  One multi handle from open to
+ * close; one easy handle per in-flight slot, kept as long, so connections
+ * are reused.  Interrupts are checked every slice, as in http.c.
  */
 #include "postgres.h"
 
@@ -23,6 +23,7 @@ typedef struct BatchState
 	AtlTransfer *slots;			/* max_in_flight of them */
 	AtlBatchJob **running;		/* the job on each slot, or NULL */
 	int			in_flight;
+	TimestampTz wake;			/* the gate's earliest WAIT, this step */
 	TimestampTz next_start;		/* pacing: no job starts before this */
 	TimestampTz paused_until;	/* the org's limit is exhausted until then */
 	MemoryContext done_cxt;		/* on_done's, reset after each job */
@@ -39,6 +40,7 @@ atl_batch_add(AtlBatch *batch, const AtlHttpRequest *req, void *user)
 	old = MemoryContextSwitchTo(batch->cxt);
 	job = palloc0(sizeof(AtlBatchJob));
 	job->req = *req;
+	job->limits = batch->limits;
 	job->req.url = pstrdup(req->url);
 	job->req.body = req->body ? pstrdup(req->body) : NULL;
 	job->user = user;
@@ -65,6 +67,29 @@ hand_over(BatchState *st, AtlBatchJob *job)
 	pfree(job);
 }
 
+/* a job that will never be sent: the caller hears of it as cancelled */
+static void
+drop_job(BatchState *st, AtlBatchJob *job)
+{
+	job->res.cancelled = true;
+	hand_over(st, job);
+}
+
+/* what the gate says of a job due now (no gate: pacing and pauses here) */
+static AtlGate
+gate_job(BatchState *st, AtlBatchJob *job, TimestampTz now)
+{
+	TimestampTz wake = 0;
+	AtlGate		gate;
+
+	if (st->batch->gate == NULL)
+		return now >= st->paused_until && now >= st->next_start ? ATL_GATE_GO : ATL_GATE_WAIT;
+	gate = st->batch->gate(st->batch, job, now, &wake);
+	if (gate == ATL_GATE_WAIT)
+		st->wake = Min(st->wake, wake);
+	return gate;
+}
+
 static AtlBatchJob *
 take_ready_job(BatchState *st, TimestampTz now)
 {
@@ -73,12 +98,23 @@ take_ready_job(BatchState *st, TimestampTz now)
 	foreach(lc, st->batch->queue)
 	{
 		AtlBatchJob *job = lfirst(lc);
+		AtlGate		gate;
 
-		if (job->not_before <= now)
+		if (job->not_before > now)
+			continue;
+		gate = gate_job(st, job, now);
+		if (gate == ATL_GATE_WAIT)
 		{
-			st->batch->queue = foreach_delete_current(st->batch->queue, lc);
-			return job;
+			if (st->batch->gate == NULL)
+				return NULL;	/* one schedule for all: nothing starts */
+			continue;
 		}
+		st->batch->queue = foreach_delete_current(st->batch->queue, lc);
+		if (gate == ATL_GATE_GO)
+			return job;
+		drop_job(st, job);
+		/* on_done may have queued jobs: look again from the start */
+		return take_ready_job(st, now);
 	}
 	return NULL;
 }
@@ -101,15 +137,18 @@ start_job(BatchState *st, AtlBatchJob *job, int slot)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("atlorg: could not initialize libcurl")));
 	job->res.attempts++;
-	atl_transfer_setup(t, &job->req, &st->batch->limits, &job->res);
+	if (job->res.attempts == 1)
+		job->res.started_at = GetCurrentTimestamp();
+	atl_transfer_setup(t, &job->req, &job->limits, &job->res);
 	if (curl_multi_add_handle(st->multi, t->easy) != CURLM_OK)
 		elog(ERROR, "atlorg: could not start a libcurl transfer");
 	job->slot = slot;
 	st->running[slot] = job;
 	st->in_flight++;
+	st->batch->in_flight = st->in_flight;
 }
 
-/* start what pacing, the pause and the free slots allow */
+/* start what pacing (or the gate), the pause and the free slots allow */
 static void
 start_ready_jobs(BatchState *st)
 {
@@ -117,8 +156,8 @@ start_ready_jobs(BatchState *st)
 	long		interval_us = st->batch->per_second > 0 ?
 		(long) (1000000.0 / st->batch->per_second) : 0;
 
-	while (st->in_flight < st->batch->max_in_flight &&
-		   now >= st->paused_until && now >= st->next_start)
+	st->wake = DT_NOEND;
+	while (st->in_flight < st->batch->max_in_flight)
 	{
 		AtlBatchJob *job = take_ready_job(st, now);
 
@@ -132,10 +171,12 @@ start_ready_jobs(BatchState *st)
 }
 
 static void
-pause_batch(BatchState *st, long ms)
+pause_batch(BatchState *st, AtlBatchJob *job, long ms)
 {
 	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
 
+	if (st->batch->on_limit)
+		st->batch->on_limit(st->batch, job, ms);
 	st->paused_until = Max(st->paused_until, until);
 }
 
@@ -150,17 +191,19 @@ job_finished(BatchState *st, AtlBatchJob *job, CURLcode code)
 	curl_multi_remove_handle(st->multi, t->easy);
 	st->running[job->slot] = NULL;
 	st->in_flight--;
+	batch->in_flight = st->in_flight;
 	job->slot = -1;
-	wait_ms = atl_transfer_finish(t, code, &job->req, &batch->limits, &job->res);
+	wait_ms = atl_transfer_finish(t, code, &job->req, &job->limits, &job->res);
+	job->res.elapsed_ms = (double) (GetCurrentTimestamp() - job->res.started_at) / 1000.0;
 	if (job->res.status == 429)
 	{
 		batch->rate_limited++;
-		pause_batch(st, Max(wait_ms, 0));
+		pause_batch(st, job, Max(wait_ms, 0));
 	}
 	else if (job->res.ratelimit_remaining == 0 && job->res.ratelimit_reset_ms > 0)
-		pause_batch(st, job->res.ratelimit_reset_ms);
-	if (wait_ms >= 0 && job->res.attempts <= batch->limits.max_retries &&
-		wait_ms <= batch->limits.retry_max_wait_ms)
+		pause_batch(st, job, job->res.ratelimit_reset_ms);
+	if (wait_ms >= 0 && job->res.attempts <= job->limits.max_retries &&
+		wait_ms <= job->limits.retry_max_wait_ms)
 	{
 		job->not_before = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
 		batch->queue = lappend(batch->queue, job);
@@ -186,21 +229,34 @@ collect_finished(BatchState *st)
 	}
 }
 
-/* how long to sleep: until the next start is due, 100 ms at most */
+/* how long to sleep: until the next start is due, max_wait_ms at most */
 static long
-poll_timeout_ms(BatchState *st)
+poll_timeout_ms(BatchState *st, long max_wait_ms)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	TimestampTz wake = Max(st->next_start, st->paused_until);
+	TimestampTz wake;
 	ListCell   *lc;
-	TimestampTz earliest_job = DT_NOEND;
+	TimestampTz earliest_job = DT_NOEND;	/* of those waiting to retry */
+	bool		any_due = false;
 
 	if (st->batch->queue == NIL || st->in_flight >= st->batch->max_in_flight)
-		return POLL_SLICE_MS;
+		return max_wait_ms;
 	foreach(lc, st->batch->queue)
-		earliest_job = Min(earliest_job, ((AtlBatchJob *) lfirst(lc))->not_before);
-	wake = Max(wake, earliest_job);
-	return Min(Max(TimestampDifferenceMilliseconds(now, wake), 0), POLL_SLICE_MS);
+	{
+		TimestampTz not_before = ((AtlBatchJob *) lfirst(lc))->not_before;
+
+		if (not_before > now)
+			earliest_job = Min(earliest_job, not_before);
+		else
+			any_due = true;
+	}
+	if (st->batch->gate)
+		/* due jobs wait for what the gate said; the others for their time */
+		wake = Min(st->wake, earliest_job);
+	else
+		wake = Max(Max(st->next_start, st->paused_until),
+				   any_due ? now : earliest_job);
+	return Min(Max(TimestampDifferenceMilliseconds(now, wake), 0), max_wait_ms);
 }
 
 static void
@@ -220,38 +276,66 @@ cleanup(BatchState *st)
 }
 
 void
-atl_batch_run(AtlBatch *batch)
+atl_batch_open(AtlBatch *batch)
 {
-	BatchState	st = {batch};
-	int			still_running;
+	BatchState *st;
 
 	batch->max_in_flight = Max(batch->max_in_flight, 1);
 	if (batch->cxt == NULL)
 		batch->cxt = CurrentMemoryContext;
-	st.done_cxt = AllocSetContextCreate(CurrentMemoryContext, "atlorg batch job",
-										ALLOCSET_DEFAULT_SIZES);
-	st.slots = palloc0(sizeof(AtlTransfer) * batch->max_in_flight);
-	st.running = palloc0(sizeof(AtlBatchJob *) * batch->max_in_flight);
-	if ((st.multi = curl_multi_init()) == NULL)
+	st = MemoryContextAllocZero(batch->cxt, sizeof(BatchState));
+	st->batch = batch;
+	st->done_cxt = AllocSetContextCreate(batch->cxt, "atlorg batch job",
+										 ALLOCSET_DEFAULT_SIZES);
+	st->slots = MemoryContextAllocZero(batch->cxt, sizeof(AtlTransfer) * batch->max_in_flight);
+	st->running = MemoryContextAllocZero(batch->cxt,
+										 sizeof(AtlBatchJob *) * batch->max_in_flight);
+	if ((st->multi = curl_multi_init()) == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("atlorg: could not initialize libcurl")));
+	batch->in_flight = 0;
+	batch->state = st;
+}
+
+void
+atl_batch_step(AtlBatch *batch, long max_wait_ms)
+{
+	BatchState *st = batch->state;
+	int			still_running;
+
+	CHECK_FOR_INTERRUPTS();
+	start_ready_jobs(st);
+	if (curl_multi_perform(st->multi, &still_running) != CURLM_OK)
+		elog(ERROR, "atlorg: libcurl multi interface failed");
+	collect_finished(st);
+	if (batch->queue != NIL || st->in_flight > 0)
+		curl_multi_poll(st->multi, NULL, 0, (int) poll_timeout_ms(st, max_wait_ms), NULL);
+}
+
+void
+atl_batch_close(AtlBatch *batch)
+{
+	BatchState *st = batch->state;
+
+	if (st == NULL)
+		return;
+	batch->state = NULL;
+	cleanup(st);
+	MemoryContextDelete(st->done_cxt);
+}
+
+void
+atl_batch_run(AtlBatch *batch)
+{
+	atl_batch_open(batch);
 	PG_TRY();
 	{
-		while (batch->queue != NIL || st.in_flight > 0)
-		{
-			CHECK_FOR_INTERRUPTS();
-			start_ready_jobs(&st);
-			if (curl_multi_perform(st.multi, &still_running) != CURLM_OK)
-				elog(ERROR, "atlorg: libcurl multi interface failed");
-			collect_finished(&st);
-			if (batch->queue != NIL || st.in_flight > 0)
-				curl_multi_poll(st.multi, NULL, 0, (int) poll_timeout_ms(&st), NULL);
-		}
+		while (batch->queue != NIL || batch->in_flight > 0)
+			atl_batch_step(batch, POLL_SLICE_MS);
 	}
 	PG_FINALLY();
 	{
-		cleanup(&st);
-		MemoryContextDelete(st.done_cxt);
+		atl_batch_close(batch);
 	}
 	PG_END_TRY();
 }

@@ -1,6 +1,5 @@
 /*
- * batch.h: many requests in flight at once from one backend, paced under a
- * rate limit.
+ * batch.h: many requests in flight at once, paced under a rate limit.
  *
  * Jobs start no faster than `per_second` and no more than `max_in_flight`
  * at a time.  A 429 or 5xx is retried after the wait the API asks for; a
@@ -8,6 +7,11 @@
  * pauses the whole batch until the limit resets, since the budget is the
  * organization's, not the request's.  Each finished job is handed to
  * on_done, which may add more jobs (the next page, say).
+ *
+ * A caller with its own idea of when a job may start (the executor, whose
+ * rate budget is shared with other processes) sets `gate` and `on_limit`
+ * instead of per_second, and drives the batch step by step, adding jobs as
+ * they arrive; atl_batch_run() is the closed loop of the simple case.
  */
 #ifndef ATLORG_BATCH_H
 #define ATLORG_BATCH_H
@@ -21,6 +25,7 @@ typedef struct AtlBatchJob
 {
 	AtlHttpRequest req;
 	AtlHttpResult res;
+	AtlHttpLimits limits;		/* the batch's, unless the caller changes them */
 	void	   *user;			/* the caller's */
 	TimestampTz not_before;		/* a retry waits until then */
 	int			slot;			/* the easy handle it runs on, -1 if none */
@@ -29,20 +34,45 @@ typedef struct AtlBatchJob
 typedef struct AtlBatch AtlBatch;
 typedef void (*AtlBatchDone) (AtlBatch *batch, AtlBatchJob *job, void *arg);
 
+/* may this job start now?  WAIT sets *wake; DROP ends it unsent (cancelled) */
+typedef enum AtlGate
+{
+	ATL_GATE_GO, ATL_GATE_WAIT, ATL_GATE_DROP
+} AtlGate;
+typedef AtlGate (*AtlBatchGate) (AtlBatch *batch, AtlBatchJob *job, TimestampTz now,
+								 TimestampTz *wake);
+/* the API says its limit is spent for pause_ms */
+typedef void (*AtlBatchLimited) (AtlBatch *batch, AtlBatchJob *job, long pause_ms);
+
 struct AtlBatch
 {
 	int			max_in_flight;
 	double		per_second;		/* 0: no pacing */
 	AtlHttpLimits limits;
 	AtlBatchDone on_done;
+	AtlBatchGate gate;			/* optional: replaces per_second and pauses */
+	AtlBatchLimited on_limit;	/* with gate */
 	void	   *arg;
 	List	   *queue;			/* jobs not yet started, or waiting to retry */
 	MemoryContext cxt;			/* the jobs'; on_done runs in a short-lived one */
 	int			rate_limited;	/* 429 answers seen, for the caller's report */
+	int			in_flight;
+	struct BatchState *state;	/* between open and close */
 };
 
 /* queue a request (its URL and body are copied) */
 extern AtlBatchJob *atl_batch_add(AtlBatch *batch, const AtlHttpRequest *req, void *user);
+
+/* run until every job is done */
 extern void atl_batch_run(AtlBatch *batch);
+
+/*
+ * The same, step by step: each step starts what may start, handles what
+ * finished, and waits up to max_wait_ms for more.  Close after an error
+ * too: it abandons the transfers still running.
+ */
+extern void atl_batch_open(AtlBatch *batch);
+extern void atl_batch_step(AtlBatch *batch, long max_wait_ms);
+extern void atl_batch_close(AtlBatch *batch);
 
 #endif

@@ -16,12 +16,14 @@
 #include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 #include "executor.h"
 
-#define ATL_SLOTS 64
+#define ATL_SLOTS 256
+#define ATL_BACKEND_WINDOW 64	/* slots one backend holds at once */
 #define ATL_MAX_WORKERS 16		/* databases with a running executor */
 #define WAIT_SLICE_MS 100
 #define WORKER_START_GRACE_MS 10000
@@ -59,8 +61,14 @@ typedef struct ExecutorShared
 
 static ExecutorShared *shared = NULL;
 
-/* this backend's slot while it waits, for the exit callback */
-static AtlSlot *my_slot = NULL;
+/*
+ * This backend's slots while it waits (for the exit callback), and its own
+ * copy of the request each holds (the slot's is wiped once sent).
+ */
+static AtlSlot *my_slots[ATL_BACKEND_WINDOW];
+static AtlActionRequest *my_requests = NULL;	/* [ATL_BACKEND_WINDOW + 1]: the
+												 * last is the one staged */
+static int	my_slot_count = 0;
 static bool exit_callback_registered = false;
 
 void
@@ -176,62 +184,79 @@ ensure_worker(void)
 	PG_END_TRY();
 }
 
-/* a free slot, filled and queued; waits while all are busy */
+/* a free slot, filled and queued; NULL while all are busy */
 static AtlSlot *
-enqueue(const AtlActionRequest *req)
+try_enqueue(const AtlActionRequest *req)
 {
-	for (;;)
-	{
-		LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-		for (int i = 0; i < ATL_SLOTS; i++)
-		{
-			AtlSlot    *slot = &shared->slots[i];
-
-			if (slot->state != SLOT_FREE)
-				continue;
-			memcpy(&slot->req, req, sizeof(*req));
-			memset(&slot->res, 0, sizeof(slot->res));
-			slot->dboid = MyDatabaseId;
-			slot->seq = ++shared->next_seq;
-			slot->owner = MyProc;
-			slot->cancel_requested = false;
-			slot->state = SLOT_QUEUED;
-			LWLockRelease(shared->lock);
-			return slot;
-		}
-		LWLockRelease(shared->lock);
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 WAIT_SLICE_MS, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-	}
-}
-
-/* true (and the result copied out, the slot freed) once the slot is done */
-static bool
-collect_if_done(AtlSlot *slot, AtlActionResult *res, bool *worker_alive)
-{
-	WorkerEntry *entry;
-	bool		done;
+	AtlSlot    *found = NULL;
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	done = slot->state == SLOT_DONE;
-	if (done)
+	for (int i = 0; i < ATL_SLOTS && found == NULL; i++)
 	{
-		memcpy(res, &slot->res, sizeof(*res));
-		forget_slot(slot);
-		my_slot = NULL;
+		AtlSlot    *slot = &shared->slots[i];
+
+		if (slot->state != SLOT_FREE)
+			continue;
+		memcpy(&slot->req, req, sizeof(*req));
+		memset(&slot->res, 0, sizeof(slot->res));
+		slot->dboid = MyDatabaseId;
+		slot->seq = ++shared->next_seq;
+		slot->owner = MyProc;
+		slot->cancel_requested = false;
+		slot->state = SLOT_QUEUED;
+		found = slot;
 	}
-	entry = find_worker(MyDatabaseId);
-	*worker_alive = entry != NULL;
 	LWLockRelease(shared->lock);
-	return done;
+	return found;
 }
 
+/*
+ * Take back this backend's finished slots and hand them to on_result
+ * (after the lock is released: it may throw).  Returns how many; sets
+ * *worker_alive.
+ */
+static int
+collect_done(AtlActionDone on_result, void *arg, bool *worker_alive)
+{
+	AtlActionResult results[ATL_BACKEND_WINDOW];
+	int			done[ATL_BACKEND_WINDOW];
+	int			n = 0;
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < my_slot_count; i++)
+		if (my_slots[i]->state == SLOT_DONE)
+		{
+			memcpy(&results[n], &my_slots[i]->res, sizeof(AtlActionResult));
+			forget_slot(my_slots[i]);
+			my_slots[i] = NULL;
+			done[n++] = i;
+		}
+	*worker_alive = find_worker(MyDatabaseId) != NULL;
+	LWLockRelease(shared->lock);
+	for (int k = 0; k < n; k++)
+		on_result(&my_requests[done[k]], &results[k], arg);
+	/* close the gaps */
+	for (int i = 0, kept = 0, count = my_slot_count; i < count; i++)
+	{
+		if (my_slots[i] == NULL)
+		{
+			my_slot_count--;
+			continue;
+		}
+		if (kept != i)
+		{
+			my_slots[kept] = my_slots[i];
+			memcpy(&my_requests[kept], &my_requests[i], sizeof(AtlActionRequest));
+		}
+		kept++;
+	}
+	return n;
+}
+
+/* stop waiting for a slot: its request is still finished and recorded */
 static void
 abandon(AtlSlot *slot)
 {
-	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	/* only our own slot: once freed, it may be someone else's */
 	if (slot->owner == MyProc && slot->state == SLOT_DONE)
 		forget_slot(slot);
@@ -240,26 +265,32 @@ abandon(AtlSlot *slot)
 		slot->owner = NULL;
 		slot->cancel_requested = true;
 	}
+}
+
+static void
+abandon_all(void)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < my_slot_count; i++)
+		abandon(my_slots[i]);
+	my_slot_count = 0;
 	LWLockRelease(shared->lock);
 }
 
 /*
  * A backend that exits while it waits (pg_terminate_backend: FATAL skips
- * PG_CATCH) must still give up its slot, or the slot would never be freed.
+ * PG_CATCH) must still give up its slots, or they would never be freed.
  */
 static void
 abandon_at_exit(int code, Datum arg)
 {
-	if (my_slot != NULL && shared != NULL)
-		abandon(my_slot);
-	my_slot = NULL;
+	if (shared != NULL)
+		abandon_all();
 }
 
-void
-atl_executor_run(const AtlActionRequest *req, AtlActionResult *res)
+static void
+require_shared(void)
 {
-	AtlSlot    *slot;
-
 	if (shared == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -270,32 +301,127 @@ atl_executor_run(const AtlActionRequest *req, AtlActionResult *res)
 		before_shmem_exit(abandon_at_exit, (Datum) 0);
 		exit_callback_registered = true;
 	}
-	slot = enqueue(req);
-	my_slot = slot;
-	PG_TRY();
+}
+
+/*
+ * Hand over what the window and the free slots allow; a request made but
+ * not yet handed over waits in *staged.  Returns how many were handed over.
+ */
+static int
+submit(AtlActionNext next, void *arg, bool *staged, bool *exhausted)
+{
+	int			handed = 0;
+
+	AtlActionRequest *req = &my_requests[ATL_BACKEND_WINDOW];	/* the staged one */
+
+	while (my_slot_count < ATL_BACKEND_WINDOW)
+	{
+		AtlSlot    *slot;
+
+		if (!*staged && !(*staged = next(req, arg)))
+		{
+			*exhausted = true;
+			break;
+		}
+		if ((slot = try_enqueue(req)) == NULL)
+			break;
+		*staged = false;
+		memcpy(&my_requests[my_slot_count], req, sizeof(*req));
+		my_slots[my_slot_count++] = slot;
+		handed++;
+	}
+	return handed;
+}
+
+/* hand over, wait, take back, until every request has ended */
+static void
+run_all(AtlActionNext next, AtlActionDone on_result, void *arg)
+{
+	bool		staged = false;
+	bool		exhausted = false;
+
+	while (!exhausted || staged || my_slot_count > 0)
 	{
 		bool		worker_alive;
 
-		ensure_worker();
-		while (!collect_if_done(slot, res, &worker_alive))
-		{
-			if (!worker_alive)
-				ensure_worker();
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 WAIT_SLICE_MS, PG_WAIT_EXTENSION);
-			ResetLatch(MyLatch);
-			CHECK_FOR_INTERRUPTS();
-		}
+		if (submit(next, arg, &staged, &exhausted) > 0)
+			ensure_worker();	/* and wakes it */
+		if (collect_done(on_result, arg, &worker_alive) > 0)
+			continue;
+		if (!worker_alive && my_slot_count > 0)
+			ensure_worker();
+		if (exhausted && !staged && my_slot_count == 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 WAIT_SLICE_MS, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* the keys must not stay in this backend's memory either */
+static void
+wipe_requests(void)
+{
+	for (int i = 0; i <= ATL_BACKEND_WINDOW; i++)
+		explicit_bzero(my_requests[i].api_key, sizeof(my_requests[i].api_key));
+}
+
+void
+atl_executor_run_many(AtlActionNext next, AtlActionDone on_result, void *arg)
+{
+	require_shared();
+	Assert(my_slot_count == 0);
+	if (my_requests == NULL)
+		my_requests = MemoryContextAlloc(TopMemoryContext,
+										 sizeof(AtlActionRequest) * (ATL_BACKEND_WINDOW + 1));
+	PG_TRY();
+	{
+		run_all(next, on_result, arg);
 	}
 	PG_CATCH();
 	{
-		/* cancelled or failed: the worker finishes and records the request */
-		abandon(slot);
-		my_slot = NULL;
+		/* cancelled or failed: the worker finishes and records the requests */
+		abandon_all();
+		wipe_requests();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	my_slot = NULL;
+	wipe_requests();
+}
+
+/* atl_executor_run(): one request, one result */
+typedef struct OneAction
+{
+	const AtlActionRequest *req;
+	AtlActionResult *res;
+	bool		handed;
+} OneAction;
+
+static bool
+next_one(AtlActionRequest *req, void *arg)
+{
+	OneAction  *one = arg;
+
+	if (one->handed)
+		return false;
+	memcpy(req, one->req, sizeof(*req));
+	one->handed = true;
+	return true;
+}
+
+static void
+copy_result(const AtlActionRequest *req, const AtlActionResult *res, void *arg)
+{
+	memcpy(((OneAction *) arg)->res, res, sizeof(*res));
+}
+
+void
+atl_executor_run(const AtlActionRequest *req, AtlActionResult *res)
+{
+	OneAction	one = {req, res, false};
+
+	atl_executor_run_many(next_one, copy_result, &one);
 }
 
 /* --- worker side -------------------------------------------------------- */
@@ -388,6 +514,18 @@ atl_executor_retire_worker(Oid dboid)
 		entry->dboid = InvalidOid;
 	LWLockRelease(shared->lock);
 	return !queued;
+}
+
+bool
+atl_executor_has_queued(Oid dboid)
+{
+	bool		queued = false;
+
+	LWLockAcquire(shared->lock, LW_SHARED);
+	for (int i = 0; i < ATL_SLOTS && !queued; i++)
+		queued = shared->slots[i].state == SLOT_QUEUED && shared->slots[i].dboid == dboid;
+	LWLockRelease(shared->lock);
+	return queued;
 }
 
 AtlSlot *

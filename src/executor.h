@@ -40,6 +40,8 @@ typedef struct AtlActionRequest
 	AtlAuthKind auth;
 	char		username[256];	/* basic auth: the site's e-mail */
 	AtlHttpLimits limits;
+	uint64		org_key;		/* whose rate budget it spends (budget.h) */
+	double		per_second;		/* the pace of that budget: atlorg.action_rate */
 	bool		dry_run;		/* record, send nothing */
 	char		skip_reason[256];	/* protected: record as skipped, send nothing */
 } AtlActionRequest;
@@ -65,12 +67,26 @@ extern void atl_executor_shmem_startup(void);
 /* backend: run one action through the executor, waiting for its result */
 extern void atl_executor_run(const AtlActionRequest *req, AtlActionResult *res);
 
+/*
+ * backend: run many actions at once.  next fills in the next request (false
+ * when there is none), as room in the executor allows, so that a long list
+ * is never all in memory; on_result hears of each as it ends, in the order
+ * they end.  A caller that is cancelled stops waiting: what was handed over
+ * is finished (or cancelled, if unsent) and recorded by the executor; what
+ * was not is never sent.
+ */
+typedef bool (*AtlActionNext) (AtlActionRequest *req, void *arg);
+typedef void (*AtlActionDone) (const AtlActionRequest *req, const AtlActionResult *res,
+							   void *arg);
+extern void atl_executor_run_many(AtlActionNext next, AtlActionDone on_result, void *arg);
+
 /* worker side, see worker.c */
 typedef struct AtlSlot AtlSlot;
 extern bool atl_executor_register_worker(Oid dboid);
 extern void atl_executor_resolve_orphans(Oid dboid);
 extern bool atl_executor_retire_worker(Oid dboid);
 extern AtlSlot *atl_executor_take(Oid dboid, AtlActionRequest *req);
+extern bool atl_executor_has_queued(Oid dboid);
 extern bool atl_executor_cancel_requested(AtlSlot *slot);
 extern void atl_executor_publish_audit_id(AtlSlot *slot, int64 audit_id,
 										  TimestampTz requested_at);

@@ -19,6 +19,8 @@ int			atl_max_response_kb = 64 * 1024;
 int			atl_worker_idle_ms = 10000;
 int			atl_max_in_flight = 10;
 int			atl_last_active_rate = 200;
+int			atl_executor_in_flight = 10;
+double		atl_action_rate = 100;
 bool		atl_dry_run = false;
 
 void
@@ -63,6 +65,17 @@ atl_define_gucs(void)
 							"Atlassian publishes a limit of 200 a minute per organization.",
 							&atl_last_active_rate, 200, 1, 100000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("atlorg.executor_in_flight",
+							"How many actions the executor of a database has in flight at once.",
+							"Read when the executor starts.",
+							&atl_executor_in_flight, 10, 1, 100,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("atlorg.action_rate",
+							 "Actions a second sent to one organization, by all sessions together.",
+							 "Atlassian publishes no number for most endpoints; a 429 pauses the "
+							 "organization's actions until its limit resets.  0: unpaced.",
+							 &atl_action_rate, 100, 0, 100000,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("atlorg.dry_run",
 							 "Record what actions would do, and send nothing.",
 							 "An action's own dry_run argument takes precedence.",

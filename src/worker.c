@@ -20,23 +20,24 @@
 
 #include "api_error.h"
 #include "audit.h"
+#include "batch.h"
+#include "budget.h"
 #include "executor.h"
 #include "guc.h"
 #include "http.h"
 
 PGDLLEXPORT void atl_worker_main(Datum main_arg);
 
+#define BUSY_POLL_MS 10
+#define ATL_TAKE_MAX 64
+
 /*
- * Once a request is on the wire it is let finish (within the request
- * timeout) so that its outcome is known; a cancel stops only what has not
- * been sent: the first attempt, or a retry.
+ * Requests run many at once on one batch (batch.h), each only when its
+ * organization's shared budget allows (budget.h).  Once a request is on the
+ * wire it is let finish (within the request timeout) so that its outcome is
+ * known; a cancel stops only what has not been sent: the first attempt, or
+ * a retry.
  */
-static bool
-worker_abort_check(void *arg, bool in_transfer)
-{
-	CHECK_FOR_INTERRUPTS();
-	return !in_transfer && atl_executor_cancel_requested((AtlSlot *) arg);
-}
 
 static void
 copy_text(char *dst, size_t size, const char *src)
@@ -93,92 +94,236 @@ classify(const AtlHttpResult *http, AtlActionResult *res)
 				  http->error[0] ? http->error : e.detail);
 }
 
-static void
-run_action(AtlSlot *slot, AtlActionRequest *req)
+/* an action the worker has taken, from its slot to its recorded outcome */
+typedef struct Active
 {
+	AtlSlot    *slot;
+	AtlActionRequest req;
 	AtlActionResult res;
-	AtlHttpRequest hreq = {req->method, req->url, req->auth,
-		req->auth == ATL_AUTH_BASIC ? req->username : NULL, req->api_key,
-	req->body[0] ? req->body : NULL, false};
-	AtlHttpResult http;
+	AtlHttpRequest http;		/* points into req */
+} Active;
 
-	memset(&res, 0, sizeof(res));
-	res.audit_id = atl_audit_record_intent(req, &res.requested_at);
-	atl_executor_publish_audit_id(slot, res.audit_id, res.requested_at);
+typedef struct WorkerState
+{
+	Oid			dboid;
+	AtlBatch	batch;
+	int			active;			/* taken, outcome not yet recorded */
+	List	   *finished;		/* Active *, outcome known, not yet recorded */
+	MemoryContext cxt;
+} WorkerState;
 
-	if (req->dry_run || req->skip_reason[0])
+/* a queued job may start: not if its caller gave up, else when the org's budget allows */
+static AtlGate
+gate_job(AtlBatch *batch, AtlBatchJob *job, TimestampTz now, TimestampTz *wake)
+{
+	Active	   *a = job->user;
+
+	if (atl_executor_cancel_requested(a->slot))
+		return ATL_GATE_DROP;
+	return atl_budget_claim(a->req.org_key, a->req.per_second, now, wake) ?
+		ATL_GATE_GO : ATL_GATE_WAIT;
+}
+
+static void
+org_limited(AtlBatch *batch, AtlBatchJob *job, long pause_ms)
+{
+	atl_budget_pause(((Active *) job->user)->req.org_key, pause_ms);
+}
+
+static void
+job_done(AtlBatch *batch, AtlBatchJob *job, void *arg)
+{
+	WorkerState *st = arg;
+	Active	   *a = job->user;
+
+	if (job->res.attempts == 0)
 	{
-		copy_text(res.outcome, sizeof(res.outcome), req->dry_run ? "dry_run" : "skipped");
-		snprintf(res.error_detail, sizeof(res.error_detail), "%s",
-				 req->dry_run ? "dry run: nothing was sent" : req->skip_reason);
-	}
-	else if (atl_executor_cancel_requested(slot))
-	{
-		copy_text(res.outcome, sizeof(res.outcome), "cancelled");
-		copy_text(res.error_detail, sizeof(res.error_detail),
+		copy_text(a->res.outcome, sizeof(a->res.outcome), "cancelled");
+		copy_text(a->res.error_detail, sizeof(a->res.error_detail),
 				  "the caller stopped waiting before the request was sent; nothing was sent");
 	}
 	else
+		classify(&job->res, &a->res);
+	a->res.attempts = job->res.attempts;
+	a->res.elapsed_ms = job->res.elapsed_ms;
+	/* on_done runs in a context reset after it: the list is the worker's */
+	MemoryContextSwitchTo(st->cxt);
+	st->finished = lappend(st->finished, a);
+}
+
+/* an outcome known without sending anything */
+static void
+finish_unsent(WorkerState *st, Active *a, const char *outcome, const char *detail)
+{
+	copy_text(a->res.outcome, sizeof(a->res.outcome), outcome);
+	copy_text(a->res.error_detail, sizeof(a->res.error_detail), detail);
+	st->finished = lappend(st->finished, a);
+}
+
+/* the request of an action taken, as the batch sends it */
+static void
+start_active(WorkerState *st, Active *a)
+{
+	AtlActionRequest *req = &a->req;
+	AtlBatchJob *job;
+
+	a->http = (AtlHttpRequest) {req->method, req->url, req->auth,
+		req->auth == ATL_AUTH_BASIC ? req->username : NULL, req->api_key,
+	req->body[0] ? req->body : NULL, false};
+	elog(DEBUG1, "atlorg: %s %s for %s", req->method, req->url, req->acted_by);
+	job = atl_batch_add(&st->batch, &a->http, a);
+	job->limits = req->limits;
+}
+
+/*
+ * Take what is queued, as far as there is room: record every intent in one
+ * transaction (before anything is sent), then start, or finish at once what
+ * is not to be sent.
+ */
+static int
+take_queued(WorkerState *st)
+{
+	int			room = 2 * atl_executor_in_flight - st->active;
+	Active	   *taken[ATL_TAKE_MAX];
+	const AtlActionRequest *reqs[ATL_TAKE_MAX];
+	AtlActionResult *results[ATL_TAKE_MAX];
+	int			n = 0;
+
+	while (n < Min(room, ATL_TAKE_MAX))
 	{
-		elog(DEBUG1, "atlorg: %s %s for %s", req->method, req->url, req->acted_by);
-		atl_http_perform(&hreq, &req->limits, &http, worker_abort_check, slot);
-		classify(&http, &res);
-		res.attempts = http.attempts;
-		res.elapsed_ms = http.elapsed_ms;
+		Active	   *a = MemoryContextAllocZero(st->cxt, sizeof(Active));
+
+		if ((a->slot = atl_executor_take(st->dboid, &a->req)) == NULL)
+		{
+			pfree(a);
+			break;
+		}
+		taken[n++] = a;
 	}
-	explicit_bzero(req->api_key, sizeof(req->api_key));
-	res.finished_at = GetCurrentTimestamp();
-	atl_audit_record_outcome(&res);
-	atl_executor_finish(slot, &res);
+	if (n == 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+	{
+		reqs[i] = &taken[i]->req;
+		results[i] = &taken[i]->res;
+	}
+	atl_audit_record_intents(reqs, results, n);
+	for (int i = 0; i < n; i++)
+	{
+		Active	   *a = taken[i];
+
+		st->active++;
+		atl_executor_publish_audit_id(a->slot, a->res.audit_id, a->res.requested_at);
+		if (a->req.dry_run)
+			finish_unsent(st, a, "dry_run", "dry run: nothing was sent");
+		else if (a->req.skip_reason[0])
+			finish_unsent(st, a, "skipped", a->req.skip_reason);
+		else if (atl_executor_cancel_requested(a->slot))
+			finish_unsent(st, a, "cancelled",
+						  "the caller stopped waiting before the request was sent; nothing was sent");
+		else
+			start_active(st, a);
+	}
+	return n;
+}
+
+/* record the outcomes known so far in one transaction, then tell the callers */
+static void
+record_finished(WorkerState *st)
+{
+	ListCell   *lc;
+	AtlActionResult **results;
+	int			n = 0;
+
+	if (st->finished == NIL)
+		return;
+	results = palloc(sizeof(AtlActionResult *) * list_length(st->finished));
+	foreach(lc, st->finished)
+	{
+		Active	   *a = lfirst(lc);
+
+		explicit_bzero(a->req.api_key, sizeof(a->req.api_key));
+		a->res.finished_at = GetCurrentTimestamp();
+		results[n++] = &a->res;
+	}
+	atl_audit_record_outcomes(results, n);
+	pfree(results);
+	foreach(lc, st->finished)
+	{
+		Active	   *a = lfirst(lc);
+
+		atl_executor_finish(a->slot, &a->res);
+		st->active--;
+		pfree(a);
+	}
+	list_free(st->finished);
+	st->finished = NIL;
+}
+
+static void
+reload_config_if_asked(void)
+{
+	if (ConfigReloadPending)
+	{
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+	}
+}
+
+/* the worker's loop: until it has been idle long enough */
+static void
+serve(WorkerState *st)
+{
+	TimestampTz idle_since = GetCurrentTimestamp();
+
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		reload_config_if_asked();
+		take_queued(st);
+		if (st->active > 0)
+		{
+			/* a short wait: new work is announced by the latch, which curl cannot watch */
+			atl_batch_step(&st->batch, st->finished ? 0 : BUSY_POLL_MS);
+			record_finished(st);
+			idle_since = GetCurrentTimestamp();
+			continue;
+		}
+		if (TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), atl_worker_idle_ms) &&
+			atl_executor_retire_worker(st->dboid))
+			return;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
 }
 
 void
 atl_worker_main(Datum main_arg)
 {
-	Oid			dboid = DatumGetObjectId(main_arg);
-	MemoryContext action_cxt;
-	TimestampTz idle_since;
+	WorkerState st = {DatumGetObjectId(main_arg)};
 
 	pqsignal(SIGTERM, die);
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
-	if (!atl_executor_register_worker(dboid))
+	BackgroundWorkerInitializeConnectionByOid(st.dboid, InvalidOid, 0);
+	if (!atl_executor_register_worker(st.dboid))
 		proc_exit(0);
 	/* what a dead predecessor left in flight: first the audit, then callers */
 	atl_audit_resolve_pending();
-	atl_executor_resolve_orphans(dboid);
+	atl_executor_resolve_orphans(st.dboid);
 
-	action_cxt = AllocSetContextCreate(TopMemoryContext, "atlorg action",
-									   ALLOCSET_DEFAULT_SIZES);
-	idle_since = GetCurrentTimestamp();
-	for (;;)
-	{
-		AtlActionRequest req;
-		AtlSlot    *slot;
-
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
-		if ((slot = atl_executor_take(dboid, &req)) != NULL)
-		{
-			MemoryContext old = MemoryContextSwitchTo(action_cxt);
-
-			run_action(slot, &req);
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(action_cxt);
-			idle_since = GetCurrentTimestamp();
-			continue;
-		}
-		if (TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), atl_worker_idle_ms) &&
-			atl_executor_retire_worker(dboid))
-			break;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 1000, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-	}
+	st.cxt = AllocSetContextCreate(TopMemoryContext, "atlorg executor",
+								   ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(st.cxt);
+	st.batch.max_in_flight = atl_executor_in_flight;
+	st.batch.gate = gate_job;
+	st.batch.on_limit = org_limited;
+	st.batch.on_done = job_done;
+	st.batch.arg = &st;
+	st.batch.cxt = st.cxt;
+	atl_batch_open(&st.batch);
+	serve(&st);
+	atl_batch_close(&st.batch);
 	proc_exit(0);
 }

@@ -1,0 +1,29 @@
+/*
+ * budget.h: each organization's request budget, in shared memory, so that
+ * every executor (one per database) acting on the same organization keeps
+ * to one pace, and a 429 seen by one slows all of them.
+ *
+ * An organization is known by a hash of where its requests go (the API
+ * base and org id, or the Jira site).
+ */
+#ifndef ATLORG_BUDGET_H
+#define ATLORG_BUDGET_H
+
+#include "datatype/timestamp.h"
+
+extern void atl_budget_shmem_request(void);
+extern void atl_budget_shmem_startup(void);
+
+extern uint64 atl_budget_key(const char *org);
+
+/*
+ * Take the organization's next start if it is due (true), paced at
+ * per_second (0: unpaced); else false and *wake says when to ask again.
+ */
+extern bool atl_budget_claim(uint64 org, double per_second, TimestampTz now,
+							 TimestampTz *wake);
+
+/* the organization's limit is spent: nothing starts for ms */
+extern void atl_budget_pause(uint64 org, long ms);
+
+#endif
