@@ -10,6 +10,8 @@ CREATE TABLE atl_audit (
   server        name        NOT NULL,
   action        text        NOT NULL,
   account_id    text        NOT NULL,
+  target        text,       -- the group or API token acted on, if any
+  params        jsonb,      -- the request's body: the new e-mail, the role, ...
   outcome       text        NOT NULL DEFAULT 'pending'
                 CHECK (outcome IN ('pending', 'succeeded', 'already', 'refused', 'failed',
                                    'cancelled', 'unknown', 'skipped', 'dry_run')),

@@ -31,7 +31,9 @@ DECLARE
                           'atl_revoke_api_token', 'atl_jira_add_to_group',
                           'atl_jira_remove_from_group', 'atl_jira_remove_user',
                           'atl_sync', 'atl_sync_apply_users', 'atl_sync_apply_groups',
-                          'atl_sync_apply_memberships', 'atl_protection'];
+                          'atl_sync_apply_memberships', 'atl_protection', 'atl_directory_apply',
+                          'atl_directory_check', 'atl_directory_requests',
+                          'atl_directory_results'];
   owner_only text[] := ARRAY['atl_audit_prune'];
 BEGIN
   FOR f IN SELECT d.objid::regprocedure FROM pg_depend d
@@ -53,5 +55,8 @@ GRANT SELECT ON atl_audit, atl_runs, atl_protected_accounts, atl_mirror_users,
 GRANT INSERT, UPDATE, DELETE ON atl_mirror_users, atl_mirror_user_products, atl_mirror_groups,
                 atl_mirror_group_members TO atlorg_actor;
 GRANT INSERT ON atl_mirror_syncs TO atlorg_actor;
+GRANT SELECT ON atl_directory TO atlorg_reader;
+GRANT UPDATE ON atl_directory TO atlorg_actor;
+GRANT SELECT, UPDATE, DELETE ON atl_directory_changes TO atlorg_actor;
 GRANT INSERT, UPDATE, DELETE ON atl_protected_accounts TO atlorg_manager;
 GRANT USAGE ON FOREIGN DATA WRAPPER atlorg TO atlorg_manager;

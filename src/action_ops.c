@@ -163,6 +163,7 @@ build_request(AtlActionRequest *req, const ActionOp *op, const AtlSource *src,
 	if (op->target == ACT_JIRA)
 		atl_action_use_site(req, src);
 	build_url(req->url, op, src, account_id, group);
+	strlcpy(req->target, group ? group : "", sizeof(req->target));
 	strlcpy(req->method, op->method, sizeof(req->method));
 	if (body && strlen(body) >= sizeof(req->body))
 		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -215,8 +216,10 @@ typedef struct ManyActions
 	int			next;
 	Datum	   *ids;
 	Datum	   *groups;			/* NULL, one for all, or one each */
+	bool	   *group_nulls;
 	int			ngroups;
 	Datum	   *bodies;			/* likewise */
+	bool	   *body_nulls;
 	int			nbodies;
 	bool		dry_run;
 	char	  **protections;	/* NULL when forced */
@@ -226,30 +229,57 @@ typedef struct ManyActions
 	MemoryContext row_cxt;
 } ManyActions;
 
-/* the elements of a 1-D array argument, or NULL; none may be null */
+/*
+ * The elements of a 1-D array argument, or NULL.  Where *nulls is NULL,
+ * none may be null.
+ */
 static Datum *
-array_arg(FunctionCallInfo fcinfo, int argno, Oid elemtype, const char *what, int *n)
+array_arg(FunctionCallInfo fcinfo, int argno, Oid elemtype, const char *what, int *n,
+		  bool **nulls)
 {
 	Datum	   *elems;
-	bool	   *nulls;
+	bool	   *isnull;
 
 	*n = 0;
 	if (PG_ARGISNULL(argno))
 		return NULL;
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(argno), elemtype, -1, false, TYPALIGN_INT,
-					  &elems, &nulls, n);
-	for (int i = 0; i < *n; i++)
-		if (nulls[i])
+					  &elems, &isnull, n);
+	for (int i = 0; i < *n && nulls == NULL; i++)
+		if (isnull[i])
 			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 							errmsg("%s must not contain nulls", what)));
+	if (nulls)
+		*nulls = isnull;
 	return elems;
 }
 
-/* an argument given once for all accounts, or once for each */
-static Datum
-nth(Datum *values, int count, int i)
+/* an argument given once for all accounts, or once for each; false if null */
+static bool
+nth(Datum *values, bool *nulls, int count, int i, Datum *value)
 {
-	return values == NULL ? (Datum) 0 : values[count == 1 ? 0 : i];
+	int			k = count == 1 ? 0 : i;
+
+	if (values == NULL || nulls[k])
+		return false;
+	*value = values[k];
+	return true;
+}
+
+static char *
+nth_text(const ManyActions *m, int i)
+{
+	Datum		d;
+
+	return nth(m->groups, m->group_nulls, m->ngroups, i, &d) ? TextDatumGetCString(d) : NULL;
+}
+
+static char *
+nth_body(const ManyActions *m, int i)
+{
+	Datum		d;
+
+	return nth(m->bodies, m->body_nulls, m->nbodies, i, &d) ? jsonb_text(DatumGetJsonbP(d)) : NULL;
 }
 
 static const ActionOp *
@@ -271,8 +301,7 @@ check_counts(const ManyActions *m)
 	for (int i = 0; i < m->n; i++)
 	{
 		atl_check_account_id(TextDatumGetCString(m->ids[i]));
-		check_group(op_of(m, i),
-					m->groups ? TextDatumGetCString(nth(m->groups, m->ngroups, i)) : NULL);
+		check_group(op_of(m, i), nth_text(m, i));
 	}
 }
 
@@ -280,7 +309,7 @@ check_counts(const ManyActions *m)
 static void
 resolve_ops(ManyActions *m, FunctionCallInfo fcinfo)
 {
-	Datum	   *names = array_arg(fcinfo, 0, TEXTOID, "actions", &m->nops);
+	Datum	   *names = array_arg(fcinfo, 0, TEXTOID, "actions", &m->nops, NULL);
 
 	m->ops = palloc(sizeof(ActionOp *) * Max(m->nops, 1));
 	for (int i = 0; i < m->nops; i++)
@@ -300,6 +329,15 @@ compare_varlena(Datum a, Datum b)
 	return c != 0 ? c : (la > lb) - (la < lb);
 }
 
+/* nulls first */
+static int
+compare_nullable(Datum *values, bool *nulls, int i, int j)
+{
+	if (nulls[i] || nulls[j])
+		return (int) nulls[j] - (int) nulls[i];
+	return compare_varlena(values[i], values[j]);
+}
+
 static ManyActions *sorting;	/* qsort's comparator has no argument */
 
 static int
@@ -312,9 +350,9 @@ compare_actions(const void *a, const void *b)
 	if (c == 0 && sorting->nops > 1)
 		c = strcmp(sorting->ops[i]->name, sorting->ops[j]->name);
 	if (c == 0 && sorting->groups && sorting->ngroups > 1)
-		c = compare_varlena(sorting->groups[i], sorting->groups[j]);
+		c = compare_nullable(sorting->groups, sorting->group_nulls, i, j);
 	if (c == 0 && sorting->bodies && sorting->nbodies > 1)
-		c = compare_varlena(sorting->bodies[i], sorting->bodies[j]);
+		c = compare_nullable(sorting->bodies, sorting->body_nulls, i, j);
 	return c != 0 ? c : (i > j) - (i < j);
 }
 
@@ -340,9 +378,9 @@ mark_repeats(ManyActions *m)
 		m->repeated[i] = compare_varlena(m->ids[prev], m->ids[i]) == 0 &&
 			op_of(m, prev) == op_of(m, i) &&
 			(m->groups == NULL || m->ngroups == 1 ||
-			 compare_varlena(m->groups[prev], m->groups[i]) == 0) &&
+			 compare_nullable(m->groups, m->group_nulls, prev, i) == 0) &&
 			(m->bodies == NULL || m->nbodies == 1 ||
-			 compare_varlena(m->bodies[prev], m->bodies[i]) == 0);
+			 compare_nullable(m->bodies, m->body_nulls, prev, i) == 0);
 	}
 	pfree(order);
 }
@@ -361,8 +399,7 @@ next_action(AtlActionRequest *req, void *arg)
 	m->next = i + 1;
 	old = MemoryContextSwitchTo(m->row_cxt);
 	build_request(req, op_of(m, i), m->src, TextDatumGetCString(m->ids[i]),
-				  m->groups ? TextDatumGetCString(nth(m->groups, m->ngroups, i)) : NULL,
-				  m->bodies ? jsonb_text(DatumGetJsonbP(nth(m->bodies, m->nbodies, i))) : NULL,
+				  nth_text(m, i), nth_body(m, i),
 				  m->dry_run, m->protections ? m->protections[i] : NULL);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(m->row_cxt);
@@ -395,9 +432,9 @@ atl_act_many(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
 	resolve_ops(&m, fcinfo);
-	m.ids = array_arg(fcinfo, 1, TEXTOID, "account ids", &m.n);
-	m.groups = array_arg(fcinfo, 2, TEXTOID, "group ids", &m.ngroups);
-	m.bodies = array_arg(fcinfo, 3, JSONBOID, "bodies", &m.nbodies);
+	m.ids = array_arg(fcinfo, 1, TEXTOID, "account ids", &m.n, NULL);
+	m.groups = array_arg(fcinfo, 2, TEXTOID, "group ids", &m.ngroups, &m.group_nulls);
+	m.bodies = array_arg(fcinfo, 3, JSONBOID, "bodies", &m.nbodies, &m.body_nulls);
 	check_counts(&m);
 	InitMaterializedSRF(fcinfo, 0);
 	if (m.n == 0)

@@ -11,6 +11,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
 #include "executor/spi.h"
@@ -99,6 +100,9 @@ atl_action_audit_tuple(TupleDesc desc, const AtlActionRequest *req, const AtlAct
 		name_field("server", req->server),
 		text_field("action", req->action),
 		text_field("account_id", req->account_id),
+		text_field("target", req->target),
+		{"params", req->body[0] ? DirectFunctionCall1(jsonb_in, CStringGetDatum(req->body)) : (Datum) 0,
+		req->body[0] == '\0'},
 		text_field("outcome", res->outcome),
 		{"http_status", Int32GetDatum(res->http_status), res->http_status == 0},
 		text_field("error_key", res->error_key),

@@ -80,20 +80,23 @@ text_or_null(const char *s, char *null_flag)
 void
 atl_audit_record_intents(const AtlActionRequest *const *reqs, AtlActionResult *const *res, int n)
 {
-	Oid			types[6] = {NAMEOID, NAMEOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID};
+	Oid			types[8] = {NAMEOID, NAMEOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID,
+	TEXTOID, TEXTOID};
 	SPIPlanPtr	plan;
 
 	begin("atlorg: recording actions");
 	plan = SPI_prepare(psprintf("INSERT INTO %s (acted_by, server, action, account_id, "
-								"backend_pid, statement_at) VALUES ($1, $2, $3, $4, $5, $6) "
+								"backend_pid, statement_at, target, params) "
+								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) "
 								"RETURNING id, requested_at", audit_table()),
-					   6, types);
+					   8, types);
 	if (plan == NULL)
 		elog(ERROR, "atlorg: could not prepare the audit insert");
 	for (int i = 0; i < n; i++)
 	{
 		const AtlActionRequest *req = reqs[i];
-		Datum		values[6];
+		Datum		values[8];
+		char		nulls[9] = "        ";
 		bool		isnull;
 
 		values[0] = CStringGetDatum(req->acted_by);
@@ -102,7 +105,9 @@ atl_audit_record_intents(const AtlActionRequest *const *reqs, AtlActionResult *c
 		values[3] = CStringGetTextDatum(req->account_id);
 		values[4] = Int32GetDatum(req->backend_pid);
 		values[5] = TimestampTzGetDatum(req->statement_at);
-		if (SPI_execute_plan(plan, values, NULL, false, 1) != SPI_OK_INSERT_RETURNING ||
+		values[6] = text_or_null(req->target, &nulls[6]);
+		values[7] = text_or_null(req->body, &nulls[7]);
+		if (SPI_execute_plan(plan, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
 			SPI_processed != 1)
 			elog(ERROR, "atlorg: could not record an action in atl_audit");
 		res[i]->audit_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],

@@ -29,6 +29,7 @@ typedef struct AtlActionRequest
 {
 	char		action[ATL_ACTION_MAX];
 	char		account_id[ATL_ACCOUNT_ID_MAX + 1];
+	char		target[ATL_ACCOUNT_ID_MAX + 1];	/* the group or token, "" if none */
 	char		server[NAMEDATALEN];
 	char		acted_by[NAMEDATALEN];
 	int			backend_pid;

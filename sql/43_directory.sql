@@ -1,0 +1,313 @@
+-- atl_directory: the mirror as a writable view.  An UPDATE acts at
+-- Atlassian, concurrently, and the mirror changes only where Atlassian
+-- agreed:
+--   status        'deactivated' disables, 'suspended' suspends, 'active'
+--                 enables (from deactivated) or restores (from suspended)
+--   email         changes the e-mail
+--   name, nickname, job_title, department, organization, location,
+--   time_zone     update the profile (one request per account)
+--   groups        names added join those groups, names removed leave them
+-- The other columns are read-only.  The row count and RETURNING are the
+-- accounts whose requested changes Atlassian made (or found already made),
+-- at least in part, as the mirror now has them; an account with nothing to
+-- change counts too.  Refusals, failures, skipped (protected) accounts and
+-- dry runs leave the mirror as it was, and a NOTICE counts them; the audit
+-- (atl_runs) has every request.
+--
+-- How: an UPDATE rule.  Its first action records the statement's old and
+-- new values (its change set) in atl_directory_changes; a statement trigger
+-- on that table sees the whole change set at once (a transition table),
+-- checks all of it, sends every request together through atl_act_many(),
+-- and writes back what was done; the rule's second action updates the
+-- mirror from that (its row count and RETURNING are the UPDATE's), and the
+-- third clears the change set.
+CREATE VIEW atl_directory AS
+  SELECT server, account_id, name, nickname, email, status, job_title, department,
+         organization, location, time_zone, groups,
+         account_status, membership_status, claim_status, management_source, added_to_org,
+         platform_roles, products, last_active, product_last_active, synced_at
+    FROM atl_mirror_users;
+
+COMMENT ON VIEW atl_directory IS
+  'atlorg: the mirror of the directory; UPDATE its status, email, profile or groups to act at Atlassian';
+
+-- One statement's change set, and what came of it, between the rule's
+-- actions (the last one removes it).
+CREATE SEQUENCE atl_directory_changes_seq;
+CREATE UNLOGGED TABLE atl_directory_changes (
+  change_id        bigint PRIMARY KEY DEFAULT nextval('atl_directory_changes_seq'),
+  backend_pid      integer NOT NULL DEFAULT pg_backend_pid(),
+  server           name NOT NULL,
+  account_id       text NOT NULL,
+  readonly_changed text,     -- a read-only column the UPDATE changed
+  old_status       text, new_status  text,
+  old_email        text, new_email   text,
+  old_profile      jsonb, new_profile jsonb,
+  old_groups       text[], new_groups text[],
+  -- filled in by the trigger: the account as Atlassian now has it
+  applied          boolean,  -- at least part of the change was made (or none was needed)
+  status           text,
+  email            text,
+  profile          jsonb,
+  groups           text[],
+  group_ids        text[]
+);
+CREATE INDEX atl_directory_changes_pid_idx ON atl_directory_changes (backend_pid, server, account_id);
+
+-- The profile columns of a row, as atl_profile_body() names them.
+CREATE FUNCTION atl_directory_profile(name text, nickname text, job_title text,
+                                      department text, organization text, location text,
+                                      time_zone text)
+RETURNS jsonb LANGUAGE sql IMMUTABLE
+AS $$
+  SELECT jsonb_build_object('name', name, 'nickname', nickname, 'job_title', job_title,
+                            'department', department, 'organization', organization,
+                            'location', location, 'time_zone', time_zone)
+$$;
+
+-- The lifecycle action that takes an account from one status to another.
+CREATE FUNCTION atl_directory_status_action(old_status text, new_status text)
+RETURNS text LANGUAGE sql IMMUTABLE
+AS $$
+  SELECT CASE
+    WHEN old_status = new_status THEN NULL
+    WHEN new_status = 'deactivated' AND old_status IN ('active', 'suspended') THEN 'disable'
+    WHEN new_status = 'suspended' AND old_status = 'active' THEN 'suspend'
+    WHEN new_status = 'active' AND old_status = 'deactivated' THEN 'enable'
+    WHEN new_status = 'active' AND old_status = 'suspended' THEN 'restore'
+    ELSE 'none'
+  END
+$$;
+
+-- The checks of a change set, before anything is sent: a read-only column,
+-- a status change with no action, a bad e-mail, a cleared profile field, or
+-- a group the mirror does not know are errors.
+CREATE FUNCTION atl_directory_check(changes atl_directory_changes[])
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+  bad record;
+BEGIN
+  SELECT c.account_id, c.readonly_changed AS col INTO bad FROM unnest(changes) c
+   WHERE c.readonly_changed IS NOT NULL LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'cannot update column "%" of view "atl_directory"', bad.col
+      USING ERRCODE = 'feature_not_supported',
+            DETAIL = 'It is read from Atlassian; atl_sync() refreshes it.',
+            HINT = 'The writable columns are status, email, name, nickname, job_title, '
+                   'department, organization, location, time_zone and groups.';
+  END IF;
+  SELECT c.account_id, c.old_status, c.new_status INTO bad FROM unnest(changes) c
+   WHERE c.old_status IS DISTINCT FROM c.new_status
+     AND coalesce(atl_directory_status_action(c.old_status, c.new_status), 'none') = 'none' LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'cannot change the status of account % from % to %', bad.account_id,
+                    quote_nullable(bad.old_status), quote_nullable(bad.new_status)
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'An active account can become deactivated or suspended, a suspended one '
+                   'deactivated or active, a deactivated one active.';
+  END IF;
+  SELECT c.account_id, c.new_email INTO bad FROM unnest(changes) c
+   WHERE c.old_email IS DISTINCT FROM c.new_email
+     AND (c.new_email IS NULL OR c.new_email !~ '^[^@[:space:]]+@[^@[:space:]]+$') LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'not an e-mail address for account %: %', bad.account_id,
+                    quote_nullable(bad.new_email)
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  SELECT c.account_id, k.key INTO bad FROM unnest(changes) c, jsonb_each(c.new_profile) k
+   WHERE k.value = 'null' AND c.old_profile -> k.key <> 'null' LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'cannot clear the % of account %', bad.key, bad.account_id
+      USING ERRCODE = 'null_value_not_allowed',
+            HINT = 'Atlassian''s profile API sets fields; it does not clear them.';
+  END IF;
+  SELECT c.account_id INTO bad FROM unnest(changes) c
+   WHERE c.new_groups IS NULL AND c.old_groups IS NOT NULL LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'the groups of account % cannot be null', bad.account_id
+      USING ERRCODE = 'null_value_not_allowed', HINT = 'To remove every group, set groups = ''{}''.';
+  END IF;
+  SELECT c.account_id, g.name INTO bad
+    FROM unnest(changes) c,
+         LATERAL (SELECT n FROM unnest(c.new_groups) n EXCEPT SELECT n FROM unnest(c.old_groups) n
+                  UNION ALL
+                  SELECT n FROM unnest(c.old_groups) n EXCEPT SELECT n FROM unnest(c.new_groups) n) g(name)
+   WHERE NOT EXISTS (SELECT FROM atl_mirror_groups mg WHERE mg.server = c.server AND mg.name = g.name)
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'unknown group "%" (account %)', bad.name, bad.account_id
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'atl_mirror_groups lists the groups of the mirror; atl_sync() refreshes it.';
+  END IF;
+END
+$$;
+
+-- The requests a change set needs, for one server.
+CREATE FUNCTION atl_directory_requests(changes atl_directory_changes[], srv name)
+RETURNS TABLE (account_id text, op text, group_id text, body jsonb)
+LANGUAGE sql STABLE
+SET search_path FROM CURRENT
+AS $$
+  WITH c AS (SELECT * FROM unnest(changes) c WHERE c.server = srv)
+  SELECT c.account_id, atl_directory_status_action(c.old_status, c.new_status), NULL, NULL
+    FROM c WHERE c.old_status IS DISTINCT FROM c.new_status
+  UNION ALL
+  SELECT c.account_id, 'set_email', NULL, jsonb_build_object('email', c.new_email)
+    FROM c WHERE c.old_email IS DISTINCT FROM c.new_email
+  UNION ALL
+  SELECT c.account_id, 'update_profile', NULL,
+         atl_profile_body(ch ->> 'name', ch ->> 'nickname', ch ->> 'job_title', ch ->> 'department',
+                          ch ->> 'organization', ch ->> 'location', ch ->> 'time_zone', NULL)
+    FROM c, LATERAL (SELECT jsonb_object_agg(n.key, n.value) FROM jsonb_each(c.new_profile) n
+                      WHERE n.value IS DISTINCT FROM c.old_profile -> n.key) AS p(ch)
+   WHERE c.old_profile IS DISTINCT FROM c.new_profile
+  UNION ALL
+  SELECT c.account_id, 'add_to_group', g.group_id, jsonb_build_object('accountId', c.account_id)
+    FROM c, unnest(c.new_groups) n(name), atl_mirror_groups g
+   WHERE NOT n.name = ANY (coalesce(c.old_groups, '{}')) AND g.server = srv AND g.name = n.name
+  UNION ALL
+  SELECT c.account_id, 'remove_from_group', g.group_id, NULL
+    FROM c, unnest(c.old_groups) o(name), atl_mirror_groups g
+   WHERE NOT o.name = ANY (coalesce(c.new_groups, '{}')) AND g.server = srv AND g.name = o.name
+$$;
+
+-- What came of a change set: each account as Atlassian now has it.
+CREATE FUNCTION atl_directory_results(changes atl_directory_changes[], srv name, sent atl_audit[])
+RETURNS TABLE (change_id bigint, applied boolean, status text, email text, profile jsonb,
+               groups text[], group_ids text[])
+LANGUAGE sql STABLE
+SET search_path FROM CURRENT
+AS $$
+  WITH c AS (SELECT * FROM unnest(changes) c WHERE c.server = srv),
+       done AS (SELECT s.account_id, s.action, s.target FROM unnest(sent) s
+                 WHERE s.outcome IN ('succeeded', 'already')),
+       r AS (
+    SELECT c.*,
+           EXISTS (SELECT FROM unnest(sent) s WHERE s.account_id = c.account_id) AS requested,
+           EXISTS (SELECT FROM done d WHERE d.account_id = c.account_id) AS any_done,
+           EXISTS (SELECT FROM done d WHERE d.account_id = c.account_id
+                      AND d.action IN ('disable', 'suspend', 'enable', 'restore')) AS status_done,
+           EXISTS (SELECT FROM done d WHERE d.account_id = c.account_id
+                      AND d.action = 'set_email') AS email_done,
+           EXISTS (SELECT FROM done d WHERE d.account_id = c.account_id
+                      AND d.action = 'update_profile') AS profile_done,
+           ARRAY(SELECT g.name FROM done d JOIN atl_mirror_groups g
+                   ON g.server = srv AND g.group_id = d.target
+                  WHERE d.account_id = c.account_id AND d.action = 'add_to_group') AS joined,
+           ARRAY(SELECT g.name FROM done d JOIN atl_mirror_groups g
+                   ON g.server = srv AND g.group_id = d.target
+                  WHERE d.account_id = c.account_id AND d.action = 'remove_from_group') AS left_
+      FROM c)
+  SELECT r.change_id, NOT r.requested OR r.any_done,
+         CASE WHEN r.status_done THEN r.new_status ELSE r.old_status END,
+         CASE WHEN r.email_done THEN r.new_email ELSE r.old_email END,
+         CASE WHEN r.profile_done THEN r.new_profile ELSE r.old_profile END,
+         gr.names,
+         ARRAY(SELECT g.group_id FROM unnest(gr.names) n JOIN atl_mirror_groups g
+                 ON g.server = srv AND g.name = n)
+    FROM r, LATERAL (SELECT ARRAY(SELECT n FROM unnest(r.old_groups) n WHERE NOT n = ANY (r.left_)
+                                  UNION
+                                  SELECT unnest(r.joined) ORDER BY 1)) AS gr(names)
+$$;
+
+-- The statement trigger: the whole change set of one UPDATE at once.
+CREATE FUNCTION atl_directory_apply()
+RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+  changes atl_directory_changes[];
+  srv     name;
+  sent    atl_audit[];
+  all_sent atl_audit[] := '{}';
+  summary text;
+BEGIN
+  SELECT coalesce(array_agg(c ORDER BY c.change_id), '{}') INTO changes FROM captured c;
+  -- what an earlier statement of this backend left behind
+  DELETE FROM atl_directory_changes d
+   WHERE d.backend_pid = pg_backend_pid() AND d.change_id < (SELECT min(c.change_id) FROM captured c);
+  PERFORM atl_directory_check(changes);
+  FOR srv IN SELECT DISTINCT c.server FROM unnest(changes) c LOOP
+    SELECT coalesce(array_agg(s), '{}') INTO sent
+      FROM (SELECT array_agg(q.op) AS ops, array_agg(q.account_id) AS ids,
+                   array_agg(q.group_id) AS groups, array_agg(q.body) AS bodies
+              FROM atl_directory_requests(changes, srv) q) p,
+           LATERAL atl_act_many(p.ops, p.ids, p.groups, p.bodies, srv, NULL, false) s
+     WHERE p.ops IS NOT NULL;
+    all_sent := all_sent || sent;
+    UPDATE atl_directory_changes d
+       SET applied = r.applied, status = r.status, email = r.email, profile = r.profile,
+           groups = r.groups, group_ids = r.group_ids
+      FROM atl_directory_results(changes, srv, sent) r
+     WHERE d.change_id = r.change_id;
+    -- the mirror's memberships follow the groups Atlassian changed
+    DELETE FROM atl_mirror_group_members m USING unnest(sent) s
+     WHERE s.action = 'remove_from_group' AND s.outcome IN ('succeeded', 'already')
+       AND m.server = srv AND m.group_id = s.target AND m.account_id = s.account_id;
+    INSERT INTO atl_mirror_group_members (server, group_id, account_id)
+    SELECT srv, s.target, s.account_id FROM unnest(sent) s
+     WHERE s.action = 'add_to_group' AND s.outcome IN ('succeeded', 'already')
+    ON CONFLICT DO NOTHING;
+  END LOOP;
+  SELECT string_agg(format('%s %s', n, outcome), ', ' ORDER BY outcome) INTO summary
+    FROM (SELECT s.outcome, count(*) AS n FROM unnest(all_sent) s
+           WHERE s.outcome NOT IN ('succeeded', 'already') GROUP BY 1) o;
+  IF summary IS NOT NULL THEN
+    RAISE NOTICE 'atl_directory: of % requests, % (the mirror keeps the old values there)',
+                 cardinality(all_sent), summary
+      USING HINT = 'SELECT * FROM atl_audit WHERE backend_pid = pg_backend_pid() '
+                   'AND statement_at = statement_timestamp() shows each request.';
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER atl_directory_apply AFTER INSERT ON atl_directory_changes
+  REFERENCING NEW TABLE AS captured
+  FOR EACH STATEMENT EXECUTE FUNCTION atl_directory_apply();
+
+CREATE RULE atl_directory_update AS ON UPDATE TO atl_directory DO INSTEAD (
+  INSERT INTO atl_directory_changes (server, account_id, readonly_changed,
+                                     old_status, new_status, old_email, new_email,
+                                     old_profile, new_profile, old_groups, new_groups)
+  VALUES (OLD.server, OLD.account_id,
+          CASE WHEN NEW.server IS DISTINCT FROM OLD.server THEN 'server'
+               WHEN NEW.account_id IS DISTINCT FROM OLD.account_id THEN 'account_id'
+               WHEN NEW.account_status IS DISTINCT FROM OLD.account_status THEN 'account_status'
+               WHEN NEW.membership_status IS DISTINCT FROM OLD.membership_status THEN 'membership_status'
+               WHEN NEW.claim_status IS DISTINCT FROM OLD.claim_status THEN 'claim_status'
+               WHEN NEW.management_source IS DISTINCT FROM OLD.management_source THEN 'management_source'
+               WHEN NEW.added_to_org IS DISTINCT FROM OLD.added_to_org THEN 'added_to_org'
+               WHEN NEW.platform_roles IS DISTINCT FROM OLD.platform_roles THEN 'platform_roles'
+               WHEN NEW.products IS DISTINCT FROM OLD.products THEN 'products'
+               WHEN NEW.last_active IS DISTINCT FROM OLD.last_active THEN 'last_active'
+               WHEN NEW.product_last_active IS DISTINCT FROM OLD.product_last_active THEN 'product_last_active'
+               WHEN NEW.synced_at IS DISTINCT FROM OLD.synced_at THEN 'synced_at'
+          END,
+          OLD.status, NEW.status, OLD.email, NEW.email,
+          atl_directory_profile(OLD.name, OLD.nickname, OLD.job_title, OLD.department,
+                                OLD.organization, OLD.location, OLD.time_zone),
+          atl_directory_profile(NEW.name, NEW.nickname, NEW.job_title, NEW.department,
+                                NEW.organization, NEW.location, NEW.time_zone),
+          OLD.groups, NEW.groups);
+  UPDATE atl_mirror_users m
+     SET status = d.status, email = d.email,
+         name = d.profile ->> 'name', nickname = d.profile ->> 'nickname',
+         job_title = d.profile ->> 'job_title', department = d.profile ->> 'department',
+         organization = d.profile ->> 'organization', location = d.profile ->> 'location',
+         time_zone = d.profile ->> 'time_zone', groups = d.groups, group_ids = d.group_ids
+    FROM atl_directory_changes d
+   WHERE d.backend_pid = pg_backend_pid() AND d.server = OLD.server
+     AND d.account_id = OLD.account_id AND d.applied
+     AND m.server = OLD.server AND m.account_id = OLD.account_id
+  RETURNING m.server, m.account_id, m.name, m.nickname, m.email, m.status, m.job_title,
+            m.department, m.organization, m.location, m.time_zone, m.groups,
+            m.account_status, m.membership_status, m.claim_status, m.management_source,
+            m.added_to_org, m.platform_roles, m.products, m.last_active,
+            m.product_last_active, m.synced_at;
+  DELETE FROM atl_directory_changes d
+   WHERE d.backend_pid = pg_backend_pid() AND d.server = OLD.server
+     AND d.account_id = OLD.account_id
+);
