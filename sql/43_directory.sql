@@ -173,7 +173,8 @@ AS $$
    WHERE NOT o.name = ANY (coalesce(c.new_groups, '{}')) AND g.server = srv AND g.name = o.name
 $$;
 
--- What came of a change set: each account as Atlassian now has it.
+-- What came of a change set: each account as Atlassian now has it (groups
+-- null: unchanged).
 CREATE FUNCTION atl_directory_results(changes atl_directory_changes[], srv name, sent atl_audit[])
 RETURNS TABLE (change_id bigint, applied boolean, status text, email text, profile jsonb,
                groups text[], group_ids text[])
@@ -181,35 +182,38 @@ LANGUAGE sql STABLE
 SET search_path FROM CURRENT
 AS $$
   WITH c AS (SELECT * FROM unnest(changes) c WHERE c.server = srv),
-       done AS (SELECT s.account_id, s.action, s.target FROM unnest(sent) s
-                 WHERE s.outcome IN ('succeeded', 'already')),
+       asked AS (SELECT DISTINCT s.account_id FROM unnest(sent) s),
+       done AS (
+    SELECT s.account_id,
+           bool_or(s.action IN ('disable', 'suspend', 'enable', 'restore')) AS status_done,
+           bool_or(s.action = 'set_email') AS email_done,
+           bool_or(s.action = 'update_profile') AS profile_done,
+           coalesce(array_agg(g.name) FILTER (WHERE s.action = 'add_to_group'), '{}') AS joined,
+           coalesce(array_agg(g.name) FILTER (WHERE s.action = 'remove_from_group'), '{}') AS left_
+      FROM unnest(sent) s
+      LEFT JOIN atl_mirror_groups g ON g.server = srv AND g.group_id = s.target
+     WHERE s.outcome IN ('succeeded', 'already')
+     GROUP BY s.account_id),
        r AS (
-    SELECT c.*,
-           EXISTS (SELECT FROM unnest(sent) s WHERE s.account_id = c.account_id) AS requested,
-           EXISTS (SELECT FROM done d WHERE d.account_id = c.account_id) AS any_done,
-           EXISTS (SELECT FROM done d WHERE d.account_id = c.account_id
-                      AND d.action IN ('disable', 'suspend', 'enable', 'restore')) AS status_done,
-           EXISTS (SELECT FROM done d WHERE d.account_id = c.account_id
-                      AND d.action = 'set_email') AS email_done,
-           EXISTS (SELECT FROM done d WHERE d.account_id = c.account_id
-                      AND d.action = 'update_profile') AS profile_done,
-           ARRAY(SELECT g.name FROM done d JOIN atl_mirror_groups g
-                   ON g.server = srv AND g.group_id = d.target
-                  WHERE d.account_id = c.account_id AND d.action = 'add_to_group') AS joined,
-           ARRAY(SELECT g.name FROM done d JOIN atl_mirror_groups g
-                   ON g.server = srv AND g.group_id = d.target
-                  WHERE d.account_id = c.account_id AND d.action = 'remove_from_group') AS left_
-      FROM c)
+    SELECT c.*, a.account_id IS NOT NULL AS requested, d.account_id IS NOT NULL AS any_done,
+           coalesce(d.status_done, false) AS status_done,
+           coalesce(d.email_done, false) AS email_done,
+           coalesce(d.profile_done, false) AS profile_done,
+           coalesce(d.joined, '{}') AS joined, coalesce(d.left_, '{}') AS left_
+      FROM c LEFT JOIN asked a ON a.account_id = c.account_id
+             LEFT JOIN done d ON d.account_id = c.account_id)
   SELECT r.change_id, NOT r.requested OR r.any_done,
          CASE WHEN r.status_done THEN r.new_status ELSE r.old_status END,
          CASE WHEN r.email_done THEN r.new_email ELSE r.old_email END,
          CASE WHEN r.profile_done THEN r.new_profile ELSE r.old_profile END,
          gr.names,
-         ARRAY(SELECT g.group_id FROM unnest(gr.names) n JOIN atl_mirror_groups g
-                 ON g.server = srv AND g.name = n)
-    FROM r, LATERAL (SELECT ARRAY(SELECT n FROM unnest(r.old_groups) n WHERE NOT n = ANY (r.left_)
-                                  UNION
-                                  SELECT unnest(r.joined) ORDER BY 1)) AS gr(names)
+         CASE WHEN gr.names IS NOT NULL THEN
+           ARRAY(SELECT g.group_id FROM unnest(gr.names) n JOIN atl_mirror_groups g
+                   ON g.server = srv AND g.name = n) END
+    FROM r, LATERAL (SELECT CASE WHEN cardinality(r.joined) + cardinality(r.left_) > 0 THEN
+                       ARRAY(SELECT n FROM unnest(r.old_groups) n WHERE NOT n = ANY (r.left_)
+                             UNION
+                             SELECT unnest(r.joined) ORDER BY 1) END) AS gr(names)
 $$;
 
 -- The statement trigger: the whole change set of one UPDATE at once.
@@ -297,7 +301,8 @@ CREATE RULE atl_directory_update AS ON UPDATE TO atl_directory DO INSTEAD (
          name = d.profile ->> 'name', nickname = d.profile ->> 'nickname',
          job_title = d.profile ->> 'job_title', department = d.profile ->> 'department',
          organization = d.profile ->> 'organization', location = d.profile ->> 'location',
-         time_zone = d.profile ->> 'time_zone', groups = d.groups, group_ids = d.group_ids
+         time_zone = d.profile ->> 'time_zone',
+         groups = coalesce(d.groups, m.groups), group_ids = coalesce(d.group_ids, m.group_ids)
     FROM atl_directory_changes d
    WHERE d.backend_pid = pg_backend_pid() AND d.server = OLD.server
      AND d.account_id = OLD.account_id AND d.applied

@@ -31,7 +31,7 @@ DECLARE
                           'atl_revoke_api_token', 'atl_jira_add_to_group',
                           'atl_jira_remove_from_group', 'atl_jira_remove_user',
                           'atl_sync', 'atl_sync_apply_users', 'atl_sync_apply_groups',
-                          'atl_sync_apply_memberships', 'atl_protection', 'atl_directory_apply',
+                          'atl_sync_apply_memberships', 'atl_protection', 'atl_protections', 'atl_directory_apply',
                           'atl_directory_check', 'atl_directory_requests',
                           'atl_directory_results'];
   owner_only text[] := ARRAY['atl_audit_prune'];

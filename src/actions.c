@@ -134,14 +134,14 @@ atl_action_audit_tuple(TupleDesc desc, const AtlActionRequest *req, const AtlAct
 }
 
 /*
- * Why each account must not be acted on, or NULL (see atl_protection()),
+ * Why each account must not be acted on, or NULL (see atl_protections()),
  * in one query.  The site's e-mail, when the server has one, is the acting
  * admin's own account.
  */
 char	  **
 atl_action_protections(FunctionCallInfo fcinfo, const AtlSource *src, Datum account_ids)
 {
-	/* atl_protection() lives in the extension's schema: this function's own */
+	/* atl_protections() lives in the extension's schema: this function's own */
 	const char *schema = quote_identifier(get_namespace_name(
 												get_func_namespace(fcinfo->flinfo->fn_oid)));
 	Oid			types[3] = {TEXTARRAYOID, NAMEOID, TEXTOID};
@@ -152,8 +152,7 @@ atl_action_protections(FunctionCallInfo fcinfo, const AtlSource *src, Datum acco
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "atlorg: SPI_connect failed");
-	if (SPI_execute_with_args(psprintf("SELECT %s.atl_protection(a, $2, nullif($3, '')) "
-									   "FROM unnest($1) WITH ORDINALITY AS u(a, i) ORDER BY i",
+	if (SPI_execute_with_args(psprintf("SELECT reason FROM %s.atl_protections($1, $2, nullif($3, ''))",
 									   schema),
 							  3, types, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "atlorg: could not read the protected accounts");

@@ -11,6 +11,8 @@
     fakectl.py inactive PRODUCT DAYS      ground truth: one account id a line
     fakectl.py groups                     ground truth: every group with its members, a line each
     fakectl.py requests                   the request log since the last reset, as JSON
+    fakectl.py overlap REGEX              the most matching requests in flight at one moment
+    fakectl.py reset-log                  empty the request log (not saved), keep the org
     fakectl.py sent REGEX                 how many requests since the reset had a matching path
     fakectl.py connections REGEX          how many TCP connections those requests came on
     fakectl.py answered STATUS            how many answers had that HTTP status since the reset
@@ -85,6 +87,18 @@ def main(argv):
         print(sum(1 for e in call("GET", "/__fake/requests") if re.search(args[0], e["path"])))
     elif cmd == "connections":
         print(len({e["conn"] for e in call("GET", "/__fake/requests") if re.search(args[0], e["path"])}))
+    elif cmd == "overlap":
+        # the most matching requests the fake was serving at one moment
+        spans = [(e["t"], e["t"] + (e["ms"] or 0) / 1000) for e in call("GET", "/__fake/requests")
+                 if re.search(args[0], e["path"])]
+        edges = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
+        most = now = 0
+        for _, step in edges:
+            now += step
+            most = max(most, now)
+        print(most)
+    elif cmd == "reset-log":
+        call("DELETE", "/__fake/requests")
     elif cmd == "answered":
         print(call("GET", "/__fake/stats")["status_counts"].get(args[0], 0))
     elif cmd == "requests":

@@ -1,0 +1,90 @@
+--
+-- Set-based actions: many accounts in one call, sent concurrently, each
+-- audited; everything checked before anything is sent.
+--
+\! test/fakectl.py reset
+TRUNCATE atl_audit;
+SELECT users_added + users_changed >= 0 AS synced FROM atl_sync();
+CREATE TEMP TABLE picked AS
+  SELECT account_id, row_number() OVER (ORDER BY account_id) AS n FROM atl_mirror_users
+   WHERE status = 'active' AND claim_status = 'managed' AND management_source = 'invited'
+     AND NOT 'atlassian/org-admin' = ANY (platform_roles);
+
+-- 40 disables at 100 ms each: they overlap at the fake, and all succeed.
+\! test/fakectl.py config '{"latency_ms": 100}'
+SELECT outcome, count(*), count(DISTINCT account_id) AS accounts,
+       count(DISTINCT statement_at) AS runs
+  FROM atl_disable(ARRAY(SELECT account_id FROM picked WHERE n <= 40)) GROUP BY 1;
+\! test/fakectl.py config '{"latency_ms": 0}'
+\! test/fakectl.py sent 'lifecycle/disable$'
+\! python3 -c "import sys; n = int(sys.argv[1]); print('overlapping at the fake:', 'more than one' if n > 1 else n)" $(test/fakectl.py overlap 'lifecycle/disable$')
+-- the fake agrees
+SELECT count(*) AS deactivated_at_atlassian
+  FROM atl_users(status => '{deactivated}') u JOIN picked p USING (account_id) WHERE p.n <= 40;
+-- one run
+SELECT actions, requests, succeeded, failed FROM atl_runs;
+
+-- An account listed twice is acted on once; an empty list does nothing.
+SELECT account_id, outcome FROM atl_enable(ARRAY(SELECT account_id FROM picked WHERE n = 1)
+                                           || ARRAY(SELECT account_id FROM picked WHERE n = 1));
+SELECT count(*) FROM atl_enable('{}'::text[]);
+
+-- Checked first: one malformed id, and nothing is sent or recorded.
+\! test/fakectl.py reset-log
+SELECT count(*) FROM atl_audit \gset before_
+SELECT * FROM atl_suspend(ARRAY['5e6f7a8b9c0d1e2f3a4b5c6d', 'not an id']);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT * FROM atl_disable(ARRAY['5e6f7a8b9c0d1e2f3a4b5c6d', NULL]);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- one e-mail for two accounts
+SELECT * FROM atl_set_email(ARRAY['5e6f7a8b9c0d1e2f3a4b5c6d', '5c2e9a1b7d3f4e0a8b6c1d2e'],
+                            ARRAY['tom@acme.example']);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) - :before_count AS new_audit_rows FROM atl_audit;
+\! test/fakectl.py sent '.'
+
+-- Dry runs and protected accounts, in bulk: an org admin (from the
+-- mirror) and the allowlist are skipped.
+INSERT INTO atl_protected_accounts (account_id, reason)
+SELECT account_id, 'break-glass' FROM picked WHERE n = 3;
+SELECT outcome, error_detail, count(*)
+  FROM atl_disable(ARRAY(SELECT account_id FROM picked WHERE n BETWEEN 2 AND 4)
+                   || '5b10ac8d82e05b22cc7d4ef5'::text, dry_run => true)
+ GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT outcome, error_detail, count(*)
+  FROM atl_enable(ARRAY(SELECT account_id FROM picked WHERE n BETWEEN 2 AND 4)
+                  || '5b10ac8d82e05b22cc7d4ef5'::text)
+ GROUP BY 1, 2 ORDER BY 1, 2;
+DELETE FROM atl_protected_accounts;
+\! test/fakectl.py sent 'lifecycle/enable$'
+
+-- Per-account values: e-mails, in the order of the accounts; the audit
+-- keeps each request's body.
+SELECT a.account_id = p.account_id AS same_account, a.outcome, a.params ->> 'email' AS email
+  FROM atl_set_email(ARRAY(SELECT account_id FROM picked WHERE n IN (5, 6) ORDER BY n),
+                     ARRAY['five@acme-labs.example', 'six@acme-labs.example']) a
+  JOIN picked p ON p.account_id = a.account_id ORDER BY p.n;
+SELECT email FROM atl_users(emails => '{five@acme-labs.example,six@acme-labs.example}') ORDER BY 1;
+
+-- Groups: one group for all, recorded as the target.
+SELECT group_id AS team FROM atl_mirror_groups WHERE name = 'jira-software-users' \gset
+SELECT outcome, target = :'team' AS the_group, count(*)
+  FROM atl_add_to_group(ARRAY(SELECT account_id FROM picked WHERE n BETWEEN 7 AND 9), :'team')
+ GROUP BY 1, 2;
+SELECT outcome, count(*)
+  FROM atl_remove_from_group(ARRAY(SELECT account_id FROM picked WHERE n BETWEEN 7 AND 9), :'team')
+ GROUP BY 1;
+
+-- 429s slow the whole organization: unpaced, against a limit of 5 a
+-- second, 20 requests all succeed (retried after the pause).
+\! test/fakectl.py reset-log
+\! test/fakectl.py ratelimit '{"limit": 5, "window_s": 1}'
+SET atlorg.action_rate = 0;
+SELECT outcome, count(*) FROM atl_enable(ARRAY(SELECT account_id FROM picked WHERE n BETWEEN 10 AND 29))
+ GROUP BY 1;
+RESET atlorg.action_rate;
+\! test/fakectl.py ratelimit '{"limit": null}'
+\! python3 -c "import sys; s, n = int(sys.argv[1]), int(sys.argv[2]); print('sent:', s, '| answered 429:', 'fewer than 20' if n < 20 else n, '| the rest succeeded:', s - n == 20)" $(test/fakectl.py sent 'lifecycle/enable$') $(test/fakectl.py answered 429)
+
+SELECT count(*) AS pending FROM atl_audit WHERE outcome = 'pending';
+DROP TABLE picked;

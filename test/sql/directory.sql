@@ -1,0 +1,115 @@
+--
+-- atl_directory: UPDATE the mirror to act at Atlassian.  The row count and
+-- RETURNING are what Atlassian did; the mirror changes only there.
+--
+\! test/fakectl.py reset
+TRUNCATE atl_audit;
+SELECT users_added + users_changed >= 0 AS synced FROM atl_sync();
+CREATE TEMP TABLE picked AS
+  SELECT account_id, row_number() OVER (ORDER BY account_id) AS n FROM atl_directory
+   WHERE status = 'active' AND claim_status = 'managed' AND management_source = 'invited'
+     AND NOT 'atlassian/org-admin' = ANY (platform_roles);
+-- accounts Atlassian refuses to deactivate (managed by SCIM, say)
+CREATE TEMP TABLE refusing AS
+  SELECT account_id, row_number() OVER (ORDER BY account_id) AS n FROM atl_directory
+   WHERE status = 'active' AND management_source = 'scim'
+     AND NOT 'atlassian/org-admin' = ANY (platform_roles);
+
+-- Deactivate 6 accounts, 2 of which Atlassian refuses: UPDATE 4, and the
+-- RETURNING rows are the 4, deactivated.
+UPDATE atl_directory SET status = 'deactivated'
+ WHERE account_id IN (SELECT account_id FROM picked WHERE n <= 4
+                      UNION ALL SELECT account_id FROM refusing WHERE n <= 2)
+RETURNING (SELECT n FROM picked p WHERE p.account_id = atl_directory.account_id) AS picked_n, status;
+-- the mirror kept the refused ones active; Atlassian agrees with it
+SELECT d.status, count(*) FROM atl_directory d
+ WHERE account_id IN (SELECT account_id FROM picked WHERE n <= 4
+                      UNION ALL SELECT account_id FROM refusing WHERE n <= 2)
+ GROUP BY 1 ORDER BY 1;
+SELECT u.status, count(*) FROM atl_users(status => '{active,deactivated}') u
+ WHERE account_id IN (SELECT account_id FROM picked WHERE n <= 4
+                      UNION ALL SELECT account_id FROM refusing WHERE n <= 2)
+ GROUP BY 1 ORDER BY 1;
+SELECT action, outcome, error_key, error_reason, count(*) FROM atl_audit
+ GROUP BY 1, 2, 3, 4 ORDER BY 1, 2;
+
+-- Back to active: enable; suspend and restore.
+UPDATE atl_directory SET status = 'active' WHERE account_id IN (SELECT account_id FROM picked WHERE n <= 2);
+UPDATE atl_directory SET status = 'suspended' WHERE account_id IN (SELECT account_id FROM picked WHERE n <= 2)
+RETURNING status;
+UPDATE atl_directory SET status = 'active' WHERE account_id IN (SELECT account_id FROM picked WHERE n <= 2)
+RETURNING status;
+SELECT action, count(*) FROM atl_audit GROUP BY 1 ORDER BY 1;
+
+-- An account already in the requested state needs no request, and counts.
+UPDATE atl_directory SET status = 'active' WHERE account_id IN (SELECT account_id FROM picked WHERE n <= 2);
+
+-- E-mail and profile in one statement: one request each per account.
+UPDATE atl_directory
+   SET email = 'moved.' || (SELECT n FROM picked p WHERE p.account_id = atl_directory.account_id)
+               || '@acme-labs.example',
+       department = 'Platform', job_title = 'Engineer'
+ WHERE account_id IN (SELECT account_id FROM picked WHERE n IN (5, 6))
+RETURNING email, department, job_title;
+SELECT action, params FROM atl_audit WHERE action IN ('set_email', 'update_profile') ORDER BY id;
+SELECT email, job_title, department FROM atl_users(emails => '{moved.5@acme-labs.example,moved.6@acme-labs.example}')
+ ORDER BY 1;
+
+-- Groups: add one, and the mirror's memberships follow.
+SELECT group_id AS team FROM atl_mirror_groups WHERE name = 'jira-software-users' \gset
+UPDATE atl_directory SET groups = array_append(groups, 'jira-software-users')
+ WHERE account_id IN (SELECT account_id FROM picked WHERE n IN (7, 8))
+   AND NOT 'jira-software-users' = ANY (groups)
+RETURNING 'jira-software-users' = ANY (groups) AS member, :'team' = ANY (group_ids) AS member_by_id;
+SELECT count(*) AS mirror_members FROM atl_mirror_group_members
+ WHERE group_id = :'team' AND account_id IN (SELECT account_id FROM picked WHERE n IN (7, 8));
+SELECT count(*) AS members_at_atlassian FROM atl_group_members(:'team')
+ WHERE account_id IN (SELECT account_id FROM picked WHERE n IN (7, 8));
+-- and remove it
+UPDATE atl_directory SET groups = array_remove(groups, 'jira-software-users')
+ WHERE account_id IN (SELECT account_id FROM picked WHERE n IN (7, 8));
+SELECT count(*) AS mirror_members FROM atl_mirror_group_members
+ WHERE group_id = :'team' AND account_id IN (SELECT account_id FROM picked WHERE n IN (7, 8));
+
+-- A dry run: recorded, nothing sent, nothing changed.
+\! test/fakectl.py reset-log
+SET atlorg.dry_run = on;
+UPDATE atl_directory SET status = 'deactivated' WHERE account_id IN (SELECT account_id FROM picked WHERE n IN (9, 10));
+RESET atlorg.dry_run;
+SELECT outcome, count(*) FROM atl_audit WHERE outcome = 'dry_run' GROUP BY 1;
+\! test/fakectl.py sent '.'
+SELECT status FROM atl_directory WHERE account_id IN (SELECT account_id FROM picked WHERE n IN (9, 10));
+
+-- Protected: an org admin is skipped; the row is not updated.
+UPDATE atl_directory SET status = 'deactivated' WHERE account_id = '5b10ac8d82e05b22cc7d4ef5';
+
+-- Errors, before anything is sent: a read-only column, a status change
+-- with no action, a bad e-mail, a cleared profile field, an unknown group.
+UPDATE atl_directory SET products = '{}' WHERE account_id IN (SELECT account_id FROM picked WHERE n = 11);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+UPDATE atl_directory SET status = 'for_deletion' WHERE account_id IN (SELECT account_id FROM picked WHERE n = 11);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+UPDATE atl_directory SET email = 'nobody' WHERE account_id IN (SELECT account_id FROM picked WHERE n = 11);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+UPDATE atl_directory SET department = NULL
+ WHERE account_id IN (SELECT account_id FROM picked WHERE n >= 11 AND department IS NOT NULL LIMIT 1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+UPDATE atl_directory SET groups = groups || 'no-such-group'::text
+ WHERE account_id IN (SELECT account_id FROM picked WHERE n = 11);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+\! test/fakectl.py sent '.'
+
+-- Nothing matched: nothing sent, UPDATE 0; the change set is always emptied.
+UPDATE atl_directory SET status = 'deactivated' WHERE account_id = 'no-such-account';
+SELECT count(*) AS change_rows FROM atl_directory_changes;
+
+-- Roles: a reader may not update; an actor may, and is the one audited.
+CREATE ROLE atl_dora IN ROLE atlorg_reader;
+SET ROLE atl_dora;
+UPDATE atl_directory SET status = 'deactivated' WHERE account_id = '5e6f7a8b9c0d1e2f3a4b5c6d';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+RESET ROLE;
+DROP ROLE atl_dora;
+
+SELECT count(*) AS pending FROM atl_audit WHERE outcome = 'pending';
+DROP TABLE picked, refusing;
