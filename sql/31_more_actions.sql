@@ -106,6 +106,21 @@ AS $$
                   NULL, server) AS t
 $$;
 
+-- values[i] belongs to account_ids[i]: as many of one as of the other.
+CREATE FUNCTION atl_paired(account_ids text[], vals text[], what text)
+RETURNS text[] LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+  IF cardinality(vals) IS DISTINCT FROM cardinality(account_ids) THEN
+    RAISE EXCEPTION 'account_ids has % elements, % has %', coalesce(cardinality(account_ids), 0),
+                    what, coalesce(cardinality(vals), 0)
+      USING ERRCODE = 'array_subscript_error',
+            HINT = 'Give one value for each account, in the same order.';
+  END IF;
+  RETURN vals;
+END
+$$;
+
 -- The set-based forms (see atl_act_many in 30_actions.sql): the same
 -- arguments, with an array of accounts; where each account has its own
 -- value (an e-mail, a token), an array of those, in the same order.
@@ -151,7 +166,8 @@ CREATE FUNCTION atl_set_email(account_ids text[], emails text[], server name DEF
 RETURNS SETOF atl_audit LANGUAGE sql VOLATILE ROWS 1000
 AS $$ SELECT * FROM atl_act_many(ARRAY['set_email'], account_ids, NULL,
                                  ARRAY(SELECT jsonb_build_object('email', e)
-                                         FROM unnest(emails) WITH ORDINALITY AS u(e, i) ORDER BY i),
+                                         FROM unnest(atl_paired(account_ids, emails, 'emails'))
+                                              WITH ORDINALITY AS u(e, i) ORDER BY i),
                                  server, dry_run, force) $$;
 -- The same profile fields for every account (a department, an office);
 -- per-account values: UPDATE atl_directory (43_directory.sql).
@@ -172,7 +188,8 @@ $$;
 CREATE FUNCTION atl_revoke_api_token(account_ids text[], token_ids text[], server name DEFAULT NULL,
                                      dry_run boolean DEFAULT NULL, force boolean DEFAULT false)
 RETURNS SETOF atl_audit LANGUAGE sql VOLATILE ROWS 1000
-AS $$ SELECT * FROM atl_act_many(ARRAY['revoke_api_token'], account_ids, token_ids, NULL,
+AS $$ SELECT * FROM atl_act_many(ARRAY['revoke_api_token'], account_ids,
+                                 atl_paired(account_ids, token_ids, 'token_ids'), NULL,
                                  server, dry_run, force) $$;
 CREATE FUNCTION atl_jira_add_to_group(account_ids text[], group_id text, server name DEFAULT NULL,
                                       dry_run boolean DEFAULT NULL, force boolean DEFAULT false)

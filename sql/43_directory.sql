@@ -7,7 +7,7 @@
 --   name, nickname, job_title, department, organization, location,
 --   time_zone     update the profile (one request per account)
 --   groups        names added join those groups, names removed leave them
--- The other columns are read-only.  The row count and RETURNING are the
+-- The other columns are read-only (group_ids follows groups).  The row count and RETURNING are the
 -- accounts whose requested changes Atlassian made (or found already made),
 -- at least in part, as the mirror now has them; an account with nothing to
 -- change counts too.  Refusals, failures, skipped (protected) accounts and
@@ -23,7 +23,7 @@
 -- third clears the change set.
 CREATE VIEW atl_directory AS
   SELECT server, account_id, name, nickname, email, status, job_title, department,
-         organization, location, time_zone, groups,
+         organization, location, time_zone, groups, group_ids,
          account_status, membership_status, claim_status, management_source, added_to_org,
          platform_roles, products, last_active, product_last_active, synced_at
     FROM atl_mirror_users;
@@ -131,9 +131,9 @@ BEGIN
   END IF;
   SELECT c.account_id, g.name INTO bad
     FROM unnest(changes) c,
-         LATERAL (SELECT n FROM unnest(c.new_groups) n EXCEPT SELECT n FROM unnest(c.old_groups) n
+         LATERAL ((SELECT n FROM unnest(c.new_groups) n EXCEPT SELECT n FROM unnest(c.old_groups) n)
                   UNION ALL
-                  SELECT n FROM unnest(c.old_groups) n EXCEPT SELECT n FROM unnest(c.new_groups) n) g(name)
+                  (SELECT n FROM unnest(c.old_groups) n EXCEPT SELECT n FROM unnest(c.new_groups) n)) g(name)
    WHERE NOT EXISTS (SELECT FROM atl_mirror_groups mg WHERE mg.server = c.server AND mg.name = g.name)
    LIMIT 1;
   IF FOUND THEN
@@ -279,6 +279,7 @@ CREATE RULE atl_directory_update AS ON UPDATE TO atl_directory DO INSTEAD (
   VALUES (OLD.server, OLD.account_id,
           CASE WHEN NEW.server IS DISTINCT FROM OLD.server THEN 'server'
                WHEN NEW.account_id IS DISTINCT FROM OLD.account_id THEN 'account_id'
+               WHEN NEW.group_ids IS DISTINCT FROM OLD.group_ids THEN 'group_ids'
                WHEN NEW.account_status IS DISTINCT FROM OLD.account_status THEN 'account_status'
                WHEN NEW.membership_status IS DISTINCT FROM OLD.membership_status THEN 'membership_status'
                WHEN NEW.claim_status IS DISTINCT FROM OLD.claim_status THEN 'claim_status'
@@ -308,7 +309,7 @@ CREATE RULE atl_directory_update AS ON UPDATE TO atl_directory DO INSTEAD (
      AND d.account_id = OLD.account_id AND d.applied
      AND m.server = OLD.server AND m.account_id = OLD.account_id
   RETURNING m.server, m.account_id, m.name, m.nickname, m.email, m.status, m.job_title,
-            m.department, m.organization, m.location, m.time_zone, m.groups,
+            m.department, m.organization, m.location, m.time_zone, m.groups, m.group_ids,
             m.account_status, m.membership_status, m.claim_status, m.management_source,
             m.added_to_org, m.platform_roles, m.products, m.last_active,
             m.product_last_active, m.synced_at;

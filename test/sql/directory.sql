@@ -9,10 +9,10 @@ CREATE TEMP TABLE picked AS
   SELECT account_id, row_number() OVER (ORDER BY account_id) AS n FROM atl_directory
    WHERE status = 'active' AND claim_status = 'managed' AND management_source = 'invited'
      AND NOT 'atlassian/org-admin' = ANY (platform_roles);
--- accounts Atlassian refuses to deactivate (managed by SCIM, say)
+-- accounts Atlassian refuses to deactivate (synced from an identity provider)
 CREATE TEMP TABLE refusing AS
   SELECT account_id, row_number() OVER (ORDER BY account_id) AS n FROM atl_directory
-   WHERE status = 'active' AND management_source = 'scim'
+   WHERE status = 'active' AND management_source = 'synced'
      AND NOT 'atlassian/org-admin' = ANY (platform_roles);
 
 -- Deactivate 6 accounts, 2 of which Atlassian refuses: UPDATE 4, and the
@@ -55,21 +55,27 @@ SELECT action, params FROM atl_audit WHERE action IN ('set_email', 'update_profi
 SELECT email, job_title, department FROM atl_users(emails => '{moved.5@acme-labs.example,moved.6@acme-labs.example}')
  ORDER BY 1;
 
--- Groups: add one, and the mirror's memberships follow.
-SELECT group_id AS team FROM atl_mirror_groups WHERE name = 'jira-software-users' \gset
-UPDATE atl_directory SET groups = array_append(groups, 'jira-software-users')
- WHERE account_id IN (SELECT account_id FROM picked WHERE n IN (7, 8))
-   AND NOT 'jira-software-users' = ANY (groups)
-RETURNING 'jira-software-users' = ANY (groups) AS member, :'team' = ANY (group_ids) AS member_by_id;
+-- Groups: two accounts join 'contractors', and the mirror's memberships follow.
+SELECT group_id AS team FROM atl_mirror_groups WHERE name = 'contractors' \gset
+CREATE TEMP TABLE joiners AS
+  SELECT account_id FROM atl_directory JOIN picked USING (account_id)
+   WHERE n >= 7 AND NOT 'contractors' = ANY (groups) ORDER BY n LIMIT 2;
+UPDATE atl_directory SET groups = array_append(groups, 'contractors')
+ WHERE account_id IN (SELECT account_id FROM joiners)
+RETURNING 'contractors' = ANY (groups) AS member, :'team' = ANY (group_ids) AS member_by_id;
 SELECT count(*) AS mirror_members FROM atl_mirror_group_members
- WHERE group_id = :'team' AND account_id IN (SELECT account_id FROM picked WHERE n IN (7, 8));
-SELECT count(*) AS members_at_atlassian FROM atl_group_members(:'team')
- WHERE account_id IN (SELECT account_id FROM picked WHERE n IN (7, 8));
--- and remove it
-UPDATE atl_directory SET groups = array_remove(groups, 'jira-software-users')
- WHERE account_id IN (SELECT account_id FROM picked WHERE n IN (7, 8));
+ WHERE group_id = :'team' AND account_id IN (SELECT account_id FROM joiners);
+SELECT count(*) AS members_at_atlassian FROM atl_group_members(ARRAY[:'team'])
+ WHERE account_id IN (SELECT account_id FROM joiners);
+SELECT action, target = :'team' AS the_group, outcome FROM atl_audit WHERE action = 'add_to_group';
+-- and leave it
+UPDATE atl_directory SET groups = array_remove(groups, 'contractors')
+ WHERE account_id IN (SELECT account_id FROM joiners)
+RETURNING 'contractors' = ANY (groups) AS member, :'team' = ANY (group_ids) AS member_by_id;
+SELECT count(*) AS members_at_atlassian FROM atl_group_members(ARRAY[:'team'])
+ WHERE account_id IN (SELECT account_id FROM joiners);
 SELECT count(*) AS mirror_members FROM atl_mirror_group_members
- WHERE group_id = :'team' AND account_id IN (SELECT account_id FROM picked WHERE n IN (7, 8));
+ WHERE group_id = :'team' AND account_id IN (SELECT account_id FROM joiners);
 
 -- A dry run: recorded, nothing sent, nothing changed.
 \! test/fakectl.py reset-log
@@ -87,12 +93,13 @@ UPDATE atl_directory SET status = 'deactivated' WHERE account_id = '5b10ac8d82e0
 -- with no action, a bad e-mail, a cleared profile field, an unknown group.
 UPDATE atl_directory SET products = '{}' WHERE account_id IN (SELECT account_id FROM picked WHERE n = 11);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+UPDATE atl_directory SET group_ids = '{}' WHERE account_id IN (SELECT account_id FROM picked WHERE n = 11);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 UPDATE atl_directory SET status = 'for_deletion' WHERE account_id IN (SELECT account_id FROM picked WHERE n = 11);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 UPDATE atl_directory SET email = 'nobody' WHERE account_id IN (SELECT account_id FROM picked WHERE n = 11);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
-UPDATE atl_directory SET department = NULL
- WHERE account_id IN (SELECT account_id FROM picked WHERE n >= 11 AND department IS NOT NULL LIMIT 1);
+UPDATE atl_directory SET department = NULL WHERE account_id IN (SELECT account_id FROM picked WHERE n = 5);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 UPDATE atl_directory SET groups = groups || 'no-such-group'::text
  WHERE account_id IN (SELECT account_id FROM picked WHERE n = 11);
@@ -111,5 +118,40 @@ UPDATE atl_directory SET status = 'deactivated' WHERE account_id = '5e6f7a8b9c0d
 RESET ROLE;
 DROP ROLE atl_dora;
 
+-- A cancel in the middle of a bulk UPDATE: the requests on the wire finish,
+-- the rest are never sent; every one is in the audit, the fake saw exactly
+-- those that succeeded, and the mirror (the statement rolled back) is as
+-- it was.
+TRUNCATE atl_audit;
+\! test/fakectl.py reset-log
+\! test/fakectl.py config '{"latency_ms": 200}'
+SET statement_timeout = '1s';
+\set VERBOSITY terse
+UPDATE atl_directory SET status = 'deactivated'
+ WHERE account_id IN (SELECT account_id FROM picked WHERE n BETWEEN 20 AND 79);
+\set VERBOSITY default
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+DO $$
+BEGIN  -- the executor finishes what was on the wire
+  FOR i IN 1..100 LOOP
+    EXIT WHEN NOT EXISTS (SELECT FROM atl_audit WHERE outcome = 'pending');
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END
+$$;
+\! test/fakectl.py config '{"latency_ms": 0}'
+\set sent `test/fakectl.py sent 'lifecycle/disable$'`
+SELECT count(*) FILTER (WHERE outcome = 'pending') AS pending,
+       count(*) FILTER (WHERE outcome NOT IN ('succeeded', 'cancelled')) AS other,
+       count(*) FILTER (WHERE outcome = 'succeeded') = :sent AS sent_are_succeeded,
+       :sent BETWEEN 1 AND 59 AS some_sent_not_all,
+       count(*) FILTER (WHERE outcome = 'cancelled' AND http_status IS NULL)
+         = count(*) - :sent AS the_rest_cancelled_unsent
+  FROM atl_audit;
+SELECT count(*) AS deactivated_in_mirror FROM atl_directory
+ WHERE status = 'deactivated' AND account_id IN (SELECT account_id FROM picked WHERE n BETWEEN 20 AND 79);
+SELECT count(*) AS change_rows FROM atl_directory_changes;
+
 SELECT count(*) AS pending FROM atl_audit WHERE outcome = 'pending';
-DROP TABLE picked, refusing;
+DROP TABLE picked, refusing, joiners;
