@@ -12,6 +12,7 @@
     fakectl.py groups                     ground truth: every group with its members, a line each
     fakectl.py requests                   the request log since the last reset, as JSON
     fakectl.py overlap REGEX              the most matching requests in flight at one moment
+    fakectl.py peak REGEX S               the most matching requests arriving within S seconds
     fakectl.py reset-log                  empty the request log (not saved), keep the org
     fakectl.py sent REGEX                 how many requests since the reset had a matching path
     fakectl.py connections REGEX          how many TCP connections those requests came on
@@ -96,6 +97,15 @@ def main(argv):
         for _, step in edges:
             now += step
             most = max(most, now)
+        print(most)
+    elif cmd == "peak":
+        # the most matching requests that arrived within any window of S seconds
+        times = sorted(e["t"] for e in call("GET", "/__fake/requests") if re.search(args[0], e["path"]))
+        window, most, lo = float(args[1]), 0, 0
+        for hi, t in enumerate(times):
+            while t - times[lo] >= window:
+                lo += 1
+            most = max(most, hi - lo + 1)
         print(most)
     elif cmd == "reset-log":
         call("DELETE", "/__fake/requests")

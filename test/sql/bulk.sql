@@ -92,5 +92,30 @@ RESET atlorg.action_rate;
 SELECT :limited > 0 AS some_429s, :sent = 20 + :limited AS sent_once_more_per_429,
        sum(attempts) - count(*) = :limited AS retries_are_the_429s
   FROM atl_audit WHERE statement_at = (SELECT max(statement_at) FROM atl_audit);
+-- The pace is the organization's, shared by every session and database:
+-- two databases enabling 15 accounts each at atlorg.action_rate = 10 a
+-- second together send no more than about 10 in any second (each alone
+-- would send 10 a second, 20 together).
+CREATE DATABASE atl_second;
+\setenv ATL_DB :DBNAME
+\getenv fake_url FAKE_URL
+\getenv fake_key FAKE_KEY
+SELECT format('CREATE EXTENSION atlorg; '
+              'CREATE SERVER acme FOREIGN DATA WRAPPER atlorg OPTIONS (org_id %L, api_base %L); '
+              'CREATE USER MAPPING FOR CURRENT_USER SERVER acme OPTIONS (api_key %L);',
+              'acme-org', :'fake_url', :'fake_key') AS second_setup \gset
+\setenv SECOND_SETUP :second_setup
+\! psql -d atl_second -XqAt -c "$SECOND_SETUP"
+SELECT string_agg(quote_literal(account_id), ',') AS first_15 FROM picked WHERE n BETWEEN 30 AND 44 \gset
+SELECT string_agg(quote_literal(account_id), ',') AS second_15 FROM picked WHERE n BETWEEN 45 AND 59 \gset
+\setenv FIRST_15 :first_15
+\setenv SECOND_15 :second_15
+\! test/fakectl.py reset-log
+\! (psql -d atl_second -XqAt -c "SET atlorg.action_rate = 10; SELECT count(*) FROM atl_enable(ARRAY[$SECOND_15])" & psql -d "$ATL_DB" -XqAt -c "SET atlorg.action_rate = 10; SELECT count(*) FROM atl_enable(ARRAY[$FIRST_15])"; wait) >/dev/null
+\set sent `test/fakectl.py sent 'lifecycle/enable$'`
+\set peak `test/fakectl.py peak 'lifecycle/enable$' 1`
+SELECT :sent AS sent, :peak <= 11 AS at_most_about_10_in_any_second;
+DROP DATABASE atl_second WITH (FORCE);
+
 SELECT count(*) AS pending FROM atl_audit WHERE outcome = 'pending';
 DROP TABLE picked;
