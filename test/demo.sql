@@ -42,3 +42,22 @@ SELECT * FROM atl_sync();
 SELECT g.name, count(*) AS members
   FROM atl_mirror_groups g JOIN atl_mirror_group_members m USING (server, group_id)
  GROUP BY 1 ORDER BY 2 DESC LIMIT 5;
+
+-- 8. Bulk, as an UPDATE of the mirror: preview first (a dry run records
+--    what would happen and sends nothing), then do it.  Org admins are
+--    protected; Atlassian refuses accounts it does not let you manage.
+SET atlorg.dry_run = on;
+UPDATE atl_directory SET status = 'deactivated'
+ WHERE status = 'active' AND claim_status = 'managed'
+   AND atl_inactive(product_last_active, 'jira-software', '90 days');
+RESET atlorg.dry_run;
+SELECT actions, requests, dry_run, skipped FROM atl_runs ORDER BY run_id DESC LIMIT 1;
+UPDATE atl_directory SET status = 'deactivated'
+ WHERE status = 'active' AND claim_status = 'managed'
+   AND atl_inactive(product_last_active, 'jira-software', '90 days');
+
+-- 9. Who did what, and what failed: one row per statement.
+SELECT run_id, acted_by, actions, requests, succeeded, failed, skipped, dry_run, took
+  FROM atl_runs ORDER BY run_id;
+SELECT error_key, error_reason, count(*) FROM atl_audit
+ WHERE outcome = 'refused' GROUP BY 1, 2 ORDER BY 3 DESC;
