@@ -2,14 +2,15 @@
  * executor.h: actions go through a background worker, so that their audit
  * rows survive the caller's transaction.
  *
- * A backend puts an action into a slot in shared memory and waits; the
- * database's executor worker (started on demand, one per database) writes
- * the intent to atl_audit and commits, sends the request, writes the outcome
- * and commits, then hands the result back.  A caller that is cancelled or
- * fails stops waiting; the worker still finishes and records the request
- * (one not yet sent is recorded as cancelled and never sent).  A request
- * whose worker died mid-flight stays 'pending' until the next worker marks
- * it 'unknown'.
+ * A backend puts its actions into slots in shared memory (up to 64 at a
+ * time) and waits; the database's executor worker (started on demand, one
+ * per database) takes what is queued, writes the intents to atl_audit and
+ * commits, sends the requests (many at once, each organization at its
+ * shared pace: budget.h), writes the outcomes and commits, then hands the
+ * results back.  A caller that is cancelled or fails stops waiting; the
+ * worker still finishes and records its requests (one not yet sent is
+ * recorded as cancelled and never sent).  A request whose worker died
+ * mid-flight stays 'pending' until the next worker marks it 'unknown'.
  */
 #ifndef ATLORG_EXECUTOR_H
 #define ATLORG_EXECUTOR_H
