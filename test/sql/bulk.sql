@@ -60,6 +60,16 @@ SELECT outcome, error_detail, count(*)
 DELETE FROM atl_protected_accounts;
 \! test/fakectl.py sent 'lifecycle/enable$'
 
+-- The acting admin's own account, known when the server has a site e-mail
+-- (the Jira site's basic-auth user), is protected too.
+SELECT email AS own_email FROM atl_mirror_users JOIN picked USING (account_id) WHERE n = 60 \gset
+SELECT option_value AS site_email FROM pg_user_mappings m, pg_options_to_table(m.umoptions)
+ WHERE m.srvname = 'acme' AND m.usename = current_user AND option_name = 'site_email' \gset
+ALTER USER MAPPING FOR CURRENT_USER SERVER acme OPTIONS (SET site_email :'own_email');
+SELECT outcome, error_detail FROM atl_disable(ARRAY(SELECT account_id FROM picked WHERE n = 60));
+SELECT outcome, error_detail FROM atl_disable((SELECT account_id FROM picked WHERE n = 60));
+ALTER USER MAPPING FOR CURRENT_USER SERVER acme OPTIONS (SET site_email :'site_email');
+
 -- Per-account values: e-mails, in the order of the accounts; the audit
 -- keeps each request's body.
 SELECT a.account_id = p.account_id AS same_account, a.outcome, a.params ->> 'email' AS email
