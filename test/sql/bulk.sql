@@ -87,6 +87,45 @@ SELECT outcome, count(*)
   FROM atl_remove_from_group(ARRAY(SELECT account_id FROM picked WHERE n BETWEEN 7 AND 9), :'team')
  GROUP BY 1;
 
+-- Every other set-based form, two accounts each, the fake's state checked.
+\! test/fakectl.py reset
+SELECT users_added + users_changed >= 0 AS synced FROM atl_sync();
+SELECT account_id AS a1 FROM picked WHERE n = 61 \gset
+SELECT account_id AS a2 FROM picked WHERE n = 62 \gset
+SELECT outcome, count(*) FROM atl_suspend(ARRAY[:'a1', :'a2']) GROUP BY 1;
+SELECT status, count(*) FROM atl_users(emails => ARRAY(SELECT email FROM atl_mirror_users
+                                                         WHERE account_id IN (:'a1', :'a2'))) GROUP BY 1;
+SELECT outcome, count(*) FROM atl_restore(ARRAY[:'a1', :'a2']) GROUP BY 1;
+SELECT outcome, count(*) FROM atl_delete(ARRAY[:'a1', :'a2']) GROUP BY 1;
+SELECT status, count(*) FROM atl_users(emails => ARRAY(SELECT email FROM atl_mirror_users
+                                                         WHERE account_id IN (:'a1', :'a2'))) GROUP BY 1;
+SELECT outcome, count(*) FROM atl_cancel_delete(ARRAY[:'a1', :'a2']) GROUP BY 1;
+SELECT workspace_id AS labs_jira FROM atl_workspaces()
+ WHERE type_key = 'jira-software' AND name = 'acme-labs' \gset
+SELECT outcome, params ->> 'role' AS role, count(*)
+  FROM atl_grant_role(ARRAY[:'a1', :'a2'], 'atlassian/user', :'labs_jira') GROUP BY 1, 2;
+SELECT count(*) AS on_labs_jira FROM atl_user_roles(:'a1') WHERE resource_id = :'labs_jira';
+SELECT outcome, count(*) FROM atl_revoke_role(ARRAY[:'a1', :'a2'], 'atlassian/user', :'labs_jira') GROUP BY 1;
+SELECT count(*) AS on_labs_jira FROM atl_user_roles(:'a1') WHERE resource_id = :'labs_jira';
+SELECT outcome, params, count(*)
+  FROM atl_update_profile(ARRAY[:'a1', :'a2'], department => 'Sales', location => 'Lyon') GROUP BY 1, 2;
+SELECT department, location, count(*) FROM atl_users(emails => ARRAY(SELECT email FROM atl_mirror_users
+                                                         WHERE account_id IN (:'a1', :'a2'))) GROUP BY 1, 2;
+SELECT (SELECT token_id FROM atl_api_tokens(:'a1') ORDER BY 1 LIMIT 1) AS t1,
+       (SELECT token_id FROM atl_api_tokens(:'a2') ORDER BY 1 LIMIT 1) AS t2 \gset
+SELECT outcome, count(*) FROM atl_revoke_api_token(ARRAY[:'a1', :'a2'], ARRAY[:'t1', :'t2']) GROUP BY 1;
+SELECT count(*) AS revoked_tokens_left FROM atl_api_tokens(:'a1') WHERE token_id = :'t1';
+SELECT group_id AS jira_contractors FROM atl_jira_groups() WHERE name = 'contractors' \gset
+SELECT outcome, count(*) FROM atl_jira_add_to_group(ARRAY[:'a1', :'a2'], :'jira_contractors') GROUP BY 1;
+SELECT outcome, count(*) FROM atl_jira_remove_from_group(ARRAY[:'a1', :'a2'], :'jira_contractors') GROUP BY 1;
+SELECT outcome, count(*) FROM atl_jira_remove_user(ARRAY[:'a1', :'a2']) GROUP BY 1;
+SELECT count(*) AS still_on_the_site FROM atl_jira_users() WHERE account_id IN (:'a1', :'a2');
+SELECT outcome, count(*) FROM atl_remove_from_directory(ARRAY[:'a1', :'a2']) GROUP BY 1;
+-- removed: no membership, no groups, no products
+SELECT membership_status, groups, products, count(*)
+  FROM atl_users(emails => ARRAY(SELECT email FROM atl_mirror_users WHERE account_id IN (:'a1', :'a2')))
+ GROUP BY 1, 2, 3;
+
 -- A 429 pauses the whole organization until its limit resets: unpaced,
 -- against a limit of 5 a second, 20 requests all succeed, each sent once
 -- more for each 429 it got, and no more.
