@@ -165,3 +165,18 @@ atl_audit_resolve_pending(void)
 		elog(ERROR, "atlorg: could not resolve pending rows in atl_audit");
 	commit();
 }
+
+int64
+atl_audit_prune(int keep_days)
+{
+	int64		pruned;
+
+	begin("atlorg: pruning the audit");
+	if (SPI_execute(psprintf("DELETE FROM %s WHERE requested_at < now() - interval '%d days' "
+							 "AND outcome <> 'pending'", audit_table(), keep_days),
+					false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "atlorg: could not prune atl_audit");
+	pruned = (int64) SPI_processed;
+	commit();
+	return pruned;
+}

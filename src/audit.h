@@ -17,6 +17,9 @@ extern void atl_audit_record_intents(const AtlActionRequest *const *reqs,
 /* the outcomes of n requests (their rows are res[i]->audit_id), likewise */
 extern void atl_audit_record_outcomes(AtlActionResult *const *res, int n);
 
+/* atlorg.audit_retention: delete rows older than keep_days; how many */
+extern int64 atl_audit_prune(int keep_days);
+
 /* rows left 'pending' by an executor that died: their outcome is unknown */
 extern void atl_audit_resolve_pending(void);
 

@@ -20,6 +20,7 @@ int			atl_worker_idle_ms = 10000;
 int			atl_max_in_flight = 10;
 int			atl_last_active_rate = 200;
 int			atl_executor_in_flight = 10;
+int			atl_audit_retention_days = 0;
 double		atl_action_rate = 100;
 bool		atl_dry_run = false;
 
@@ -69,6 +70,11 @@ atl_define_gucs(void)
 							"How many actions the executor of a database has in flight at once.",
 							"Read when the executor starts.",
 							&atl_executor_in_flight, 10, 1, 100,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("atlorg.audit_retention",
+							"Days the executor keeps rows of atl_audit; 0 keeps them all.",
+							"Older rows are deleted by the executor, at most once an hour.",
+							&atl_audit_retention_days, 0, 0, 36500,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomRealVariable("atlorg.action_rate",
 							 "Actions a second sent to one organization, by all sessions together.",

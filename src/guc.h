@@ -15,6 +15,7 @@ extern int	atl_max_in_flight;		/* atlorg.max_in_flight */
 extern int	atl_last_active_rate;	/* atlorg.last_active_rate */
 extern int	atl_executor_in_flight;	/* atlorg.executor_in_flight */
 extern double atl_action_rate;		/* atlorg.action_rate */
+extern int	atl_audit_retention_days;	/* atlorg.audit_retention */
 extern bool atl_dry_run;			/* atlorg.dry_run */
 
 extern void atl_define_gucs(void);

@@ -29,6 +29,7 @@
 PGDLLEXPORT void atl_worker_main(Datum main_arg);
 
 #define BUSY_POLL_MS 10
+#define PRUNE_EVERY_MS (3600 * 1000)
 #define ATL_TAKE_MAX 64
 
 /*
@@ -260,6 +261,29 @@ record_finished(WorkerState *st)
 	st->finished = NIL;
 }
 
+/*
+ * atlorg.audit_retention: the executor keeps the audit's size in check
+ * itself, at start and then at most once an hour, so that no scheduler is
+ * needed (pg_cron's job_run_details, which grows without bound, is the
+ * lesson).
+ */
+static void
+prune_audit_if_due(TimestampTz *last_prune)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int64		pruned;
+
+	if (atl_audit_retention_days <= 0 ||
+		(*last_prune != 0 && !TimestampDifferenceExceeds(*last_prune, now, PRUNE_EVERY_MS)))
+		return;
+	*last_prune = now;
+	pruned = atl_audit_prune(atl_audit_retention_days);
+	if (pruned > 0)
+		ereport(LOG,
+				(errmsg("atlorg: deleted %lld rows of atl_audit older than %d days (atlorg.audit_retention)",
+						(long long) pruned, atl_audit_retention_days)));
+}
+
 static void
 reload_config_if_asked(void)
 {
@@ -275,11 +299,13 @@ static void
 serve(WorkerState *st)
 {
 	TimestampTz idle_since = GetCurrentTimestamp();
+	TimestampTz last_prune = 0;
 
 	for (;;)
 	{
 		CHECK_FOR_INTERRUPTS();
 		reload_config_if_asked();
+		prune_audit_if_due(&last_prune);
 		take_queued(st);
 		if (st->active > 0)
 		{

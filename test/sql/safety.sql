@@ -66,3 +66,26 @@ RESET ROLE;
 DROP USER MAPPING FOR atl_alice SERVER acme;
 DROP OWNED BY atl_alice;
 DROP ROLE atl_alice;
+
+-- Retention without a scheduler: with atlorg.audit_retention = 1 (day),
+-- the executor deletes older rows (at its start, then hourly).
+INSERT INTO atl_audit (requested_at, finished_at, acted_by, server, action, account_id,
+                       outcome, backend_pid, statement_at)
+VALUES (now() - interval '3 days', now() - interval '3 days', 'old', 'acme', 'disable',
+        '5e6f7a8b9c0d1e2f3a4b5c6d', 'succeeded', 1, now() - interval '3 days');
+ALTER SYSTEM SET atlorg.audit_retention = 1;
+SELECT pg_reload_conf();
+SELECT outcome FROM atl_disable('5e6f7a8b9c0d1e2f3a4b5c6d', dry_run => true);
+DO $$
+BEGIN
+  FOR i IN 1..50 LOOP
+    EXIT WHEN NOT EXISTS (SELECT FROM atl_audit WHERE acted_by = 'old');
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END
+$$;
+SELECT count(*) FILTER (WHERE acted_by = 'old') AS older_than_a_day,
+       count(*) FILTER (WHERE acted_by <> 'old') > 0 AS recent_kept
+  FROM atl_audit;
+ALTER SYSTEM RESET atlorg.audit_retention;
+SELECT pg_reload_conf();
