@@ -58,5 +58,6 @@ GRANT INSERT ON atl_mirror_syncs TO atlorg_actor;
 GRANT SELECT ON atl_directory TO atlorg_reader;
 GRANT UPDATE ON atl_directory TO atlorg_actor;
 GRANT SELECT, UPDATE, DELETE ON atl_directory_changes TO atlorg_actor;
+GRANT USAGE ON SEQUENCE atl_directory_changes_seq TO atlorg_actor;
 GRANT INSERT, UPDATE, DELETE ON atl_protected_accounts TO atlorg_manager;
 GRANT USAGE ON FOREIGN DATA WRAPPER atlorg TO atlorg_manager;

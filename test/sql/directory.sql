@@ -117,6 +117,18 @@ UPDATE atl_directory SET status = 'deactivated' WHERE account_id = '5e6f7a8b9c0d
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 RESET ROLE;
 DROP ROLE atl_dora;
+CREATE ROLE atl_ed IN ROLE atlorg_actor;
+GRANT USAGE ON FOREIGN SERVER acme TO atl_ed;
+\getenv fake_key FAKE_KEY
+CREATE USER MAPPING FOR atl_ed SERVER acme OPTIONS (api_key :'fake_key');
+SET ROLE atl_ed;
+UPDATE atl_directory SET job_title = 'Analyst'
+ WHERE account_id = '5e6f7a8b9c0d1e2f3a4b5c6d' RETURNING job_title;
+SELECT acted_by, action, outcome FROM atl_audit WHERE acted_by = 'atl_ed';
+RESET ROLE;
+DROP USER MAPPING FOR atl_ed SERVER acme;
+DROP OWNED BY atl_ed;
+DROP ROLE atl_ed;
 
 -- A cancel in the middle of a bulk UPDATE: the requests on the wire finish,
 -- the rest are never sent; every one is in the audit, the fake saw exactly
