@@ -12,6 +12,7 @@
 #include "utils/timestamp.h"
 
 #include "batch.h"
+#include "pace.h"
 #include "transfer.h"
 
 #define POLL_SLICE_MS 100
@@ -90,32 +91,42 @@ gate_job(BatchState *st, AtlBatchJob *job, TimestampTz now)
 	return gate;
 }
 
+/*
+ * The first queued job that is due and that the gate lets go.  Jobs the
+ * gate drops are handed over as they are met; since on_done may queue
+ * more, the look starts again after each.
+ */
 static AtlBatchJob *
 take_ready_job(BatchState *st, TimestampTz now)
 {
-	ListCell   *lc;
+	AtlBatchJob *dropped;
 
-	foreach(lc, st->batch->queue)
+	do
 	{
-		AtlBatchJob *job = lfirst(lc);
-		AtlGate		gate;
+		ListCell   *lc;
 
-		if (job->not_before > now)
-			continue;
-		gate = gate_job(st, job, now);
-		if (gate == ATL_GATE_WAIT)
+		dropped = NULL;
+		foreach(lc, st->batch->queue)
 		{
-			if (st->batch->gate == NULL)
+			AtlBatchJob *job = lfirst(lc);
+			AtlGate		gate;
+
+			if (job->not_before > now)
+				continue;
+			gate = gate_job(st, job, now);
+			if (gate == ATL_GATE_WAIT && st->batch->gate == NULL)
 				return NULL;	/* one schedule for all: nothing starts */
-			continue;
+			if (gate == ATL_GATE_WAIT)
+				continue;
+			st->batch->queue = foreach_delete_current(st->batch->queue, lc);
+			if (gate == ATL_GATE_GO)
+				return job;
+			dropped = job;
+			break;
 		}
-		st->batch->queue = foreach_delete_current(st->batch->queue, lc);
-		if (gate == ATL_GATE_GO)
-			return job;
-		drop_job(st, job);
-		/* on_done may have queued jobs: look again from the start */
-		return take_ready_job(st, now);
-	}
+		if (dropped)
+			drop_job(st, dropped);
+	} while (dropped);
 	return NULL;
 }
 
@@ -145,7 +156,6 @@ start_job(BatchState *st, AtlBatchJob *job, int slot)
 	job->slot = slot;
 	st->running[slot] = job;
 	st->in_flight++;
-	st->batch->in_flight = st->in_flight;
 }
 
 /* start what pacing (or the gate), the pause and the free slots allow */
@@ -164,9 +174,7 @@ start_ready_jobs(BatchState *st)
 		if (job == NULL)
 			break;
 		start_job(st, job, free_slot(st));
-		/* keep to the schedule; a late start does not push later ones back */
-		st->next_start = (now - st->next_start < interval_us ? st->next_start : now) +
-			interval_us;
+		st->next_start = atl_pace_next(st->next_start, now, interval_us);
 	}
 }
 
@@ -191,7 +199,6 @@ job_finished(BatchState *st, AtlBatchJob *job, CURLcode code)
 	curl_multi_remove_handle(st->multi, t->easy);
 	st->running[job->slot] = NULL;
 	st->in_flight--;
-	batch->in_flight = st->in_flight;
 	job->slot = -1;
 	wait_ms = atl_transfer_finish(t, code, &job->req, &job->limits, &job->res);
 	job->res.elapsed_ms = (double) (GetCurrentTimestamp() - job->res.started_at) / 1000.0;
@@ -293,7 +300,6 @@ atl_batch_open(AtlBatch *batch)
 	if ((st->multi = curl_multi_init()) == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("atlorg: could not initialize libcurl")));
-	batch->in_flight = 0;
 	batch->state = st;
 }
 
@@ -310,6 +316,12 @@ atl_batch_step(AtlBatch *batch, long max_wait_ms)
 	collect_finished(st);
 	if (batch->queue != NIL || st->in_flight > 0)
 		curl_multi_poll(st->multi, NULL, 0, (int) poll_timeout_ms(st, max_wait_ms), NULL);
+}
+
+bool
+atl_batch_busy(AtlBatch *batch)
+{
+	return batch->queue != NIL || (batch->state && batch->state->in_flight > 0);
 }
 
 void
@@ -330,7 +342,7 @@ atl_batch_run(AtlBatch *batch)
 	atl_batch_open(batch);
 	PG_TRY();
 	{
-		while (batch->queue != NIL || batch->in_flight > 0)
+		while (atl_batch_busy(batch))
 			atl_batch_step(batch, POLL_SLICE_MS);
 	}
 	PG_FINALLY();

@@ -56,7 +56,6 @@ struct AtlBatch
 	List	   *queue;			/* jobs not yet started, or waiting to retry */
 	MemoryContext cxt;			/* the jobs'; on_done runs in a short-lived one */
 	int			rate_limited;	/* 429 answers seen, for the caller's report */
-	int			in_flight;
 	struct BatchState *state;	/* between open and close */
 };
 
@@ -73,6 +72,8 @@ extern void atl_batch_run(AtlBatch *batch);
  */
 extern void atl_batch_open(AtlBatch *batch);
 extern void atl_batch_step(AtlBatch *batch, long max_wait_ms);
+/* jobs queued, waiting to retry, or in flight */
+extern bool atl_batch_busy(AtlBatch *batch);
 extern void atl_batch_close(AtlBatch *batch);
 
 #endif

@@ -13,6 +13,7 @@
 #include "utils/timestamp.h"
 
 #include "budget.h"
+#include "pace.h"
 
 #define ATL_BUDGET_ORGS 64
 
@@ -97,8 +98,7 @@ atl_budget_claim(uint64 org, double per_second, TimestampTz now, TimestampTz *wa
 	e = entry_for(org, now);
 	go = now >= e->paused_until && now >= e->next_start;
 	if (go)
-		/* keep to the schedule; a late start does not push later ones back */
-		e->next_start = (now - e->next_start < interval_us ? e->next_start : now) + interval_us;
+		e->next_start = atl_pace_next(e->next_start, now, interval_us);
 	else
 		*wake = Max(e->next_start, e->paused_until);
 	LWLockRelease(budget->lock);

@@ -149,18 +149,6 @@ atl_executor_retire_worker(Oid dboid)
 	return !queued;
 }
 
-bool
-atl_executor_has_queued(Oid dboid)
-{
-	bool		queued = false;
-
-	LWLockAcquire(atl_executor_shared->lock, LW_SHARED);
-	for (int i = 0; i < ATL_SLOTS && !queued; i++)
-		queued = atl_executor_shared->slots[i].state == SLOT_QUEUED && atl_executor_shared->slots[i].dboid == dboid;
-	LWLockRelease(atl_executor_shared->lock);
-	return queued;
-}
-
 AtlSlot *
 atl_executor_take(Oid dboid, AtlActionRequest *req)
 {

@@ -88,7 +88,6 @@ extern bool atl_executor_register_worker(Oid dboid);
 extern void atl_executor_resolve_orphans(Oid dboid);
 extern bool atl_executor_retire_worker(Oid dboid);
 extern AtlSlot *atl_executor_take(Oid dboid, AtlActionRequest *req);
-extern bool atl_executor_has_queued(Oid dboid);
 extern bool atl_executor_cancel_requested(AtlSlot *slot);
 extern void atl_executor_publish_audit_id(AtlSlot *slot, int64 audit_id,
 										  TimestampTz requested_at);

@@ -30,6 +30,7 @@ PGDLLEXPORT void atl_worker_main(Datum main_arg);
 
 #define BUSY_POLL_MS 10
 #define PRUNE_EVERY_MS (3600 * 1000)
+#define NOT_SENT "the caller stopped waiting before the request was sent; nothing was sent"
 #define ATL_TAKE_MAX 64
 
 /*
@@ -131,33 +132,31 @@ org_limited(AtlBatch *batch, AtlBatchJob *job, long pause_ms)
 	atl_budget_pause(((Active *) job->user)->req.org_key, pause_ms);
 }
 
-static void
-job_done(AtlBatch *batch, AtlBatchJob *job, void *arg)
-{
-	WorkerState *st = arg;
-	Active	   *a = job->user;
-
-	if (job->res.attempts == 0)
-	{
-		copy_text(a->res.outcome, sizeof(a->res.outcome), "cancelled");
-		copy_text(a->res.error_detail, sizeof(a->res.error_detail),
-				  "the caller stopped waiting before the request was sent; nothing was sent");
-	}
-	else
-		classify(&job->res, &a->res);
-	a->res.attempts = job->res.attempts;
-	a->res.elapsed_ms = job->res.elapsed_ms;
-	/* on_done runs in a context reset after it: the list is the worker's */
-	MemoryContextSwitchTo(st->cxt);
-	st->finished = lappend(st->finished, a);
-}
-
 /* an outcome known without sending anything */
 static void
 finish_unsent(WorkerState *st, Active *a, const char *outcome, const char *detail)
 {
 	copy_text(a->res.outcome, sizeof(a->res.outcome), outcome);
 	copy_text(a->res.error_detail, sizeof(a->res.error_detail), detail);
+	st->finished = lappend(st->finished, a);
+}
+
+static void
+job_done(AtlBatch *batch, AtlBatchJob *job, void *arg)
+{
+	WorkerState *st = arg;
+	Active	   *a = job->user;
+
+	/* on_done runs in a context reset after it: the list is the worker's */
+	MemoryContextSwitchTo(st->cxt);
+	if (job->res.attempts == 0)
+	{
+		finish_unsent(st, a, "cancelled", NOT_SENT);
+		return;
+	}
+	classify(&job->res, &a->res);
+	a->res.attempts = job->res.attempts;
+	a->res.elapsed_ms = job->res.elapsed_ms;
 	st->finished = lappend(st->finished, a);
 }
 
@@ -220,8 +219,7 @@ take_queued(WorkerState *st)
 		else if (a->req.skip_reason[0])
 			finish_unsent(st, a, "skipped", a->req.skip_reason);
 		else if (atl_executor_cancel_requested(a->slot))
-			finish_unsent(st, a, "cancelled",
-						  "the caller stopped waiting before the request was sent; nothing was sent");
+			finish_unsent(st, a, "cancelled", NOT_SENT);
 		else
 			start_active(st, a);
 	}

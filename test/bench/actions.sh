@@ -32,13 +32,6 @@ $PYTHON test/fakectl.py reset
 $PYTHON test/fakectl.py config '{"latency_ms": 50}'
 $PYTHON test/fakectl.py ratelimit "{\"limit\": $LIMIT, \"window_s\": 1}"
 
-# seconds the SQL took, its output (with command tags) in $ATLORG_TMP/timed.out
-timed() {
-  local t0; t0=$(now)
-  psql -X -At -F ' ' -v ON_ERROR_STOP=1 -c "$1" >"$ATLORG_TMP/timed.out"
-  echo "$(now) - $t0" | bc -l
-}
-
 base_s=$(timed "SELECT count(*) FROM (SELECT atl_disable(account_id) FROM bench_targets
                                        WHERE n <= $BASELINE) s")
 base_rate=$(echo "$BASELINE / $base_s" | bc -l)

@@ -17,6 +17,14 @@ SQL
 # seconds since the epoch, with fractions
 now() { date +%s.%N; }
 
+# seconds the SQL took; its output (rows, and the tags of commands that
+# return none, such as UPDATE n) in $ATLORG_TMP/timed.out
+timed() {
+  local t0; t0=$(now)
+  psql -X -At -F ' ' -v ON_ERROR_STOP=1 -c "$1" >"$ATLORG_TMP/timed.out"
+  echo "$(now) - $t0" | bc -l
+}
+
 # CPU seconds (user + system) a process has used so far
 cpu_seconds() {
   awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"

@@ -14,8 +14,6 @@ bench_failed=0
 bench_setup "$USERS"
 $PYTHON test/bench/raw_pages.py "$FAKE_URL" "$FAKE_KEY" >/dev/null   # warm the fake
 
-timed() { local t0; t0=$(now); psql -X -q -At -F ' ' -c "$1" >"$ATLORG_TMP/timed.out"; echo "$(now) - $t0" | bc -l; }
-
 read_s=$(timed "SELECT count(*) FROM atl_users()")
 first_s=$(timed "SELECT users_added, users_changed, users_gone FROM atl_sync()")
 read -r added changed gone <"$ATLORG_TMP/timed.out"
