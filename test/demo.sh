@@ -21,7 +21,7 @@ fi
 . test/lib/deps.sh
 atlorg_install_deps
 make -s >/dev/null
-make -s install >/dev/null
+atlorg_make_install
 
 atlorg_env_start 3000
 cat >"$STATE" <<STATE

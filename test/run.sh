@@ -14,10 +14,10 @@ cd "$(dirname "$0")/.."
 
 . test/lib/deps.sh
 atlorg_install_deps
-make -s WERROR=1 >/dev/null
-make -s install >/dev/null
-
 . test/lib/cluster.sh
+make -s WERROR=1 >/dev/null
+atlorg_make_install
+
 trap atlorg_env_stop EXIT
 atlorg_env_start 10000
 export ATLORG_REQUEST_LOG="$ATLORG_TMP/requests.jsonl"

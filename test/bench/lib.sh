@@ -4,7 +4,7 @@
 bench_setup() {
   local users=$1
   atlorg_install_deps
-  make -s >/dev/null && make -s install >/dev/null
+  make -s >/dev/null && atlorg_make_install
   trap atlorg_env_stop EXIT
   atlorg_env_start "$users"
   psql -X -q -v ON_ERROR_STOP=1 <<SQL

@@ -4,7 +4,17 @@
 # Sets: ATLORG_TMP (scratch dir), PGHOST, PGPORT, PGUSER, PGDATABASE,
 #       FAKE_URL, FAKE_KEY, ATLORG_SERVER_LOG.
 
-PG_BIN=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+# ATLORG_PG_ROOT: a copy of the PostgreSQL installation (cp -a of
+# /usr/lib/postgresql/15 and /usr/share/postgresql/15 under it) to install
+# into and run from instead of the system's, so that two checkouts can be
+# tested at once; PostgreSQL finds its files relative to its binaries.
+ATLORG_PG_ROOT=${ATLORG_PG_ROOT:-}
+PG_BIN=$ATLORG_PG_ROOT$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+
+# make install into ATLORG_PG_ROOT, or the system's installation
+atlorg_make_install() {
+  make -s install ${ATLORG_PG_ROOT:+DESTDIR=$ATLORG_PG_ROOT} >/dev/null
+}
 PYTHON=/usr/bin/python3
 
 # the server refuses to run as root: run it as the postgres account
