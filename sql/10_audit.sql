@@ -6,7 +6,8 @@ CREATE TABLE atl_audit (
   id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   requested_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
   finished_at   timestamptz,
-  acted_by      name        NOT NULL,
+  acted_by      name        NOT NULL,  -- the role in effect (current_user)
+  session_role  name        NOT NULL,  -- who logged in (session_user): SET ROLE cannot hide them
   server        name        NOT NULL,
   action        text        NOT NULL,
   account_id    text        NOT NULL,
@@ -49,7 +50,7 @@ SELECT pg_catalog.pg_extension_config_dump('atl_protected_accounts', '');
 -- Runs: every statement that acted is one run (its requests share the
 -- session and the statement's start): who, what, when, how it went.
 CREATE VIEW atl_runs AS
-  SELECT min(id) AS run_id, acted_by, server,
+  SELECT min(id) AS run_id, acted_by, session_role, server,
          string_agg(DISTINCT action, ', ' ORDER BY action) AS actions,
          statement_at AS started_at, max(finished_at) AS finished_at,
          max(finished_at) - statement_at AS took,
@@ -61,7 +62,7 @@ CREATE VIEW atl_runs AS
          count(*) FILTER (WHERE outcome = 'dry_run') AS dry_run,
          count(*) FILTER (WHERE outcome IN ('pending', 'cancelled')) AS pending_or_cancelled
     FROM atl_audit
-   GROUP BY backend_pid, statement_at, acted_by, server;
+   GROUP BY backend_pid, statement_at, acted_by, session_role, server;
 
 COMMENT ON VIEW atl_runs IS 'atlorg: one row per statement that acted, summing its requests';
 
@@ -72,7 +73,7 @@ COMMENT ON VIEW atl_runs IS 'atlorg: one row per statement that acted, summing i
 CREATE FUNCTION atl_audit_prune(keep interval)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, atlorg, pg_temp
 AS $$
 DECLARE
   n bigint;
@@ -82,9 +83,10 @@ BEGIN
       USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Keep at least a day; the audit is the record of who did what.';
   END IF;
-  DELETE FROM atl_audit WHERE requested_at < now() - keep AND outcome <> 'pending';
+  DELETE FROM atlorg.atl_audit WHERE requested_at < now() - keep AND outcome <> 'pending';
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END
 $$;
-REVOKE ALL ON FUNCTION atl_audit_prune(interval) FROM PUBLIC;
+COMMENT ON FUNCTION atl_audit_prune(interval) IS
+  'manage: delete audit rows older than keep (at least a day); returns how many';

@@ -47,7 +47,7 @@ AS 'MODULE_PATHNAME', 'atl_users'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 
 COMMENT ON FUNCTION atl_users IS
-  'atlorg: the users of the organization''s directory, with per-product last-active times';
+  'read: the users of the organization''s directory, with per-product last-active times';
 
 -- True when the user has access to the product and has not used it for at
 -- least the given interval (or never has).  product_last_active maps each
@@ -59,9 +59,13 @@ LANGUAGE sql STABLE PARALLEL SAFE
 RETURN product_last_active ? product
    AND coalesce((product_last_active ->> product)::timestamptz
                 < now() - for_at_least, true);
+COMMENT ON FUNCTION atl_inactive(jsonb, text, interval) IS
+  'read: true when the user has access to the product and has not used it for at least the given interval (or never has)';
 
 -- The server a call without one would use.
 CREATE FUNCTION atl_server(server name DEFAULT NULL)
 RETURNS name
 AS 'MODULE_PATHNAME', 'atl_server'
 LANGUAGE C CALLED ON NULL INPUT STABLE;
+COMMENT ON FUNCTION atl_server(name) IS
+  'read: the server a call without one would use';

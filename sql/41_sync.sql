@@ -5,61 +5,42 @@
 -- so unchanged rows are not rewritten.  It all happens in the caller's
 -- transaction: a sync that fails (a read error, a cancel) changes nothing.
 -- Two syncs of the same server wait for each other.
+-- One function (its steps are not functions of their own: a user could
+-- call those with tables of their making), with search_path pinned: the
+-- tables it names are atlorg's, its temporary tables are named pg_temp.
 CREATE FUNCTION atl_sync(server name DEFAULT NULL)
 RETURNS TABLE (users_added integer, users_changed integer, users_gone integer,
                groups_added integer, groups_changed integer, groups_gone integer,
                memberships_added integer, memberships_gone integer,
                synced_at timestamptz)
 LANGUAGE plpgsql VOLATILE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, atlorg, pg_temp
 AS $$
+#variable_conflict use_column
 DECLARE
-  srv     name := atl_server(server);
+  srv     name := atlorg.atl_server(server);
   started timestamptz := clock_timestamp();
-  r       record;
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('atlorg.sync'), hashtext(srv));
 
   -- left over from an earlier sync in this transaction
   IF to_regclass('pg_temp.atl_sync_users') IS NOT NULL THEN
-    DROP TABLE pg_temp.atl_sync_users, pg_temp.atl_sync_groups;
+    DROP TABLE pg_temp.atl_sync_users;
+  END IF;
+  IF to_regclass('pg_temp.atl_sync_groups') IS NOT NULL THEN
+    DROP TABLE pg_temp.atl_sync_groups;
   END IF;
   CREATE TEMP TABLE atl_sync_users ON COMMIT DROP AS
-    SELECT * FROM atl_users(server => srv);
-  ALTER TABLE atl_sync_users ADD PRIMARY KEY (account_id);
+    SELECT * FROM atlorg.atl_users(server => srv);
+  ALTER TABLE pg_temp.atl_sync_users ADD PRIMARY KEY (account_id);
   CREATE TEMP TABLE atl_sync_groups ON COMMIT DROP AS
-    SELECT * FROM atl_groups(server => srv);
+    SELECT * FROM atlorg.atl_groups(server => srv);
 
-  SELECT * INTO r FROM atl_sync_apply_users(srv, started);
-  users_added := r.added; users_changed := r.changed; users_gone := r.gone;
-  SELECT * INTO r FROM atl_sync_apply_groups(srv, started);
-  groups_added := r.added; groups_changed := r.changed; groups_gone := r.gone;
-  SELECT * INTO r FROM atl_sync_apply_memberships(srv);
-  memberships_added := r.added; memberships_gone := r.gone;
-
-  synced_at := clock_timestamp();
-  INSERT INTO atl_mirror_syncs (server, started_at, finished_at, users_added, users_changed,
-                                users_gone, groups_added, groups_changed, groups_gone,
-                                memberships_added, memberships_gone)
-  VALUES (srv, started, synced_at, users_added, users_changed, users_gone, groups_added,
-          groups_changed, groups_gone, memberships_added, memberships_gone);
-  RETURN NEXT;
-END
-$$;
-
-COMMENT ON FUNCTION atl_sync IS
-  'atlorg: refresh the local mirror of a server''s directory; returns what changed';
-
-CREATE FUNCTION atl_sync_apply_users(srv name, now_ timestamptz,
-                                     OUT added integer, OUT changed integer, OUT gone integer)
-LANGUAGE plpgsql VOLATILE
-SET search_path FROM CURRENT
-AS $$
-BEGIN
+  -- users, and their per-product rows
   DELETE FROM atl_mirror_users m
    WHERE m.server = srv
      AND NOT EXISTS (SELECT FROM pg_temp.atl_sync_users n WHERE n.account_id = m.account_id);
-  GET DIAGNOSTICS gone = ROW_COUNT;
+  GET DIAGNOSTICS users_gone = ROW_COUNT;
 
   UPDATE atl_mirror_users m
      SET (name, nickname, email, email_verified, status, account_status, membership_status,
@@ -70,7 +51,7 @@ BEGIN
           n.membership_status, n.claim_status, n.management_source, n.added_to_org,
           n.mfa_enabled, n.job_title, n.department, n.organization, n.location, n.time_zone,
           n.platform_roles, n.groups, n.group_ids, n.products, n.last_active,
-          n.product_last_active, now_)
+          n.product_last_active, started)
     FROM pg_temp.atl_sync_users n
    WHERE m.server = srv AND m.account_id = n.account_id
      AND (m.name, m.nickname, m.email, m.email_verified, m.status, m.account_status,
@@ -84,14 +65,14 @@ BEGIN
           n.mfa_enabled, n.job_title, n.department, n.organization, n.location, n.time_zone,
           n.platform_roles, n.groups, n.group_ids, n.products, n.last_active,
           n.product_last_active);
-  GET DIAGNOSTICS changed = ROW_COUNT;
+  GET DIAGNOSTICS users_changed = ROW_COUNT;
 
   INSERT INTO atl_mirror_users
-  SELECT srv, n.*, now_
+  SELECT srv, n.*, started
     FROM pg_temp.atl_sync_users n
    WHERE NOT EXISTS (SELECT FROM atl_mirror_users m
                       WHERE m.server = srv AND m.account_id = n.account_id);
-  GET DIAGNOSTICS added = ROW_COUNT;
+  GET DIAGNOSTICS users_added = ROW_COUNT;
 
   -- per-product rows follow product_last_active
   DELETE FROM atl_mirror_user_products p
@@ -104,46 +85,33 @@ BEGIN
   ON CONFLICT (server, account_id, product) DO UPDATE
      SET last_active = excluded.last_active
    WHERE p.last_active IS DISTINCT FROM excluded.last_active;
-END
-$$;
 
-CREATE FUNCTION atl_sync_apply_groups(srv name, now_ timestamptz,
-                                      OUT added integer, OUT changed integer, OUT gone integer)
-LANGUAGE plpgsql VOLATILE
-SET search_path FROM CURRENT
-AS $$
-BEGIN
+  -- groups
   DELETE FROM atl_mirror_groups m
    WHERE m.server = srv
      AND NOT EXISTS (SELECT FROM pg_temp.atl_sync_groups n WHERE n.group_id = m.group_id);
-  GET DIAGNOSTICS gone = ROW_COUNT;
+  GET DIAGNOSTICS groups_gone = ROW_COUNT;
 
   UPDATE atl_mirror_groups m
      SET name = n.name, description = n.description, managed_by = n.managed_by,
          external_synced = n.external_synced, user_count = n.user_count,
-         resource_count = n.resource_count, synced_at = now_
+         resource_count = n.resource_count, synced_at = started
     FROM pg_temp.atl_sync_groups n
    WHERE m.server = srv AND m.group_id = n.group_id
      AND (m.name, m.description, m.managed_by, m.external_synced, m.user_count, m.resource_count)
          IS DISTINCT FROM
          (n.name, n.description, n.managed_by, n.external_synced, n.user_count, n.resource_count);
-  GET DIAGNOSTICS changed = ROW_COUNT;
+  GET DIAGNOSTICS groups_changed = ROW_COUNT;
 
   INSERT INTO atl_mirror_groups
   SELECT srv, n.group_id, n.name, n.description, n.managed_by, n.external_synced,
-         n.user_count, n.resource_count, now_
+         n.user_count, n.resource_count, started
     FROM pg_temp.atl_sync_groups n
    WHERE NOT EXISTS (SELECT FROM atl_mirror_groups m
                       WHERE m.server = srv AND m.group_id = n.group_id);
-  GET DIAGNOSTICS added = ROW_COUNT;
-END
-$$;
+  GET DIAGNOSTICS groups_added = ROW_COUNT;
 
-CREATE FUNCTION atl_sync_apply_memberships(srv name, OUT added integer, OUT gone integer)
-LANGUAGE plpgsql VOLATILE
-SET search_path FROM CURRENT
-AS $$
-BEGIN
+  -- memberships
   CREATE TEMP TABLE atl_sync_members ON COMMIT DROP AS
     SELECT DISTINCT g.group_id, n.account_id
       FROM pg_temp.atl_sync_users n, unnest(n.group_ids) AS g(group_id);
@@ -152,12 +120,23 @@ BEGIN
    WHERE m.server = srv
      AND NOT EXISTS (SELECT FROM pg_temp.atl_sync_members n
                       WHERE n.group_id = m.group_id AND n.account_id = m.account_id);
-  GET DIAGNOSTICS gone = ROW_COUNT;
+  GET DIAGNOSTICS memberships_gone = ROW_COUNT;
 
   INSERT INTO atl_mirror_group_members
   SELECT srv, n.group_id, n.account_id FROM pg_temp.atl_sync_members n
   ON CONFLICT DO NOTHING;
-  GET DIAGNOSTICS added = ROW_COUNT;
+  GET DIAGNOSTICS memberships_added = ROW_COUNT;
   DROP TABLE pg_temp.atl_sync_members;
+
+  synced_at := clock_timestamp();
+  INSERT INTO atl_mirror_syncs (server, started_at, finished_at, users_added, users_changed,
+                                users_gone, groups_added, groups_changed, groups_gone,
+                                memberships_added, memberships_gone)
+  VALUES (srv, started, synced_at, users_added, users_changed, users_gone, groups_added,
+          groups_changed, groups_gone, memberships_added, memberships_gone);
+  RETURN NEXT;
 END
 $$;
+
+COMMENT ON FUNCTION atl_sync(name) IS
+  'action: refresh the local mirror of a server''s directory; returns what changed';

@@ -16,11 +16,15 @@
 --
 -- How: an UPDATE rule.  Its first action records the statement's old and
 -- new values (its change set) in atl_directory_changes; a statement trigger
--- on that table sees the whole change set at once (a transition table),
--- checks all of it, sends every request together through atl_act_many(),
--- and writes back what was done; the rule's second action updates the
--- mirror from that (its row count and RETURNING are the UPDATE's), and the
--- third clears the change set.
+-- on that table (C: src/directory.c) sees the whole change set at once (a
+-- transition table), checks all of it, confirms with Atlassian that every
+-- group it names has that name there (the mirror is no authority on which
+-- group a name means), sends every request together through the action
+-- engine, and writes back what was done; the rule's second action updates
+-- the mirror from that (its row count and RETURNING are the UPDATE's), and
+-- the third clears the change set.  The rule's actions run with the view
+-- owner's rights; the trigger and its helpers run as the caller, who may
+-- touch only their own session's change set (row-level security).
 CREATE VIEW atl_directory AS
   SELECT server, account_id, name, nickname, email, status, job_title, department,
          organization, location, time_zone, groups, group_ids,
@@ -54,21 +58,30 @@ CREATE UNLOGGED TABLE atl_directory_changes (
 );
 CREATE INDEX atl_directory_changes_pid_idx ON atl_directory_changes (backend_pid, server, account_id);
 
+-- A session sees and changes only its own change set: another session's
+-- could otherwise be made to report (and mirror) changes Atlassian never
+-- made.
+ALTER TABLE atl_directory_changes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY atl_directory_changes_own ON atl_directory_changes
+  USING (backend_pid = pg_backend_pid()) WITH CHECK (backend_pid = pg_backend_pid());
+
 -- The profile columns of a row, as atl_profile_body() names them.
 CREATE FUNCTION atl_directory_profile(name text, nickname text, job_title text,
                                       department text, organization text, location text,
                                       time_zone text)
 RETURNS jsonb LANGUAGE sql IMMUTABLE
-AS $$
+BEGIN ATOMIC
   SELECT jsonb_build_object('name', name, 'nickname', nickname, 'job_title', job_title,
                             'department', department, 'organization', organization,
-                            'location', location, 'time_zone', time_zone)
-$$;
+                            'location', location, 'time_zone', time_zone);
+END;
+COMMENT ON FUNCTION atl_directory_profile(text, text, text, text, text, text, text) IS
+  'read: the profile columns of an atl_directory row, as jsonb';
 
 -- The lifecycle action that takes an account from one status to another.
 CREATE FUNCTION atl_directory_status_action(old_status text, new_status text)
 RETURNS text LANGUAGE sql IMMUTABLE
-AS $$
+BEGIN ATOMIC
   SELECT CASE
     WHEN old_status = new_status THEN NULL
     WHEN new_status = 'deactivated' AND old_status IN ('active', 'suspended') THEN 'disable'
@@ -76,15 +89,17 @@ AS $$
     WHEN new_status = 'active' AND old_status = 'deactivated' THEN 'enable'
     WHEN new_status = 'active' AND old_status = 'suspended' THEN 'restore'
     ELSE 'none'
-  END
-$$;
+  END;
+END;
+COMMENT ON FUNCTION atl_directory_status_action(text, text) IS
+  'read: the lifecycle action that takes an account from one status to another';
 
 -- The checks of a change set, before anything is sent: a read-only column,
 -- a status change with no action, a bad e-mail, a cleared profile field, or
 -- a group the mirror does not know are errors.
 CREATE FUNCTION atl_directory_check(changes atl_directory_changes[])
 RETURNS void LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, atlorg, pg_temp
 AS $$
 DECLARE
   bad record;
@@ -143,44 +158,62 @@ BEGIN
   END IF;
 END
 $$;
+COMMENT ON FUNCTION atl_directory_check(atl_directory_changes[]) IS
+  'internal: the checks of an UPDATE atl_directory change set (called by its trigger)';
 
--- The requests a change set needs, for one server.
+-- The requests a change set needs, for one server, as the trigger reads
+-- them: the action, and the values its body is built from (a group's name
+-- too, which the trigger confirms with Atlassian).
+CREATE TYPE atl_directory_request AS (
+  account_id text, op text, group_id text, group_name text, email text,
+  name text, nickname text, job_title text, department text, organization text,
+  location text, time_zone text);
+
 CREATE FUNCTION atl_directory_requests(changes atl_directory_changes[], srv name)
-RETURNS TABLE (account_id text, op text, group_id text, body jsonb)
+RETURNS atl_directory_request[]
 LANGUAGE sql STABLE
-SET search_path FROM CURRENT
-AS $$
-  WITH c AS (SELECT * FROM unnest(changes) c WHERE c.server = srv)
-  SELECT c.account_id, atl_directory_status_action(c.old_status, c.new_status), NULL, NULL
+BEGIN ATOMIC
+  WITH c AS (SELECT * FROM unnest(changes) c WHERE c.server = srv),
+       r AS (
+  SELECT c.account_id, atl_directory_status_action(c.old_status, c.new_status) AS op,
+         NULL::text AS group_id, NULL::text AS group_name, NULL::text AS email,
+         NULL::jsonb AS profile
     FROM c WHERE c.old_status IS DISTINCT FROM c.new_status
   UNION ALL
-  SELECT c.account_id, 'set_email', NULL, jsonb_build_object('email', c.new_email)
+  SELECT c.account_id, 'set_email', NULL, NULL, c.new_email, NULL
     FROM c WHERE c.old_email IS DISTINCT FROM c.new_email
   UNION ALL
-  SELECT c.account_id, 'update_profile', NULL,
-         atl_profile_body(ch ->> 'name', ch ->> 'nickname', ch ->> 'job_title', ch ->> 'department',
-                          ch ->> 'organization', ch ->> 'location', ch ->> 'time_zone', NULL)
+  SELECT c.account_id, 'update_profile', NULL, NULL, NULL, p.ch
     FROM c, LATERAL (SELECT jsonb_object_agg(n.key, n.value) FROM jsonb_each(c.new_profile) n
                       WHERE n.value IS DISTINCT FROM c.old_profile -> n.key) AS p(ch)
    WHERE c.old_profile IS DISTINCT FROM c.new_profile
   UNION ALL
-  SELECT c.account_id, 'add_to_group', g.group_id, jsonb_build_object('accountId', c.account_id)
+  SELECT c.account_id, 'add_to_group', g.group_id, g.name, NULL, NULL
     FROM c, unnest(c.new_groups) n(name), atl_mirror_groups g
    WHERE NOT n.name = ANY (coalesce(c.old_groups, '{}')) AND g.server = srv AND g.name = n.name
   UNION ALL
-  SELECT c.account_id, 'remove_from_group', g.group_id, NULL
+  SELECT c.account_id, 'remove_from_group', g.group_id, g.name, NULL, NULL
     FROM c, unnest(c.old_groups) o(name), atl_mirror_groups g
-   WHERE NOT o.name = ANY (coalesce(c.new_groups, '{}')) AND g.server = srv AND g.name = o.name
-$$;
+   WHERE NOT o.name = ANY (coalesce(c.new_groups, '{}')) AND g.server = srv AND g.name = o.name)
+  SELECT coalesce(array_agg(ROW(r.account_id, r.op, r.group_id, r.group_name, r.email,
+                                r.profile ->> 'name', r.profile ->> 'nickname',
+                                r.profile ->> 'job_title', r.profile ->> 'department',
+                                r.profile ->> 'organization', r.profile ->> 'location',
+                                r.profile ->> 'time_zone')::atl_directory_request),
+                  '{}')
+    FROM r;
+END;
+COMMENT ON FUNCTION atl_directory_requests(atl_directory_changes[], name) IS
+  'internal: the requests an UPDATE atl_directory change set needs (called by its trigger)';
 
--- What came of a change set: each account as Atlassian now has it (groups
--- null: unchanged).
-CREATE FUNCTION atl_directory_results(changes atl_directory_changes[], srv name, sent atl_audit[])
-RETURNS TABLE (change_id bigint, applied boolean, status text, email text, profile jsonb,
-               groups text[], group_ids text[])
-LANGUAGE sql STABLE
-SET search_path FROM CURRENT
+-- What came of a change set, written back to it: each account as Atlassian
+-- now has it (groups null: unchanged); and the mirror's memberships follow
+-- the groups Atlassian changed.
+CREATE FUNCTION atl_directory_record(changes atl_directory_changes[], srv name, sent atl_audit[])
+RETURNS void LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, atlorg, pg_temp
 AS $$
+BEGIN
   WITH c AS (SELECT * FROM unnest(changes) c WHERE c.server = srv),
        asked AS (SELECT DISTINCT s.account_id FROM unnest(sent) s),
        done AS (
@@ -201,72 +234,46 @@ AS $$
            coalesce(d.profile_done, false) AS profile_done,
            coalesce(d.joined, '{}') AS joined, coalesce(d.left_, '{}') AS left_
       FROM c LEFT JOIN asked a ON a.account_id = c.account_id
-             LEFT JOIN done d ON d.account_id = c.account_id)
-  SELECT r.change_id, NOT r.requested OR r.any_done,
-         CASE WHEN r.status_done THEN r.new_status ELSE r.old_status END,
-         CASE WHEN r.email_done THEN r.new_email ELSE r.old_email END,
-         CASE WHEN r.profile_done THEN r.new_profile ELSE r.old_profile END,
-         gr.names,
-         CASE WHEN gr.names IS NOT NULL THEN
-           ARRAY(SELECT g.group_id FROM unnest(gr.names) n JOIN atl_mirror_groups g
-                   ON g.server = srv AND g.name = n) END
-    FROM r, LATERAL (SELECT CASE WHEN cardinality(r.joined) + cardinality(r.left_) > 0 THEN
-                       ARRAY(SELECT n FROM unnest(r.old_groups) n WHERE NOT n = ANY (r.left_)
-                             UNION
-                             SELECT unnest(r.joined) ORDER BY 1) END) AS gr(names)
-$$;
+             LEFT JOIN done d ON d.account_id = c.account_id),
+       results AS (
+    SELECT r.change_id, NOT r.requested OR r.any_done AS applied,
+           CASE WHEN r.status_done THEN r.new_status ELSE r.old_status END AS status,
+           CASE WHEN r.email_done THEN r.new_email ELSE r.old_email END AS email,
+           CASE WHEN r.profile_done THEN r.new_profile ELSE r.old_profile END AS profile,
+           gr.names AS groups,
+           CASE WHEN gr.names IS NOT NULL THEN
+             ARRAY(SELECT g.group_id FROM unnest(gr.names) n JOIN atl_mirror_groups g
+                     ON g.server = srv AND g.name = n) END AS group_ids
+      FROM r, LATERAL (SELECT CASE WHEN cardinality(r.joined) + cardinality(r.left_) > 0 THEN
+                         ARRAY(SELECT n FROM unnest(r.old_groups) n WHERE NOT n = ANY (r.left_)
+                               UNION
+                               SELECT unnest(r.joined) ORDER BY 1) END) AS gr(names))
+  UPDATE atl_directory_changes d
+     SET applied = x.applied, status = x.status, email = x.email, profile = x.profile,
+         groups = x.groups, group_ids = x.group_ids
+    FROM results x
+   WHERE d.change_id = x.change_id;
 
--- The statement trigger: the whole change set of one UPDATE at once.
-CREATE FUNCTION atl_directory_apply()
-RETURNS trigger LANGUAGE plpgsql
-SET search_path FROM CURRENT
-AS $$
-DECLARE
-  changes atl_directory_changes[];
-  srv     name;
-  sent    atl_audit[];
-  all_sent atl_audit[] := '{}';
-  summary text;
-BEGIN
-  SELECT coalesce(array_agg(c ORDER BY c.change_id), '{}') INTO changes FROM captured c;
-  -- what an earlier statement of this backend left behind
-  DELETE FROM atl_directory_changes d
-   WHERE d.backend_pid = pg_backend_pid() AND d.change_id < (SELECT min(c.change_id) FROM captured c);
-  PERFORM atl_directory_check(changes);
-  FOR srv IN SELECT DISTINCT c.server FROM unnest(changes) c LOOP
-    SELECT coalesce(array_agg(s), '{}') INTO sent
-      FROM (SELECT array_agg(q.op) AS ops, array_agg(q.account_id) AS ids,
-                   array_agg(q.group_id) AS groups, array_agg(q.body) AS bodies
-              FROM atl_directory_requests(changes, srv) q) p,
-           LATERAL atl_act_many(p.ops, p.ids, p.groups, p.bodies, srv, NULL, false) s
-     WHERE p.ops IS NOT NULL;
-    all_sent := all_sent || sent;
-    UPDATE atl_directory_changes d
-       SET applied = r.applied, status = r.status, email = r.email, profile = r.profile,
-           groups = r.groups, group_ids = r.group_ids
-      FROM atl_directory_results(changes, srv, sent) r
-     WHERE d.change_id = r.change_id;
-    -- the mirror's memberships follow the groups Atlassian changed
-    DELETE FROM atl_mirror_group_members m USING unnest(sent) s
-     WHERE s.action = 'remove_from_group' AND s.outcome IN ('succeeded', 'already')
-       AND m.server = srv AND m.group_id = s.target AND m.account_id = s.account_id;
-    INSERT INTO atl_mirror_group_members (server, group_id, account_id)
-    SELECT srv, s.target, s.account_id FROM unnest(sent) s
-     WHERE s.action = 'add_to_group' AND s.outcome IN ('succeeded', 'already')
-    ON CONFLICT DO NOTHING;
-  END LOOP;
-  SELECT string_agg(format('%s %s', n, outcome), ', ' ORDER BY outcome) INTO summary
-    FROM (SELECT s.outcome, count(*) AS n FROM unnest(all_sent) s
-           WHERE s.outcome NOT IN ('succeeded', 'already') GROUP BY 1) o;
-  IF summary IS NOT NULL THEN
-    RAISE NOTICE 'atl_directory: of % requests, % (the mirror keeps the old values there)',
-                 cardinality(all_sent), summary
-      USING HINT = 'SELECT * FROM atl_audit WHERE backend_pid = pg_backend_pid() '
-                   'AND statement_at = statement_timestamp() shows each request.';
-  END IF;
-  RETURN NULL;
+  DELETE FROM atl_mirror_group_members m USING unnest(sent) s
+   WHERE s.action = 'remove_from_group' AND s.outcome IN ('succeeded', 'already')
+     AND m.server = srv AND m.group_id = s.target AND m.account_id = s.account_id;
+  INSERT INTO atl_mirror_group_members (server, group_id, account_id)
+  SELECT srv, s.target, s.account_id FROM unnest(sent) s
+   WHERE s.action = 'add_to_group' AND s.outcome IN ('succeeded', 'already')
+  ON CONFLICT DO NOTHING;
 END
 $$;
+COMMENT ON FUNCTION atl_directory_record(atl_directory_changes[], name, atl_audit[]) IS
+  'internal: writes back what came of an UPDATE atl_directory change set (called by its trigger)';
+
+-- The statement trigger: the whole change set of one UPDATE at once
+-- (src/directory.c).  It refuses to run as anything but this trigger.
+CREATE FUNCTION atl_directory_apply()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'atl_directory_apply'
+LANGUAGE C;
+COMMENT ON FUNCTION atl_directory_apply() IS
+  'internal: acts on the change set of an UPDATE atl_directory (the trigger of atl_directory_changes)';
 
 CREATE TRIGGER atl_directory_apply AFTER INSERT ON atl_directory_changes
   REFERENCING NEW TABLE AS captured

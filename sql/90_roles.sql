@@ -3,61 +3,91 @@
 --   atlorg_actor    also acts on accounts and syncs the mirror
 --   atlorg_manager  also creates servers and user mappings, and keeps the
 --                   list of protected accounts
+--   atlorg_executor the executor (background worker) connects as this role:
+--                   it may write the audit and nothing else.  PostgreSQL 15
+--                   lets a background worker connect only as a role with
+--                   LOGIN; it has no password, so password authentication
+--                   never admits it (see "Security" in the README).
 -- Grant them to people: GRANT atlorg_actor TO alice;
 -- (Roles belong to the cluster: a second database's CREATE EXTENSION
--- reuses them.)
-DO $$
-BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'atlorg_reader') THEN
-    CREATE ROLE atlorg_reader NOLOGIN;
-  END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'atlorg_actor') THEN
-    CREATE ROLE atlorg_actor NOLOGIN IN ROLE atlorg_reader;
-  END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'atlorg_manager') THEN
-    CREATE ROLE atlorg_manager NOLOGIN IN ROLE atlorg_actor;
-  END IF;
-END
-$$;
-
--- Every function of the extension: first from PUBLIC, then to its role.
+-- reuses them, after checking that nobody made them superusers.)
 DO $$
 DECLARE
-  f regprocedure;
-  actions text[] := ARRAY['atl_disable', 'atl_enable', 'atl_delete', 'atl_cancel_delete',
-                          'atl_act', 'atl_act_many', 'atl_suspend', 'atl_restore', 'atl_remove_from_directory',
-                          'atl_add_to_group', 'atl_remove_from_group', 'atl_grant_role',
-                          'atl_revoke_role', 'atl_set_email', 'atl_update_profile',
-                          'atl_revoke_api_token', 'atl_jira_add_to_group',
-                          'atl_jira_remove_from_group', 'atl_jira_remove_user',
-                          'atl_sync', 'atl_sync_apply_users', 'atl_sync_apply_groups',
-                          'atl_sync_apply_memberships', 'atl_protection', 'atl_protections', 'atl_directory_apply',
-                          'atl_directory_check', 'atl_directory_requests',
-                          'atl_directory_results'];
-  owner_only text[] := ARRAY['atl_audit_prune'];
+  r record;
 BEGIN
-  FOR f IN SELECT d.objid::regprocedure FROM pg_depend d
-            WHERE d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
-              AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'atlorg')
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'atlorg_reader') THEN
+    CREATE ROLE atlorg_reader NOLOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'atlorg_actor') THEN
+    CREATE ROLE atlorg_actor NOLOGIN IN ROLE atlorg_reader;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'atlorg_manager') THEN
+    CREATE ROLE atlorg_manager NOLOGIN IN ROLE atlorg_actor;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'atlorg_executor') THEN
+    CREATE ROLE atlorg_executor LOGIN NOINHERIT PASSWORD NULL;
+  END IF;
+  FOR r IN SELECT a.rolname FROM pg_catalog.pg_authid a
+            WHERE a.rolname IN ('atlorg_reader', 'atlorg_actor', 'atlorg_manager', 'atlorg_executor')
+              AND (a.rolsuper OR a.rolcreaterole OR a.rolcreatedb OR a.rolreplication
+                   OR a.rolbypassrls OR a.rolpassword IS NOT NULL
+                   OR (a.rolcanlogin AND a.rolname <> 'atlorg_executor'))
   LOOP
-    EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
-    CONTINUE WHEN (SELECT proname FROM pg_proc WHERE oid = f) = ANY (owner_only);
-    EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f,
-                   CASE WHEN (SELECT proname FROM pg_proc WHERE oid = f) = ANY (actions)
-                        THEN 'atlorg_actor' ELSE 'atlorg_reader' END);
+    RAISE EXCEPTION 'role "%" has more rights than atlorg gives it', r.rolname
+      USING ERRCODE = 'insufficient_privilege',
+            DETAIL = 'atlorg''s roles have no password, no SUPERUSER, CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS, and only atlorg_executor has LOGIN.',
+            HINT = 'Someone created or changed this role before atlorg was installed; fix or drop it.';
   END LOOP;
 END
 $$;
 
+-- Every function's grant follows from its kind, the first word of its
+-- comment: read (atlorg_reader), action (atlorg_actor), manage
+-- (atlorg_manager), owner (nobody: the extension's owner may grant it),
+-- internal (nobody: only atlorg's C code and PostgreSQL call it).  A
+-- function without a kind stops the install, so none can slip past.
+DO $$
+DECLARE
+  f record;
+  kind text;
+BEGIN
+  FOR f IN SELECT p.oid::pg_catalog.regprocedure AS sig,
+                  pg_catalog.obj_description(p.oid, 'pg_proc') AS descr
+             FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_proc p ON p.oid = d.objid
+            WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.deptype = 'e'
+              AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'atlorg')
+  LOOP
+    EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f.sig);
+    kind := pg_catalog.substring(f.descr, '^(read|action|manage|owner|internal): ');
+    IF kind IS NULL THEN
+      RAISE EXCEPTION 'atlorg function % has no kind', f.sig
+        USING ERRCODE = 'invalid_object_definition',
+              HINT = 'Its comment must begin with read:, action:, manage:, owner: or internal:.';
+    END IF;
+    IF kind IN ('read', 'action', 'manage') THEN
+      EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', f.sig,
+                                'atlorg_' || CASE kind WHEN 'read' THEN 'reader'
+                                                       WHEN 'action' THEN 'actor'
+                                                       ELSE 'manager' END);
+    END IF;
+  END LOOP;
+END
+$$;
+
+GRANT USAGE ON SCHEMA atlorg TO atlorg_reader, atlorg_executor;
 GRANT SELECT ON atl_audit, atl_runs, atl_protected_accounts, atl_mirror_users,
                 atl_mirror_user_products, atl_mirror_groups, atl_mirror_group_members,
                 atl_mirror_syncs, atl_mirror_status TO atlorg_reader;
+-- atl_sync() writes the mirror as its caller
 GRANT INSERT, UPDATE, DELETE ON atl_mirror_users, atl_mirror_user_products, atl_mirror_groups,
                 atl_mirror_group_members TO atlorg_actor;
 GRANT INSERT ON atl_mirror_syncs TO atlorg_actor;
 GRANT SELECT ON atl_directory TO atlorg_reader;
 GRANT UPDATE ON atl_directory TO atlorg_actor;
+-- the UPDATE rule inserts the change set with the view owner's rights; the
+-- trigger, as the caller, fills in and clears its own session's rows
 GRANT SELECT, UPDATE, DELETE ON atl_directory_changes TO atlorg_actor;
-GRANT USAGE ON SEQUENCE atl_directory_changes_seq TO atlorg_actor;
 GRANT INSERT, UPDATE, DELETE ON atl_protected_accounts TO atlorg_manager;
 GRANT USAGE ON FOREIGN DATA WRAPPER atlorg TO atlorg_manager;
+-- the executor: the audit, and nothing else
+GRANT SELECT, INSERT, UPDATE, DELETE ON atl_audit TO atlorg_executor;

@@ -1,20 +1,17 @@
 /*
- * action_ops.c: atl_act(op, account_id, group_id, body, server, dry_run,
- * force), every action, from a catalogue.  The SQL functions (atl_disable(),
- * atl_add_to_group(), ...) are thin wrappers that build the body; only
- * operations in this table can be sent.  The set-based form is
- * action_many.c.
+ * action_ops.c: the action catalogue.  Every action atlorg can send is a
+ * row here: its SQL function, its name in the audit, the API it goes to,
+ * the method and path, what it takes and how its body is built.  The SQL
+ * functions (atl_disable(), atl_add_to_group(), ...) are C entry points
+ * (action_entry.c) that find their row by their own name.
  */
 #include "postgres.h"
 
 #include <curl/curl.h>
 
-#include "catalog/pg_type.h"
-#include "fmgr.h"
 #include "lib/stringinfo.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/jsonb.h"
+#include "mb/pg_wchar.h"
+#include "utils/json.h"
 
 #include "action_ops.h"
 #include "actions.h"
@@ -30,35 +27,60 @@ typedef enum ActTarget
 	ACT_JIRA					/* site_url + /rest/api/3 */
 } ActTarget;
 
+typedef enum ActBody
+{
+	BODY_NONE,
+	BODY_EMPTY,					/* {} */
+	BODY_ACCOUNT,				/* {"accountId": <the account>} */
+	BODY_ROLE,					/* {"role": ..., "resource": ...} */
+	BODY_EMAIL,					/* {"email": ...} */
+	BODY_PROFILE				/* the fields given, as PATCH .../manage/profile takes them */
+} ActBody;
+
 struct ActionOp
 {
-	const char *name;
+	const char *function;		/* the SQL function */
+	const char *name;			/* atl_audit.action */
 	ActTarget	target;
 	const char *method;
-	const char *path;			/* {id}: the account, {group}: the group, encoded */
-	bool		needs_group;
+	const char *path;			/* {id}: the account, {target}: the group or token, encoded */
+	ActionShape shape;
+	ActBody		body;
 };
 
 static const ActionOp action_ops[] = {
-	{"disable", ACT_USER_MGMT, "POST", "/manage/lifecycle/disable", false},
-	{"enable", ACT_USER_MGMT, "POST", "/manage/lifecycle/enable", false},
-	{"delete", ACT_USER_MGMT, "POST", "/manage/lifecycle/delete", false},
-	{"cancel-delete", ACT_USER_MGMT, "POST", "/manage/lifecycle/cancel-delete", false},
-	{"suspend", ACT_DIRECTORY, "POST", "/users/{id}/suspend", false},
-	{"restore", ACT_DIRECTORY, "POST", "/users/{id}/restore", false},
-	{"remove_from_directory", ACT_DIRECTORY, "DELETE", "/users/{id}", false},
-	{"add_to_group", ACT_DIRECTORY, "POST", "/groups/{group}/memberships", true},
-	{"remove_from_group", ACT_DIRECTORY, "DELETE", "/groups/{group}/memberships/{id}", true},
-	{"grant_role", ACT_ORG_V1, "POST", "/users/{id}/roles/assign", false},
-	{"revoke_role", ACT_ORG_V1, "POST", "/users/{id}/roles/revoke", false},
-	{"set_email", ACT_USER_MGMT, "PUT", "/manage/email", false},
-	{"update_profile", ACT_USER_MGMT, "PATCH", "/manage/profile", false},
-	{"revoke_api_token", ACT_USER_MGMT, "DELETE", "/manage/api-tokens/{group}", true},
-	{"jira_add_to_group", ACT_JIRA, "POST", "/group/user?groupId={group}", true},
-	{"jira_remove_from_group", ACT_JIRA, "DELETE", "/group/user?groupId={group}&accountId={id}", true},
-	{"jira_remove_user", ACT_JIRA, "DELETE", "/user?accountId={id}", false},
+	{"atl_disable", "disable", ACT_USER_MGMT, "POST", "/manage/lifecycle/disable", SHAPE_ACCOUNT, BODY_EMPTY},
+	{"atl_enable", "enable", ACT_USER_MGMT, "POST", "/manage/lifecycle/enable", SHAPE_ACCOUNT, BODY_EMPTY},
+	{"atl_delete", "delete", ACT_USER_MGMT, "POST", "/manage/lifecycle/delete", SHAPE_ACCOUNT, BODY_EMPTY},
+	{"atl_cancel_delete", "cancel-delete", ACT_USER_MGMT, "POST", "/manage/lifecycle/cancel-delete", SHAPE_ACCOUNT, BODY_EMPTY},
+	{"atl_suspend", "suspend", ACT_DIRECTORY, "POST", "/users/{id}/suspend", SHAPE_ACCOUNT, BODY_NONE},
+	{"atl_restore", "restore", ACT_DIRECTORY, "POST", "/users/{id}/restore", SHAPE_ACCOUNT, BODY_NONE},
+	{"atl_remove_from_directory", "remove_from_directory", ACT_DIRECTORY, "DELETE", "/users/{id}", SHAPE_ACCOUNT, BODY_NONE},
+	{"atl_add_to_group", "add_to_group", ACT_DIRECTORY, "POST", "/groups/{target}/memberships", SHAPE_GROUP, BODY_ACCOUNT},
+	{"atl_remove_from_group", "remove_from_group", ACT_DIRECTORY, "DELETE", "/groups/{target}/memberships/{id}", SHAPE_GROUP, BODY_NONE},
+	{"atl_grant_role", "grant_role", ACT_ORG_V1, "POST", "/users/{id}/roles/assign", SHAPE_ROLE, BODY_ROLE},
+	{"atl_revoke_role", "revoke_role", ACT_ORG_V1, "POST", "/users/{id}/roles/revoke", SHAPE_ROLE, BODY_ROLE},
+	{"atl_set_email", "set_email", ACT_USER_MGMT, "PUT", "/manage/email", SHAPE_EMAIL, BODY_EMAIL},
+	{"atl_update_profile", "update_profile", ACT_USER_MGMT, "PATCH", "/manage/profile", SHAPE_PROFILE, BODY_PROFILE},
+	{"atl_revoke_api_token", "revoke_api_token", ACT_USER_MGMT, "DELETE", "/manage/api-tokens/{target}", SHAPE_TOKEN, BODY_NONE},
+	{"atl_jira_add_to_group", "jira_add_to_group", ACT_JIRA, "POST", "/group/user?groupId={target}", SHAPE_GROUP, BODY_ACCOUNT},
+	{"atl_jira_remove_from_group", "jira_remove_from_group", ACT_JIRA, "DELETE", "/group/user?groupId={target}&accountId={id}", SHAPE_GROUP, BODY_NONE},
+	{"atl_jira_remove_user", "jira_remove_user", ACT_JIRA, "DELETE", "/user?accountId={id}", SHAPE_ACCOUNT, BODY_NONE},
 	{NULL}
 };
+
+/* the profile fields in SQL order, and their keys in the API's body */
+static const char *const profile_fields[ATL_PROFILE_FIELDS] = {
+	"name", "nickname", "job_title", "department", "organization", "location",
+	"time_zone", "locale"
+};
+static const char *const profile_keys[ATL_PROFILE_FIELDS] = {
+	"name", "nickname", "job_title", "department", "organization", "location",
+	"zoneinfo", "locale"
+};
+
+#define ATL_EMAIL_MAX 254		/* RFC 5321's limit on a path */
+#define ATL_VALUE_MAX 1024		/* a role, a resource, a profile field */
 
 const ActionOp *
 atl_action_op(const char *name)
@@ -72,6 +94,189 @@ atl_action_op(const char *name)
 	pg_unreachable();
 }
 
+const ActionOp *
+atl_action_op_of_function(const char *proname)
+{
+	for (const ActionOp *op = action_ops; op->name; op++)
+		if (strcmp(op->function, proname) == 0)
+			return op;
+	return NULL;
+}
+
+const char *
+atl_action_op_name(const ActionOp *op)
+{
+	return op->name;
+}
+
+ActionShape
+atl_action_op_shape(const ActionOp *op)
+{
+	return op->shape;
+}
+
+int
+atl_action_shape_values(ActionShape shape)
+{
+	switch (shape)
+	{
+		case SHAPE_ACCOUNT:
+			return 0;
+		case SHAPE_GROUP:
+		case SHAPE_TOKEN:
+		case SHAPE_EMAIL:
+			return 1;
+		case SHAPE_ROLE:
+			return 2;
+		case SHAPE_PROFILE:
+			return ATL_PROFILE_FIELDS;
+	}
+	pg_unreachable();
+}
+
+/* a value the body carries: given, valid UTF-8 text of a sane length */
+static void
+check_value(const ActionItem *item, const char *what, const char *value, int max)
+{
+	if (value == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s of %s for account %s must not be null", what, item->op->name,
+						item->account_id)));
+	if (strlen(value) > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("%s of %s for account %s is longer than %d bytes", what,
+						item->op->name, item->account_id, max)));
+}
+
+static void
+append_json_field(StringInfo buf, const char *key, const char *value)
+{
+	if (buf->data[buf->len - 1] != '{')
+		appendStringInfoString(buf, ", ");
+	escape_json(buf, key);
+	appendStringInfoString(buf, ": ");
+	escape_json(buf, value);
+}
+
+/* PATCH .../manage/profile: the fields given, the extended ones nested */
+static void
+build_profile(StringInfo buf, const ActionItem *item)
+{
+	bool		any = false;
+	bool		extended = false;
+
+	appendStringInfoChar(buf, '{');
+	for (int i = 0; i < ATL_PROFILE_FIELDS; i++)
+	{
+		bool		nested = i >= 2 && i <= 5;	/* job_title .. location */
+
+		if (item->values[i] == NULL || nested)
+			continue;
+		check_value(item, profile_fields[i], item->values[i], ATL_VALUE_MAX);
+		append_json_field(buf, profile_keys[i], item->values[i]);
+		any = true;
+	}
+	for (int i = 2; i <= 5; i++)
+	{
+		if (item->values[i] == NULL)
+			continue;
+		check_value(item, profile_fields[i], item->values[i], ATL_VALUE_MAX);
+		if (!extended)
+			appendStringInfoString(buf, any ? ", \"extended_profile\": {" : "\"extended_profile\": {");
+		extended = any = true;
+		append_json_field(buf, profile_keys[i], item->values[i]);
+	}
+	if (extended)
+		appendStringInfoChar(buf, '}');
+	appendStringInfoChar(buf, '}');
+	if (!any)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("update_profile for account %s names no field to change", item->account_id),
+				 errhint("Give at least one of name, nickname, job_title, department, organization, location, time_zone, locale.")));
+}
+
+static char *
+build_body(const ActionItem *item)
+{
+	StringInfoData buf;
+
+	if (item->op->body == BODY_NONE)
+		return NULL;
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	switch (item->op->body)
+	{
+		case BODY_NONE:
+		case BODY_EMPTY:
+			break;
+		case BODY_ACCOUNT:
+			append_json_field(&buf, "accountId", item->account_id);
+			break;
+		case BODY_ROLE:
+			check_value(item, "role", item->values[0], ATL_VALUE_MAX);
+			check_value(item, "resource", item->values[1], ATL_VALUE_MAX);
+			append_json_field(&buf, "role", item->values[0]);
+			append_json_field(&buf, "resource", item->values[1]);
+			break;
+		case BODY_EMAIL:
+			check_value(item, "email", item->values[0], ATL_EMAIL_MAX);
+			append_json_field(&buf, "email", item->values[0]);
+			break;
+		case BODY_PROFILE:
+			resetStringInfo(&buf);
+			build_profile(&buf, item);
+			return buf.data;
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+void
+atl_action_item_check(ActionItem *item)
+{
+	atl_check_account_id(item->account_id);
+	if (item->op->shape == SHAPE_GROUP || item->op->shape == SHAPE_TOKEN)
+	{
+		const char *what = item->op->shape == SHAPE_GROUP ? "group id" : "token id";
+
+		if (item->target == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s for account %s needs a %s", item->op->name, item->account_id, what)));
+		atl_check_object_id(what, item->target);
+	}
+	else
+		item->target = NULL;
+	item->body = build_body(item);
+	if (item->body && strlen(item->body) >= ATL_BODY_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the body of %s for account %s is longer than %d bytes",
+						item->op->name, item->account_id, ATL_BODY_MAX - 1)));
+}
+
+AtlSource *
+atl_action_items_source(const ActionItem *items, int n, const char *server)
+{
+	AtlSource  *src = atl_source_lookup(server);
+	bool		site = false;
+	bool		org = false;
+
+	for (int i = 0; i < n; i++)
+	{
+		site |= items[i].op->target == ACT_JIRA;
+		org |= items[i].op->target != ACT_JIRA;
+	}
+	if (site)
+		atl_source_require_site(src);
+	if (org)
+		atl_source_require_org(src);
+	return src;
+}
+
 static void
 append_escaped(StringInfo buf, const char *value)
 {
@@ -83,10 +288,11 @@ append_escaped(StringInfo buf, const char *value)
 	curl_free(e);
 }
 
-/* the operation's URL: its target's base, then the path with {id}, {group} */
+/* the operation's URL: its API's base, then the path with {id}, {target} */
 static void
-build_url(char *dst, const ActionOp *op, const AtlSource *src, const char *id, const char *group)
+build_url(char *dst, const ActionItem *item, const AtlSource *src)
 {
+	const ActionOp *op = item->op;
 	StringInfoData buf;
 
 	initStringInfo(&buf);
@@ -94,7 +300,7 @@ build_url(char *dst, const ActionOp *op, const AtlSource *src, const char *id, c
 	{
 		case ACT_USER_MGMT:
 			appendStringInfo(&buf, "%s/users/", src->api_base);
-			append_escaped(&buf, id);
+			append_escaped(&buf, item->account_id);
 			break;
 		case ACT_DIRECTORY:
 			appendStringInfo(&buf, "%s/admin/v2/orgs/%s/directories/%s",
@@ -110,96 +316,30 @@ build_url(char *dst, const ActionOp *op, const AtlSource *src, const char *id, c
 	for (const char *p = op->path; *p; p++)
 	{
 		if (strncmp(p, "{id}", 4) == 0)
-			append_escaped(&buf, id), p += 3;
-		else if (strncmp(p, "{group}", 7) == 0)
-			append_escaped(&buf, group), p += 6;
+			append_escaped(&buf, item->account_id), p += 3;
+		else if (strncmp(p, "{target}", 8) == 0)
+			append_escaped(&buf, item->target), p += 7;
 		else
 			appendStringInfoChar(&buf, *p);
 	}
 	if (buf.len >= ATL_URL_MAX)
-		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("URL too long")));
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the URL of %s for account %s is longer than %d bytes",
+						op->name, item->account_id, ATL_URL_MAX - 1)));
 	strlcpy(dst, buf.data, ATL_URL_MAX);
+	pfree(buf.data);
 }
 
 void
-atl_action_op_check_group(const ActionOp *op, const char *group)
+atl_action_item_request(AtlActionRequest *req, const ActionItem *item, const AtlSource *src,
+						bool dry_run, const char *protection)
 {
-	if (!op->needs_group)
-		return;
-	if (group == NULL)
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("%s needs a group id", op->name)));
-	atl_check_object_id("group id", group);
-}
-
-/* the server, with the credentials that ops (nops of them) need */
-AtlSource *
-atl_action_op_source(const ActionOp *const *ops, int nops, FunctionCallInfo fcinfo, int argno)
-{
-	AtlSource  *src = atl_source_lookup(PG_ARGISNULL(argno) ? NULL : NameStr(*PG_GETARG_NAME(argno)));
-	bool		site = false;
-	bool		org = false;
-
-	for (int i = 0; i < nops; i++)
-	{
-		site |= ops[i]->target == ACT_JIRA;
-		org |= ops[i]->target != ACT_JIRA;
-	}
-	if (site)
-		atl_source_require_site(src);
-	if (org)
-		atl_source_require_org(src);
-	return src;
-}
-
-/* one action of op, ready for the executor */
-void
-atl_action_op_request(AtlActionRequest *req, const ActionOp *op, const AtlSource *src,
-			  const char *account_id, const char *group, const char *body,
-			  bool dry_run, const char *protection)
-{
-	atl_action_fill(req, src, op->name, account_id, dry_run, protection);
-	if (op->target == ACT_JIRA)
+	atl_action_fill(req, src, item->op->name, item->account_id, dry_run, protection);
+	if (item->op->target == ACT_JIRA)
 		atl_action_use_site(req, src);
-	build_url(req->url, op, src, account_id, group);
-	strlcpy(req->target, group ? group : "", sizeof(req->target));
-	strlcpy(req->method, op->method, sizeof(req->method));
-	if (body && strlen(body) >= sizeof(req->body))
-		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						errmsg("the request body is too long")));
-	strlcpy(req->body, body ? body : "", sizeof(req->body));
-}
-
-char *
-atl_jsonb_text(Jsonb *body)
-{
-	return JsonbToCString(NULL, &body->root, VARSIZE(body));
-}
-
-PG_FUNCTION_INFO_V1(atl_act);
-
-/* atl_act(op, account_id, group_id, body jsonb, server, dry_run, force) */
-Datum
-atl_act(PG_FUNCTION_ARGS)
-{
-	const ActionOp *op = atl_action_op(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	const char *account_id = atl_action_account_id(fcinfo, 1);
-	const char *group = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	char	   *body = PG_ARGISNULL(3) ? NULL : atl_jsonb_text(PG_GETARG_JSONB_P(3));
-	AtlSource  *src;
-	AtlActionRequest *req = palloc(sizeof(AtlActionRequest));
-	char	  **protections = NULL;
-
-	atl_action_op_check_group(op, group);
-	src = atl_action_op_source(&op, 1, fcinfo, 4);
-	if (!atl_action_force(fcinfo, 6))
-	{
-		Datum		id = CStringGetTextDatum(account_id);
-
-		protections = atl_action_protections(fcinfo, src, PointerGetDatum(
-															 construct_array(&id, 1, TEXTOID, -1, false, TYPALIGN_INT)));
-	}
-	atl_action_op_request(req, op, src, account_id, group, body, atl_action_dry_run(fcinfo, 5),
-						  protections ? protections[0] : NULL);
-	return atl_action_run(fcinfo, req);
+	build_url(req->url, item, src);
+	strlcpy(req->target, item->target ? item->target : "", sizeof(req->target));
+	strlcpy(req->method, item->op->method, sizeof(req->method));
+	strlcpy(req->body, item->body ? item->body : "", sizeof(req->body));
 }

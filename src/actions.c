@@ -17,6 +17,7 @@
 #include "executor/spi.h"
 #include "catalog/pg_type.h"
 #include "utils/lsyscache.h"
+#include "utils/array.h"
 #include "utils/memutils.h"
 
 #include "actions.h"
@@ -25,21 +26,8 @@
 #include "guc.h"
 #include "http.h"
 #include "source.h"
+#include "pinned.h"
 #include "validate.h"
-
-const char *
-atl_action_account_id(FunctionCallInfo fcinfo, int argno)
-{
-	const char *id;
-
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("account id must not be null")));
-	id = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	atl_check_account_id(id);
-	return id;
-}
 
 void
 atl_action_fill(AtlActionRequest *req, const AtlSource *src, const char *action,
@@ -50,6 +38,8 @@ atl_action_fill(AtlActionRequest *req, const AtlSource *src, const char *action,
 	strlcpy(req->account_id, account_id, sizeof(req->account_id));
 	strlcpy(req->server, src->server_name, sizeof(req->server));
 	strlcpy(req->acted_by, GetUserNameFromId(GetUserId(), false), sizeof(req->acted_by));
+	strlcpy(req->session_role, GetUserNameFromId(GetSessionUserId(), false),
+			sizeof(req->session_role));
 	req->backend_pid = MyProcPid;
 	req->statement_at = GetCurrentStatementStartTimestamp();
 	if (strlen(src->api_key) >= sizeof(req->api_key))
@@ -97,6 +87,7 @@ atl_action_audit_tuple(TupleDesc desc, const AtlActionRequest *req, const AtlAct
 		{"requested_at", TimestampTzGetDatum(res->requested_at), res->requested_at == 0},
 		{"finished_at", TimestampTzGetDatum(res->finished_at), res->finished_at == 0},
 		name_field("acted_by", req->acted_by),
+		name_field("session_role", req->session_role),
 		name_field("server", req->server),
 		text_field("action", req->action),
 		text_field("account_id", req->account_id),
@@ -134,29 +125,34 @@ atl_action_audit_tuple(TupleDesc desc, const AtlActionRequest *req, const AtlAct
 }
 
 /*
- * Why each account must not be acted on, or NULL (see atl_protections()),
- * in one query.  The site's e-mail, when the server has one, is the acting
- * admin's own account.
+ * Why each account must not be acted on, or NULL, from atl_protections()
+ * in one query, run as the caller with search_path pinned.  The site's
+ * e-mail, when the server has one, is the acting admin's own account.
  */
 char	  **
-atl_action_protections(FunctionCallInfo fcinfo, const AtlSource *src, Datum account_ids)
+atl_action_protections(const AtlSource *src, const ActionItem *items, int n)
 {
-	/* atl_protections() lives in the extension's schema: this function's own */
-	const char *schema = quote_identifier(get_namespace_name(
-												get_func_namespace(fcinfo->flinfo->fn_oid)));
+	Datum	   *ids = palloc(sizeof(Datum) * n);
 	Oid			types[3] = {TEXTARRAYOID, NAMEOID, TEXTOID};
-	Datum		values[3] = {account_ids, DirectFunctionCall1(namein, CStringGetDatum(src->server_name)),
-	CStringGetTextDatum(src->site_email ? src->site_email : "")};
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', src->site_email ? ' ' : 'n'};
 	MemoryContext caller = CurrentMemoryContext;
 	char	  **reasons;
+	int			pinned;
 
+	for (int i = 0; i < n; i++)
+		ids[i] = CStringGetTextDatum(items[i].account_id);
+	values[0] = PointerGetDatum(construct_array(ids, n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[1] = DirectFunctionCall1(namein, CStringGetDatum(src->server_name));
+	values[2] = src->site_email ? CStringGetTextDatum(src->site_email) : (Datum) 0;
+	pinned = atl_pin_search_path();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "atlorg: SPI_connect failed");
-	if (SPI_execute_with_args(psprintf("SELECT reason FROM %s.atl_protections($1, $2, nullif($3, ''))",
-									   schema),
-							  3, types, values, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args("SELECT p.reason FROM atlorg.atl_protections($1, $2, $3) AS p",
+							  3, types, values, nulls, true, 0) != SPI_OK_SELECT ||
+		SPI_processed != (uint64) n)
 		elog(ERROR, "atlorg: could not read the protected accounts");
-	reasons = MemoryContextAllocZero(caller, sizeof(char *) * (SPI_processed + 1));
+	reasons = MemoryContextAllocZero(caller, sizeof(char *) * (n + 1));
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
@@ -166,19 +162,8 @@ atl_action_protections(FunctionCallInfo fcinfo, const AtlSource *src, Datum acco
 			reasons[i] = MemoryContextStrdup(caller, TextDatumGetCString(d));
 	}
 	SPI_finish();
+	atl_unpin_search_path(pinned);
 	return reasons;
-}
-
-bool
-atl_action_dry_run(FunctionCallInfo fcinfo, int argno)
-{
-	return PG_ARGISNULL(argno) ? atl_dry_run : PG_GETARG_BOOL(argno);
-}
-
-bool
-atl_action_force(FunctionCallInfo fcinfo, int argno)
-{
-	return !PG_ARGISNULL(argno) && PG_GETARG_BOOL(argno);
 }
 
 void
@@ -193,18 +178,4 @@ atl_action_use_site(AtlActionRequest *req, const AtlSource *src)
 	req->org_key = atl_budget_key(src->site_url);
 	strlcpy(req->username, src->site_email, sizeof(req->username));
 	strlcpy(req->api_key, src->site_api_token, sizeof(req->api_key));
-}
-
-Datum
-atl_action_run(FunctionCallInfo fcinfo, AtlActionRequest *req)
-{
-	AtlActionResult res;
-	TupleDesc	desc;
-
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "atlorg: an action must return atl_audit");
-	desc = BlessTupleDesc(desc);
-	atl_executor_run(req, &res);
-	explicit_bzero(req->api_key, sizeof(req->api_key));
-	return HeapTupleGetDatum(atl_action_audit_tuple(desc, req, &res));
 }

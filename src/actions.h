@@ -1,25 +1,31 @@
 /*
- * actions.h: what every action does before and after its request: check
- * the account id, fill the executor's request (caller, server, dry run,
- * protection), run it, and return the audit row.
+ * actions.h: what every action does around its request (action_ops.h says
+ * which requests): check everything first, fill the executor's request
+ * (caller, server, dry run, protection), run the requests many at once,
+ * and hand back one audit row each.
  */
 #ifndef ATLORG_ACTIONS_H
 #define ATLORG_ACTIONS_H
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
-#include "fmgr.h"
 
+#include "action_ops.h"
 #include "executor.h"
 #include "source.h"
 
-extern const char *atl_action_account_id(FunctionCallInfo fcinfo, int argno);
-extern bool atl_action_dry_run(FunctionCallInfo fcinfo, int argno);
-extern bool atl_action_force(FunctionCallInfo fcinfo, int argno);
+/*
+ * Runs n actions: checks every item (an ERROR before anything is sent),
+ * skips protected accounts unless force, sends each distinct request once
+ * through the executor, and passes each one's audit row (as desc, matched
+ * by column name) to sink as it ends.  server NULL: the default server.
+ */
+typedef void (*ActionRowSink) (HeapTuple row, void *arg);
+extern void atl_actions_run(ActionItem *items, int n, const char *server, bool dry_run,
+							bool force, TupleDesc desc, ActionRowSink sink, void *arg);
 
-/* why each of account_ids (a text[]) is protected, or NULL: one query */
-extern char **atl_action_protections(FunctionCallInfo fcinfo, const AtlSource *src,
-									 Datum account_ids);
+/* why each account is protected, or NULL (atl_protections(), one query) */
+extern char **atl_action_protections(const AtlSource *src, const ActionItem *items, int n);
 
 /* the request's who, where, budget, dry run and protection */
 extern void atl_action_fill(AtlActionRequest *req, const AtlSource *src, const char *action,
@@ -27,8 +33,6 @@ extern void atl_action_fill(AtlActionRequest *req, const AtlSource *src, const c
 /* the request goes to the Jira site, with its basic-auth credentials */
 extern void atl_action_use_site(AtlActionRequest *req, const AtlSource *src);
 
-/* run one request; its audit row is the function's result */
-extern Datum atl_action_run(FunctionCallInfo fcinfo, AtlActionRequest *req);
 extern HeapTuple atl_action_audit_tuple(TupleDesc desc, const AtlActionRequest *req,
 										const AtlActionResult *res);
 

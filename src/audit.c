@@ -19,28 +19,25 @@
 #include "audit.h"
 
 /*
- * atl_audit, schema-qualified: the extension may live in any schema.  Runs
- * inside an SPI connection; the name is kept for the worker's lifetime.
+ * atl_audit, schema-qualified (the worker's search_path is pinned too):
+ * nothing a user creates can stand in for it.  Called inside a
+ * transaction, to check that the extension is there.
  */
 static const char *
 audit_table(void)
 {
-	static char *name = NULL;
+	static const char *name = NULL;
 
 	if (name == NULL)
 	{
-		bool		isnull;
+		Oid			ext = get_extension_oid("atlorg", true);
 
-		if (SPI_execute("SELECT format('%I.atl_audit', n.nspname) FROM pg_extension e "
-						"JOIN pg_namespace n ON n.oid = e.extnamespace "
-						"WHERE e.extname = 'atlorg'", true, 1) != SPI_OK_SELECT ||
-			SPI_processed != 1)
+		if (!OidIsValid(ext))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("atlorg executor: extension \"atlorg\" is not installed in this database")));
-		name = MemoryContextStrdup(TopMemoryContext,
-								   TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
-																	 SPI_tuptable->tupdesc, 1, &isnull)));
+		/* the control file fixes the schema: atlorg */
+		name = "atlorg.atl_audit";
 	}
 	return name;
 }
@@ -80,23 +77,23 @@ text_or_null(const char *s, char *null_flag)
 void
 atl_audit_record_intents(const AtlActionRequest *const *reqs, AtlActionResult *const *res, int n)
 {
-	Oid			types[8] = {NAMEOID, NAMEOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID,
-	TEXTOID, TEXTOID};
+	Oid			types[9] = {NAMEOID, NAMEOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID,
+	TEXTOID, TEXTOID, NAMEOID};
 	SPIPlanPtr	plan;
 
 	begin("atlorg: recording actions");
 	plan = SPI_prepare(psprintf("INSERT INTO %s (acted_by, server, action, account_id, "
-								"backend_pid, statement_at, target, params) "
-								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) "
+								"backend_pid, statement_at, target, params, session_role) "
+								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.jsonb, $9) "
 								"RETURNING id, requested_at", audit_table()),
-					   8, types);
+					   9, types);
 	if (plan == NULL)
 		elog(ERROR, "atlorg: could not prepare the audit insert");
 	for (int i = 0; i < n; i++)
 	{
 		const AtlActionRequest *req = reqs[i];
-		Datum		values[8];
-		char		nulls[9] = "        ";
+		Datum		values[9];
+		char		nulls[10] = "         ";
 		bool		isnull;
 
 		values[0] = CStringGetDatum(req->acted_by);
@@ -107,6 +104,7 @@ atl_audit_record_intents(const AtlActionRequest *const *reqs, AtlActionResult *c
 		values[5] = TimestampTzGetDatum(req->statement_at);
 		values[6] = text_or_null(req->target, &nulls[6]);
 		values[7] = text_or_null(req->body, &nulls[7]);
+		values[8] = CStringGetDatum(req->session_role);
 		if (SPI_execute_plan(plan, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
 			SPI_processed != 1)
 			elog(ERROR, "atlorg: could not record an action in atl_audit");

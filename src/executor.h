@@ -32,7 +32,8 @@ typedef struct AtlActionRequest
 	char		account_id[ATL_ACCOUNT_ID_MAX + 1];
 	char		target[ATL_ACCOUNT_ID_MAX + 1];	/* the group or token, "" if none */
 	char		server[NAMEDATALEN];
-	char		acted_by[NAMEDATALEN];
+	char		acted_by[NAMEDATALEN];	/* the role in effect: current_user */
+	char		session_role[NAMEDATALEN];	/* who logged in: session_user */
 	int			backend_pid;
 	TimestampTz statement_at;	/* the caller's statement start: its run */
 	char		method[8];

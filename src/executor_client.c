@@ -12,6 +12,7 @@
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
+#include "utils/acl.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
@@ -37,6 +38,7 @@ launch_worker(void)
 {
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
+	Oid			executor_role;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -47,6 +49,9 @@ launch_worker(void)
 	snprintf(worker.bgw_name, BGW_MAXLEN, "atlorg executor for database %u", MyDatabaseId);
 	snprintf(worker.bgw_type, BGW_MAXLEN, "atlorg executor");
 	worker.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
+	/* the worker acts as atlorg_executor, never as a superuser */
+	executor_role = get_role_oid("atlorg_executor", false);
+	memcpy(worker.bgw_extra, &executor_role, sizeof(Oid));
 	worker.bgw_notify_pid = MyProcPid;
 	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
 		ereport(ERROR,

@@ -14,6 +14,7 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
@@ -326,11 +327,16 @@ void
 atl_worker_main(Datum main_arg)
 {
 	WorkerState st = {DatumGetObjectId(main_arg)};
+	Oid			role;
 
 	pqsignal(SIGTERM, die);
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(st.dboid, InvalidOid, 0);
+	/* the least privilege that writes the audit: atlorg_executor's */
+	memcpy(&role, MyBgworkerEntry->bgw_extra, sizeof(Oid));
+	BackgroundWorkerInitializeConnectionByOid(st.dboid, role, 0);
+	/* the audit's SQL resolves nothing through a schema others can write */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 	if (!atl_executor_register_worker(st.dboid))
 		proc_exit(0);
 	/* what a dead predecessor left in flight: first the audit, then callers */

@@ -39,6 +39,9 @@ fsync = off
 log_min_messages = debug1
 log_line_prefix = '%m [%p] %q%u@%d '
 max_worker_processes = 16
+# atlorg lives in schema atlorg; the tests, demo and benchmarks call it
+# unqualified (README: "Security" says which order to choose)
+search_path = '"\$user", public, atlorg'
 CONF
   as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$ATLORG_SERVER_LOG" -w start >/dev/null
 }

@@ -1,0 +1,313 @@
+/*
+ * directory.c: atl_directory_apply, the statement trigger behind UPDATE
+ * atl_directory (sql/43_directory.sql says what the UPDATE means).
+ *
+ * It sees the statement's whole change set at once, checks it
+ * (atl_directory_check), plans its requests per server
+ * (atl_directory_requests), confirms with Atlassian that each group named
+ * is the group the mirror says it is, sends every request through the
+ * action engine (actions.h), and writes back what came of it
+ * (atl_directory_record).  Those helpers are granted to nobody: this
+ * trigger calls them directly, and it refuses to run as anything but
+ * atlorg.atl_directory_changes's statement trigger.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/typcache.h"
+
+#include "action_ops.h"
+#include "actions.h"
+#include "guc.h"
+#include "pinned.h"
+
+#define GROUP_IDS_PER_SEARCH 10 /* the groups search takes at most 10 ids */
+
+/* one server's part of the change set */
+typedef struct ServerPlan
+{
+	char	   *server;
+	ActionItem *items;
+	char	  **group_names;	/* per item: the group's name, or NULL */
+	int			n;
+} ServerPlan;
+
+/* the outcomes other than succeeded and already, for the NOTICE */
+typedef struct Summary
+{
+	int			requests;
+	const char *names[8];
+	int			counts[8];
+	int			kinds;
+} Summary;
+
+static TriggerData *
+trigger_context(FunctionCallInfo fcinfo)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Oid			nsp = get_namespace_oid("atlorg", false);
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
+		td->tg_newtable == NULL ||
+		RelationGetRelid(td->tg_relation) != get_relname_relid("atl_directory_changes", nsp))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("atl_directory_apply() runs only as the trigger of atlorg.atl_directory_changes")));
+	return td;
+}
+
+/* an internal function of atlorg's schema, called without a grant */
+static Datum
+call_internal(const char *name, int nargs, Datum *args, Oid *argtypes)
+{
+	Oid			fn = LookupFuncName(list_make2(makeString("atlorg"), makeString(pstrdup(name))),
+									nargs, argtypes, false);
+	FmgrInfo	flinfo;
+	LOCAL_FCINFO(fcinfo, 3);
+
+	fmgr_info(fn, &flinfo);
+	InitFunctionCallInfoData(*fcinfo, &flinfo, nargs, DEFAULT_COLLATION_OID, NULL, NULL);
+	for (int i = 0; i < nargs; i++)
+	{
+		fcinfo->args[i].value = args[i];
+		fcinfo->args[i].isnull = false;
+	}
+	return FunctionCallInvoke(fcinfo);
+}
+
+/* the single value of a query over the transition table, copied out of SPI */
+static Datum
+query_value(const char *sql, Oid *type)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "atlorg: could not read the change set");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	*type = SPI_gettypeid(SPI_tuptable->tupdesc, 1);
+	return SPI_datumTransfer(d, false, -1);
+}
+
+static char *
+text_field(HeapTupleHeader row, int attnum)
+{
+	bool		isnull;
+	Datum		d = GetAttributeByNum(row, attnum, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/* a server's requests, from atl_directory_requests() */
+static void
+plan_server(ServerPlan *plan, Datum changes, Oid changes_type)
+{
+	Datum		args[2] = {changes, DirectFunctionCall1(namein, CStringGetDatum(plan->server))};
+	Oid			types[2] = {changes_type, NAMEOID};
+	ArrayType  *reqs = DatumGetArrayTypeP(call_internal("atl_directory_requests", 2, args, types));
+	Datum	   *elems;
+	bool	   *nulls;
+
+	deconstruct_array(reqs, ARR_ELEMTYPE(reqs), -1, false, TYPALIGN_DOUBLE, &elems, &nulls, &plan->n);
+	plan->items = palloc0(sizeof(ActionItem) * Max(plan->n, 1));
+	plan->group_names = palloc0(sizeof(char *) * Max(plan->n, 1));
+	for (int i = 0; i < plan->n; i++)
+	{
+		HeapTupleHeader row = DatumGetHeapTupleHeader(elems[i]);
+		ActionItem *item = &plan->items[i];
+
+		item->account_id = text_field(row, 1);
+		item->op = atl_action_op(text_field(row, 2));
+		item->target = text_field(row, 3);
+		plan->group_names[i] = text_field(row, 4);
+		item->values[0] = text_field(row, 5);	/* the e-mail */
+		if (atl_action_op_shape(item->op) == SHAPE_PROFILE)
+			for (int f = 0; f < 7; f++)
+				item->values[f] = text_field(row, 6 + f);
+		atl_action_item_check(item);
+	}
+}
+
+/* the name Atlassian gives each of some group ids, by a live search */
+static char *
+live_group_name(const char *server, const char *group_id)
+{
+	Oid			types[2] = {TEXTARRAYOID, NAMEOID};
+	Datum		id = CStringGetTextDatum(group_id);
+	Datum		values[2] = {PointerGetDatum(construct_array(&id, 1, TEXTOID, -1, false, TYPALIGN_INT)),
+	DirectFunctionCall1(namein, CStringGetDatum(server))};
+	bool		isnull;
+
+	if (SPI_execute_with_args("SELECT g.name FROM atlorg.atl_groups(group_ids => $1, server => $2) AS g "
+							  "WHERE g.group_id = $1[1]",
+							  2, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "atlorg: could not search the groups");
+	if (SPI_processed != 1)
+		return NULL;
+	return TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+											 &isnull));
+}
+
+/*
+ * Every group the plan names must have that name at Atlassian: a mirror
+ * that was changed by hand (or is stale) must not turn "add to contractors"
+ * into "add to admins".  One search per distinct group.
+ */
+static void
+confirm_groups(const ServerPlan *plan)
+{
+	for (int i = 0; i < plan->n; i++)
+	{
+		char	   *live;
+		bool		seen = false;
+
+		if (plan->items[i].target == NULL)
+			continue;
+		for (int j = 0; j < i && !seen; j++)
+			seen = plan->items[j].target && strcmp(plan->items[j].target, plan->items[i].target) == 0;
+		if (seen)
+			continue;
+		live = live_group_name(plan->server, plan->items[i].target);
+		if (live == NULL || strcmp(live, plan->group_names[i]) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("the mirror's group \"%s\" is not group %s at Atlassian",
+							plan->group_names[i], plan->items[i].target),
+					 errdetail(live ? "Atlassian names that group \"%s\"." : "Atlassian has no such group.",
+							   live),
+					 errhint("Run atl_sync() to refresh the mirror; nothing was sent.")));
+	}
+}
+
+static void
+collect_row(HeapTuple row, void *arg)
+{
+	List	  **rows = arg;
+
+	*rows = lappend(*rows, heap_copytuple(row));
+}
+
+static void
+count_outcome(Summary *sum, const char *outcome)
+{
+	int			k;
+
+	sum->requests++;
+	if (strcmp(outcome, "succeeded") == 0 || strcmp(outcome, "already") == 0)
+		return;
+	for (k = 0; k < sum->kinds && strcmp(sum->names[k], outcome) != 0; k++)
+		;
+	if (k == sum->kinds && k < lengthof(sum->names))
+		sum->names[sum->kinds++] = pstrdup(outcome);
+	if (k < lengthof(sum->names))
+		sum->counts[k]++;
+}
+
+/* run one server's requests and write back what came of them */
+static void
+run_server(const ServerPlan *plan, Datum changes, Oid changes_type, Summary *sum)
+{
+	TypeCacheEntry *audit = lookup_type_cache(get_rel_type_id(get_relname_relid("atl_audit",
+																				  get_namespace_oid("atlorg", false))),
+											  TYPECACHE_TUPDESC);
+	TupleDesc	desc = BlessTupleDesc(CreateTupleDescCopy(audit->tupDesc));
+	List	   *rows = NIL;
+	Datum	   *elems;
+	int			n = 0;
+	ListCell   *lc;
+	Datum		args[3];
+	Oid			types[3] = {changes_type, NAMEOID, get_array_type(desc->tdtypeid)};
+
+	if (plan->n > 0)
+		atl_actions_run(plan->items, plan->n, plan->server, atl_dry_run, false, desc,
+						collect_row, &rows);
+	elems = palloc(sizeof(Datum) * Max(list_length(rows), 1));
+	foreach(lc, rows)
+	{
+		HeapTuple	row = lfirst(lc);
+		bool		isnull;
+
+		count_outcome(sum, TextDatumGetCString(heap_getattr(row, SPI_fnumber(desc, "outcome"),
+														  desc, &isnull)));
+		elems[n++] = HeapTupleGetDatum(row);
+	}
+	args[0] = changes;
+	args[1] = DirectFunctionCall1(namein, CStringGetDatum(plan->server));
+	args[2] = PointerGetDatum(construct_array(elems, n, desc->tdtypeid, -1, false, TYPALIGN_DOUBLE));
+	call_internal("atl_directory_record", 3, args, types);
+}
+
+static void
+report(const Summary *sum)
+{
+	StringInfoData buf;
+
+	if (sum->kinds == 0)
+		return;
+	initStringInfo(&buf);
+	for (int k = 0; k < sum->kinds; k++)
+		appendStringInfo(&buf, "%s%d %s", k ? ", " : "", sum->counts[k], sum->names[k]);
+	ereport(NOTICE,
+			(errmsg("atl_directory: of %d requests, %s (the mirror keeps the old values there)",
+					sum->requests, buf.data),
+			 errhint("SELECT * FROM atlorg.atl_audit WHERE backend_pid = pg_backend_pid() "
+					 "AND statement_at = statement_timestamp() shows each request.")));
+}
+
+PG_FUNCTION_INFO_V1(atl_directory_apply);
+
+Datum
+atl_directory_apply(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = trigger_context(fcinfo);
+	int			pinned = atl_pin_search_path();
+	Oid			changes_type;
+	Datum		changes;
+	ServerPlan *plans;
+	int			nservers;
+	Summary		sum = {0};
+
+	if (SPI_connect() != SPI_OK_CONNECT || SPI_register_trigger_data(td) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "atlorg: could not read the change set");
+	changes = query_value("SELECT coalesce(array_agg(c ORDER BY c.change_id), '{}') FROM captured c",
+						  &changes_type);
+	/* what an earlier statement of this session left behind */
+	if (SPI_execute("DELETE FROM atlorg.atl_directory_changes d "
+					"WHERE d.backend_pid = pg_backend_pid() "
+					"AND d.change_id < (SELECT min(c.change_id) FROM captured c)", false, 0) < 0)
+		elog(ERROR, "atlorg: could not clear an earlier change set");
+	call_internal("atl_directory_check", 1, &changes, &changes_type);
+
+	if (SPI_execute("SELECT DISTINCT c.server::text FROM captured c ORDER BY 1", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "atlorg: could not read the change set");
+	nservers = (int) SPI_processed;
+	plans = palloc0(sizeof(ServerPlan) * Max(nservers, 1));
+	for (int s = 0; s < nservers; s++)
+		plans[s].server = SPI_getvalue(SPI_tuptable->vals[s], SPI_tuptable->tupdesc, 1);
+	/* everything planned and confirmed before anything is sent */
+	for (int s = 0; s < nservers; s++)
+	{
+		plan_server(&plans[s], changes, changes_type);
+		confirm_groups(&plans[s]);
+	}
+	for (int s = 0; s < nservers; s++)
+		run_server(&plans[s], changes, changes_type, &sum);
+	report(&sum);
+	SPI_finish();
+	atl_unpin_search_path(pinned);
+	return PointerGetDatum(NULL);
+}
