@@ -7,7 +7,7 @@ CREATE TABLE atl_audit (
   requested_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
   finished_at   timestamptz,
   acted_by      name        NOT NULL,  -- the role in effect (current_user)
-  session_role  name        NOT NULL,  -- who logged in (session_user): SET ROLE cannot hide them
+  session_role  name        NOT NULL DEFAULT session_user,  -- who logged in: SET ROLE cannot hide them
   server        name        NOT NULL,
   action        text        NOT NULL,
   account_id    text        NOT NULL,

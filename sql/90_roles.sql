@@ -74,7 +74,9 @@ BEGIN
 END
 $$;
 
-GRANT USAGE ON SCHEMA atlorg TO atlorg_reader, atlorg_executor;
+-- Anyone may look atlorg's names up (and be told "permission denied"
+-- rather than "does not exist"); using anything takes one of the roles.
+GRANT USAGE ON SCHEMA atlorg TO PUBLIC;
 GRANT SELECT ON atl_audit, atl_runs, atl_protected_accounts, atl_mirror_users,
                 atl_mirror_user_products, atl_mirror_groups, atl_mirror_group_members,
                 atl_mirror_syncs, atl_mirror_status TO atlorg_reader;
@@ -87,6 +89,7 @@ GRANT UPDATE ON atl_directory TO atlorg_actor;
 -- the UPDATE rule inserts the change set with the view owner's rights; the
 -- trigger, as the caller, fills in and clears its own session's rows
 GRANT SELECT, UPDATE, DELETE ON atl_directory_changes TO atlorg_actor;
+GRANT USAGE ON SEQUENCE atl_directory_changes_seq TO atlorg_actor;	-- its default runs as the caller
 GRANT INSERT, UPDATE, DELETE ON atl_protected_accounts TO atlorg_manager;
 GRANT USAGE ON FOREIGN DATA WRAPPER atlorg TO atlorg_manager;
 -- the executor: the audit, and nothing else

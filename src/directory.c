@@ -283,7 +283,7 @@ atl_directory_apply(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT || SPI_register_trigger_data(td) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "atlorg: could not read the change set");
-	changes = query_value("SELECT coalesce(array_agg(c ORDER BY c.change_id), '{}') FROM captured c",
+	changes = query_value("SELECT coalesce(array_agg(c::atlorg.atl_directory_changes ORDER BY c.change_id), '{}') FROM captured c",
 						  &changes_type);
 	/* what an earlier statement of this session left behind */
 	if (SPI_execute("DELETE FROM atlorg.atl_directory_changes d "

@@ -7,7 +7,7 @@
 \! test/fakectl.py reset
 SET atlorg.last_active_rate = 60000;   -- the fake sets no limit here
 
-SELECT account_id, product, now()::date - last_active AS days_ago,
+SELECT account_id, product, round(extract(epoch FROM now() - last_active_at) / 86400) AS days_ago,
        last_active_at IS NOT NULL AS has_time, http_status, error
   FROM atl_last_active(ARRAY['712020:978521a6-2367-4092-a7f6-7cc1b9043bdd',
                              '712020:1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
