@@ -22,7 +22,7 @@ BEGIN
     RAISE EXCEPTION 'schema "atlorg" is not safe to install atlorg into'
       USING ERRCODE = 'insufficient_privilege',
             DETAIL = pg_catalog.format('It must belong to a superuser and no other role may create in it%s.',
-                                       pg_catalog.coalesce('; these can: ' || writers, '')),
+                                       coalesce('; these can: ' || writers, '')),
             HINT = 'Drop the schema (or fix its owner and privileges) and run CREATE EXTENSION again.';
   END IF;
 END
