@@ -24,15 +24,15 @@ SELECT substring(obj_description(p.oid, 'pg_proc'), '^(\w+):') AS kind, count(*)
  GROUP BY 1 ORDER BY 1;
 
 -- The roles, each with a key for the organization.
-CREATE ROLE atl_stranger;
-CREATE ROLE atl_reader IN ROLE atlorg_reader;
-CREATE ROLE atl_actor IN ROLE atlorg_actor;
-CREATE ROLE atl_manager IN ROLE atlorg_manager;
-GRANT USAGE ON FOREIGN SERVER acme TO atl_stranger, atl_reader, atl_actor, atl_manager;
-CREATE USER MAPPING FOR atl_stranger SERVER acme OPTIONS (api_key :'fake_key');
-CREATE USER MAPPING FOR atl_reader SERVER acme OPTIONS (api_key :'fake_key');
-CREATE USER MAPPING FOR atl_actor SERVER acme OPTIONS (api_key :'fake_key');
-CREATE USER MAPPING FOR atl_manager SERVER acme OPTIONS (api_key :'fake_key');
+CREATE ROLE atl_sweep_stranger;
+CREATE ROLE atl_sweep_reader IN ROLE atlorg_reader;
+CREATE ROLE atl_sweep_actor IN ROLE atlorg_actor;
+CREATE ROLE atl_sweep_manager IN ROLE atlorg_manager;
+GRANT USAGE ON FOREIGN SERVER acme TO atl_sweep_stranger, atl_sweep_reader, atl_sweep_actor, atl_sweep_manager;
+CREATE USER MAPPING FOR atl_sweep_stranger SERVER acme OPTIONS (api_key :'fake_key');
+CREATE USER MAPPING FOR atl_sweep_reader SERVER acme OPTIONS (api_key :'fake_key');
+CREATE USER MAPPING FOR atl_sweep_actor SERVER acme OPTIONS (api_key :'fake_key');
+CREATE USER MAPPING FOR atl_sweep_manager SERVER acme OPTIONS (api_key :'fake_key');
 
 -- A hostile value of each type: path tricks, quotes, a line separator and
 -- 70 kB of text; an array with a null and an over-long id; deep JSON.
@@ -82,21 +82,21 @@ GRANT SELECT ON atlorg_functions TO PUBLIC;
 -- Atlassian answers 503 to everything, actions are dry runs: what is swept
 -- is atlorg's own handling, and nothing reaches the organization.
 \! test/fakectl.py fault '{"path": ".", "kind": "status", "status": 503}'
-ALTER ROLE atl_stranger SET atlorg.max_retries = 0;
+ALTER ROLE atl_sweep_stranger SET atlorg.max_retries = 0;
 SET atlorg.max_retries = 0;
 SET atlorg.dry_run = on;
 SET statement_timeout = '60s';
 
-SET ROLE atl_stranger;
+SET ROLE atl_sweep_stranger;
 INSERT INTO sweep SELECT current_user, f.fn, f.kind, h, pg_temp.try(f.fn, h)
   FROM atlorg_functions f, (VALUES (false), (true)) AS v(h);
-SET ROLE atl_reader;
+SET ROLE atl_sweep_reader;
 INSERT INTO sweep SELECT current_user, f.fn, f.kind, h, pg_temp.try(f.fn, h)
   FROM atlorg_functions f, (VALUES (false), (true)) AS v(h);
-SET ROLE atl_actor;
+SET ROLE atl_sweep_actor;
 INSERT INTO sweep SELECT current_user, f.fn, f.kind, h, pg_temp.try(f.fn, h)
   FROM atlorg_functions f, (VALUES (false), (true)) AS v(h);
-SET ROLE atl_manager;
+SET ROLE atl_sweep_manager;
 INSERT INTO sweep SELECT current_user, f.fn, f.kind, h, pg_temp.try(f.fn, h)
   FROM atlorg_functions f, (VALUES (false), (true)) AS v(h);
 RESET ROLE;
@@ -119,15 +119,15 @@ SELECT result, count(*) FROM sweep WHERE result NOT IN ('ok', '42501') GROUP BY 
 -- The server never restarted, and nothing was sent.
 SELECT pg_postmaster_start_time() = :'started_at' AS same_server;
 SELECT count(*) AS not_dry_run FROM atl_audit
- WHERE acted_by IN ('atl_reader', 'atl_actor', 'atl_manager', 'atl_stranger') AND outcome <> 'dry_run';
+ WHERE acted_by IN ('atl_sweep_reader', 'atl_sweep_actor', 'atl_sweep_manager', 'atl_sweep_stranger') AND outcome <> 'dry_run';
 \! test/fakectl.py sent 'lifecycle|suspend|restore|memberships|roles|manage'
 
 RESET atlorg.dry_run;
 RESET atlorg.max_retries;
 RESET statement_timeout;
-DROP USER MAPPING FOR atl_stranger SERVER acme;
-DROP USER MAPPING FOR atl_reader SERVER acme;
-DROP USER MAPPING FOR atl_actor SERVER acme;
-DROP USER MAPPING FOR atl_manager SERVER acme;
-DROP OWNED BY atl_stranger, atl_reader, atl_actor, atl_manager;
-DROP ROLE atl_stranger, atl_reader, atl_actor, atl_manager;
+DROP USER MAPPING FOR atl_sweep_stranger SERVER acme;
+DROP USER MAPPING FOR atl_sweep_reader SERVER acme;
+DROP USER MAPPING FOR atl_sweep_actor SERVER acme;
+DROP USER MAPPING FOR atl_sweep_manager SERVER acme;
+DROP OWNED BY atl_sweep_stranger, atl_sweep_reader, atl_sweep_actor, atl_sweep_manager;
+DROP ROLE atl_sweep_stranger, atl_sweep_reader, atl_sweep_actor, atl_sweep_manager;
