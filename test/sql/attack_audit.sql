@@ -94,6 +94,40 @@ RESET ROLE;
 SELECT action, target = :'contractors_id' AS to_contractors, outcome, acted_by, session_role
   FROM atl_audit WHERE action = 'add_to_group';
 
+-- There is no generic entry point that sends (or audits) what a caller
+-- chooses: each action builds its own body.  atl_add_to_group's is always
+-- the account it adds.
+SELECT count(*) AS generic_entry_points FROM pg_proc
+ WHERE proname IN ('atl_act', 'atl_act_many') OR prosrc IN ('atl_act', 'atl_act_many');
+SELECT params FROM atl_add_to_group('712020:1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
+                                    :'contractors_id', dry_run => true);
+-- Even a superuser cannot bind atlorg's C entry points to a declaration
+-- that would make them read arguments they were not given.
+CREATE FUNCTION public.atl_evil(integer) RETURNS atlorg.atl_audit
+  AS '$libdir/atlorg', 'atl_action' LANGUAGE C;
+SELECT public.atl_evil(1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE FUNCTION public.atl_disable(integer) RETURNS atlorg.atl_audit
+  AS '$libdir/atlorg', 'atl_action' LANGUAGE C;
+SELECT public.atl_disable(1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE FUNCTION public.atl_disable(text[], name, boolean, boolean) RETURNS atlorg.atl_audit
+  AS '$libdir/atlorg', 'atl_action' LANGUAGE C;
+SELECT public.atl_disable(ARRAY['x'], NULL, true, false);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE FUNCTION public.atl_not_a_trigger() RETURNS trigger
+  AS '$libdir/atlorg', 'atl_directory_apply' LANGUAGE C;
+CREATE TABLE public.atl_bait (x int);
+CREATE TRIGGER atl_bait AFTER INSERT ON public.atl_bait
+  FOR EACH STATEMENT EXECUTE FUNCTION public.atl_not_a_trigger();
+INSERT INTO public.atl_bait VALUES (1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT atl_directory_apply();
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DROP TABLE public.atl_bait;
+DROP FUNCTION public.atl_evil(integer), public.atl_disable(integer),
+              public.atl_disable(text[], name, boolean, boolean), public.atl_not_a_trigger();
+
 -- Every request of this file is in the audit, with an outcome.
 SELECT action, outcome, acted_by, session_role FROM atl_audit ORDER BY id;
 

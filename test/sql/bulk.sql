@@ -42,6 +42,16 @@ SELECT * FROM atl_set_email(ARRAY['5e6f7a8b9c0d1e2f3a4b5c6d', '5c2e9a1b7d3f4e0a8
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT * FROM atl_set_email(ARRAY['5e6f7a8b9c0d1e2f3a4b5c6d'], NULL);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- twenty e-mails, the last too long for an address: none is sent
+SELECT count(*) FROM atl_set_email(
+  ARRAY(SELECT account_id FROM picked WHERE n <= 20 ORDER BY n),
+  ARRAY(SELECT CASE WHEN n < 20 THEN 'moved' || n || '@acme-labs.example'
+                    ELSE repeat('x', 300) || '@acme-labs.example' END
+          FROM picked WHERE n <= 20 ORDER BY n));
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- a null where a role must be
+SELECT * FROM atl_grant_role(ARRAY['5e6f7a8b9c0d1e2f3a4b5c6d'], NULL, 'ari:cloud:jira::site/x');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT count(*) - :before_count AS new_audit_rows FROM atl_audit;
 \! test/fakectl.py sent '.'
 
