@@ -25,6 +25,12 @@ static CachedDate date_cache[DATE_CACHE];
 
 static AtlCsvDateKind parse_date(const char *text, DateADT *out);
 
+void
+atl_csv_date_reset(void)
+{
+	memset(date_cache, 0, sizeof(date_cache));
+}
+
 AtlCsvDateKind
 atl_csv_date(const char *text, DateADT *out)
 {

@@ -17,6 +17,8 @@ typedef enum AtlCsvDateKind
 
 /* "3 Jan 2024", "2024-05-12", ... through PostgreSQL's own date parser */
 extern AtlCsvDateKind atl_csv_date(const char *text, DateADT *out);
+/* forget the dates parsed so far (they depend on DateStyle) */
+extern void atl_csv_date_reset(void);
 
 /* Active, Suspended, Deactivated, Inactive, Yes/No -> the API's status words */
 extern const char *atl_csv_status(const char *text);
