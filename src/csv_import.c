@@ -108,7 +108,6 @@ typedef struct CsvTarget
 	int			options;		/* table_multi_insert's */
 	CommandId	cid;
 	TupleTableSlot **slots;		/* BATCH of them, filled then inserted together */
-	MemoryContext cxt;			/* the slots' (rows are built in a shorter one) */
 	int			buffered;
 	int64		rows;
 } CsvTarget;
@@ -140,6 +139,7 @@ typedef struct CsvRun
 	StringInfoData last_user;	/* pivoted files repeat a user, a row per group */
 	bool		have_last_user;
 	MemoryContext row_cxt;
+	AtlCsvDateCache *dates;
 	int64		rejected;
 } CsvRun;
 
@@ -173,6 +173,7 @@ emit(CsvRun *run, AtlCsvOutput kind, Datum *values, bool *nulls, int nvalues)
 {
 	CsvTarget  *t = &run->out[kind];
 	TupleTableSlot *slot;
+	MemoryContext old;
 
 	CHECK_FOR_INTERRUPTS();
 	if (!t->wanted)
@@ -188,20 +189,15 @@ emit(CsvRun *run, AtlCsvOutput kind, Datum *values, bool *nulls, int nvalues)
 		tuplestore_putvalues(t->store, t->desc, values, nulls);
 		return;
 	}
-	if (t->slots[t->buffered] == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(t->cxt);
-
-		t->slots[t->buffered] = table_slot_create(t->rel, NULL);
-		MemoryContextSwitchTo(old);
-	}
+	/*
+	 * Formed once, in the slot's context (the values are in the row's, reset
+	 * before the batch is full), and owned by the slot: nothing copies it
+	 * again before it is on its page.
+	 */
 	slot = t->slots[t->buffered++];
-	ExecClearTuple(slot);
-	memcpy(slot->tts_values, values, sizeof(Datum) * nvalues);
-	memcpy(slot->tts_isnull, nulls, sizeof(bool) * nvalues);
-	ExecStoreVirtualTuple(slot);
-	/* the values live in the row's context, reset before the batch is full */
-	ExecMaterializeSlot(slot);
+	old = MemoryContextSwitchTo(slot->tts_mcxt);
+	ExecStoreHeapTuple(heap_form_tuple(t->desc, values, nulls), slot, true);
+	MemoryContextSwitchTo(old);
 	if (t->buffered == BATCH)
 		flush_target(t);
 }
@@ -398,7 +394,7 @@ field(const AtlCsvRecord *rec, const CsvRun *run, AtlCsvRole role)
 static bool
 date_field(CsvRun *run, const AtlCsvRecord *rec, int col, AtlCsvDateKind *kind, DateADT *d)
 {
-	*kind = col < 0 ? CSV_DATE_EMPTY : atl_csv_date(rec->fields[col], d);
+	*kind = col < 0 ? CSV_DATE_EMPTY : atl_csv_date(run->dates, rec->fields[col], d);
 	if (*kind != CSV_DATE_BAD)
 		return true;
 	reject(run, rec->line, psprintf("\"%s\" in column \"%s\" is not a date",
@@ -691,8 +687,7 @@ run_input(CsvRun *run, const AtlCsvInput *in)
 	initStringInfo(&run->last_user);
 	run->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "atlorg csv row",
 										 ALLOCSET_DEFAULT_SIZES);
-	/* dates are read with the session's DateStyle, which may have changed */
-	atl_csv_date_reset();
+	run->dates = atl_csv_date_cache();
 	if (atl_csv_init(&reader, MAX_FIELD, MAX_FIELDS, on_record, run) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -760,8 +755,9 @@ open_target(CsvTarget *t, Relation rel, AtlCsvOutput kind)
 	t->ncolumns = atl_csv_shapes[kind].ncolumns;
 	t->rel = rel;
 	t->desc = RelationGetDescr(rel);
-	t->slots = palloc0(sizeof(TupleTableSlot *) * BATCH);
-	t->cxt = CurrentMemoryContext;
+	t->slots = palloc(sizeof(TupleTableSlot *) * BATCH);
+	for (int i = 0; i < BATCH; i++)
+		t->slots[i] = MakeSingleTupleTableSlot(t->desc, &TTSOpsHeapTuple);
 	t->bis = GetBulkInsertState();
 	t->cid = GetCurrentCommandId(true);
 	/* as COPY: a table new in this transaction has no free space to look for */
@@ -774,7 +770,7 @@ close_target(CsvTarget *t)
 	flush_target(t);
 	FreeBulkInsertState(t->bis);
 	table_finish_bulk_insert(t->rel, t->options);
-	for (int i = 0; i < BATCH && t->slots[i]; i++)
+	for (int i = 0; i < BATCH; i++)
 		ExecDropSingleTupleTableSlot(t->slots[i]);
 }
 
