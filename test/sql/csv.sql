@@ -75,6 +75,12 @@ SELECT count(*) FROM atl_csv_users_file(:'dir' || '/long_field.csv');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM atl_csv_users_file(:'dir' || '/empty.csv');
 SELECT count(*) FROM atl_csv_users_file(:'dir' || '/header_only.csv');
+SELECT count(*) FROM atl_csv_users(E'User id,email\nabc,"abc@example.com');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM atl_csv_users_file('/nonexistent/export.csv');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM atl_csv_users_file('/');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 
 -- skip_bad: the rest is read, and every skipped row is reported.
 SELECT count(*) FROM atl_csv_users_file(:'dir' || '/bad_rows.csv', skip_bad => true);
@@ -99,7 +105,9 @@ SELECT p.oid::regprocedure AS function, l.lanname AS language,
   FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
  WHERE p.proname LIKE 'atl\_csv\_%' ORDER BY 1::text;
 
--- A NULL argument is an error (22004), never an empty result.
+-- A NULL argument is an error (22004), never an empty result; here for the
+-- lowest role, as for any.
+CREATE ROLE atl_caller IN ROLE atlorg_reader;
 CREATE FUNCTION pg_temp.attempt(call text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE n bigint;
 BEGIN
@@ -108,6 +116,7 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
   RETURN SQLSTATE || ': ' || SQLERRM;
 END $$;
+SET ROLE atl_caller;
 SELECT call, pg_temp.attempt(call) AS outcome FROM unnest(ARRAY[
   'atl_csv_import(NULL::text, ''x'')',
   'atl_csv_import(NULL::bytea, ''x'')',
@@ -130,6 +139,8 @@ SELECT call, pg_temp.attempt(call) AS outcome FROM unnest(ARRAY[
 -- but its own, even under a declaration made for the purpose (superuser).
 SELECT * FROM atl_csv_users(:'current') AS r(a int, b int);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+RESET ROLE;
+DROP ROLE atl_caller;
 SELECT probin FROM pg_proc WHERE oid = 'atl_csv_users(bytea, boolean)'::regprocedure \gset
 CREATE SCHEMA csv_rogue;
 CREATE FUNCTION csv_rogue.users(data bytea, skip_bad boolean) RETURNS SETOF record
@@ -159,6 +170,8 @@ SELECT current_setting('search_path') AS saved_path \gset
 SELECT users FROM atl_csv_import(:'current', 'Export');
 SELECT (SELECT count(*) FROM "Export_users") AS "Export_users",
        (SELECT count(*) FROM export_users) AS export_users;
+SELECT users FROM atl_csv_import(:'current', 'odd."name');
+SELECT count(*) FROM "odd.""name_users";
 CREATE SCHEMA csv_imports;
 SELECT set_config('search_path', 'csv_imports, ' || :'saved_path', false) IS NOT NULL AS set;
 SELECT users FROM atl_csv_import(:'current', 'export');
@@ -193,6 +206,11 @@ SELECT * FROM atl_csv_import(:'current', 'shown');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT * FROM shown_users;
 DROP VIEW shown_users;
+-- nor a table something else depends on
+CREATE VIEW export_view AS SELECT * FROM export_users;
+SELECT * FROM atl_csv_import(:'current', 'export', replace => true);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DROP VIEW export_view;
 
 -- Rows are written as COPY writes them, so only into the bare tables the
 -- call has just created: a table an event trigger changed is refused.
