@@ -100,7 +100,7 @@ atl_csv_desc_matches(TupleDesc desc, const AtlCsvShape *shape)
 typedef struct CsvTarget
 {
 	bool		wanted;
-	int			ncolumns;		/* the shape's: what emit() copies */
+	int			ncolumns;		/* the shape's: as many values as emit() is given */
 	Tuplestorestate *store;
 	TupleDesc	desc;
 	Relation	rel;
@@ -485,35 +485,34 @@ emit_group(CsvRun *run, long line, const char *id, const char *group_id, const c
 	emit(run, ATL_CSV_GROUPS_OUT, v, n, GROUP_COLUMNS);
 }
 
-/* callbacks of the nested parse of a "Groups" list */
-typedef struct GroupList
-{
-	CsvRun	   *run;
-	long		line;
-	const char *id;
-} GroupList;
-
+/* the nested parse of a "Groups" list: each name, into a list */
 static void
 group_list_field(void *data, size_t len, void *arg)
 {
-	GroupList  *g = arg;
-	char	   *name = pnstrdup(data ? data : "", len);
+	List	  **names = arg;
 
-	emit_group(g->run, g->line, g->id, NULL, name);
+	*names = lappend(*names, pnstrdup(data ? data : "", len));
 }
 
-/* the list is itself comma-separated, with quotes where a name has a comma */
+/*
+ * The list is itself comma-separated, with quotes where a name has a
+ * comma.  Names first, rows after the parser is freed: emitting may throw
+ * (a cancel), which must not skip csv_free.
+ */
 static void
 emit_group_list(CsvRun *run, long line, const char *id, const char *list)
 {
 	struct csv_parser p;
-	GroupList	g = {run, line, id};
+	List	   *names = NIL;
+	ListCell   *lc;
 
 	if (list == NULL || list[0] == '\0' || csv_init(&p, 0) != 0)
 		return;
-	csv_parse(&p, list, strlen(list), group_list_field, NULL, &g);
-	csv_fini(&p, group_list_field, NULL, &g);
+	csv_parse(&p, list, strlen(list), group_list_field, NULL, &names);
+	csv_fini(&p, group_list_field, NULL, &names);
 	csv_free(&p);
+	foreach(lc, names)
+		emit_group(run, line, id, NULL, lfirst(lc));
 }
 
 static void
