@@ -33,123 +33,82 @@ CREATE TYPE atl_csv_reject AS (
   line   bigint,
   reason text);
 
-CREATE FUNCTION atl_csv_rows(data bytea, path text, what text, skip_bad boolean)
-RETURNS SETOF record
-AS 'MODULE_PATHNAME', 'atl_csv_rows'
-LANGUAGE C CALLED ON NULL INPUT VOLATILE;
-COMMENT ON FUNCTION atl_csv_rows(bytea, text, text, boolean) IS 'read: CSV export';
+-- Every function here is C, and its result type is the one declared here:
+-- the C code checks its declaration (arguments and result row) and refuses
+-- to run under any other.  A NULL argument is an error (22004).
 
--- The rows of one kind from a file's contents (bytea or text), or from a
--- file on the server (atl_csv_*_file; as COPY FROM a file allows it).
+-- The rows of one kind from a file's contents (bytea, or text: read as
+-- UTF-8), or from a file on the server (atl_csv_*_file; as COPY FROM a
+-- file allows it).
 CREATE FUNCTION atl_csv_users(data bytea, skip_bad boolean DEFAULT false)
-RETURNS SETOF atl_csv_user LANGUAGE sql VOLATILE
-AS $$ SELECT * FROM atl_csv_rows(data, NULL, 'users', skip_bad) AS r(line bigint, account_id text, name text, email text, status text, org_role text, added_to_org date, last_seen date) $$;
-COMMENT ON FUNCTION atl_csv_users(bytea, boolean) IS 'read: CSV export';
+RETURNS SETOF atl_csv_user
+AS 'MODULE_PATHNAME', 'atl_csv_users' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION atl_csv_users(bytea, boolean) IS 'read: the users of an export file';
 CREATE FUNCTION atl_csv_users(data text, skip_bad boolean DEFAULT false)
-RETURNS SETOF atl_csv_user LANGUAGE sql VOLATILE
-AS $$ SELECT * FROM atl_csv_users(convert_to(data, 'UTF8'), skip_bad) $$;
-COMMENT ON FUNCTION atl_csv_users(text, boolean) IS 'read: CSV export';
+RETURNS SETOF atl_csv_user
+AS 'MODULE_PATHNAME', 'atl_csv_users' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION atl_csv_users(text, boolean) IS 'read: the users of an export file';
 CREATE FUNCTION atl_csv_users_file(path text, skip_bad boolean DEFAULT false)
-RETURNS SETOF atl_csv_user LANGUAGE sql VOLATILE
-AS $$ SELECT * FROM atl_csv_rows(NULL, path, 'users', skip_bad) AS r(line bigint, account_id text, name text, email text, status text, org_role text, added_to_org date, last_seen date) $$;
-COMMENT ON FUNCTION atl_csv_users_file(text, boolean) IS 'read: CSV export';
+RETURNS SETOF atl_csv_user
+AS 'MODULE_PATHNAME', 'atl_csv_users_file' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION atl_csv_users_file(text, boolean) IS 'read: the users of an export file on the server (needs pg_read_server_files)';
 
 CREATE FUNCTION atl_csv_products(data bytea, skip_bad boolean DEFAULT false)
-RETURNS SETOF atl_csv_product LANGUAGE sql VOLATILE
-AS $$ SELECT * FROM atl_csv_rows(data, NULL, 'products', skip_bad) AS r(line bigint, account_id text, product text, app text, site text, access text, last_seen date, never_used boolean, last_seen_text text) $$;
-COMMENT ON FUNCTION atl_csv_products(bytea, boolean) IS 'read: CSV export';
+RETURNS SETOF atl_csv_product
+AS 'MODULE_PATHNAME', 'atl_csv_products' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION atl_csv_products(bytea, boolean) IS 'read: the users'' products of an export file';
 CREATE FUNCTION atl_csv_products(data text, skip_bad boolean DEFAULT false)
-RETURNS SETOF atl_csv_product LANGUAGE sql VOLATILE
-AS $$ SELECT * FROM atl_csv_products(convert_to(data, 'UTF8'), skip_bad) $$;
-COMMENT ON FUNCTION atl_csv_products(text, boolean) IS 'read: CSV export';
+RETURNS SETOF atl_csv_product
+AS 'MODULE_PATHNAME', 'atl_csv_products' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION atl_csv_products(text, boolean) IS 'read: the users'' products of an export file';
 CREATE FUNCTION atl_csv_products_file(path text, skip_bad boolean DEFAULT false)
-RETURNS SETOF atl_csv_product LANGUAGE sql VOLATILE
-AS $$ SELECT * FROM atl_csv_rows(NULL, path, 'products', skip_bad) AS r(line bigint, account_id text, product text, app text, site text, access text, last_seen date, never_used boolean, last_seen_text text) $$;
-COMMENT ON FUNCTION atl_csv_products_file(text, boolean) IS 'read: CSV export';
+RETURNS SETOF atl_csv_product
+AS 'MODULE_PATHNAME', 'atl_csv_products_file' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION atl_csv_products_file(text, boolean) IS 'read: the users'' products of an export file on the server (needs pg_read_server_files)';
 
 CREATE FUNCTION atl_csv_groups(data bytea, skip_bad boolean DEFAULT false)
-RETURNS SETOF atl_csv_group LANGUAGE sql VOLATILE
-AS $$ SELECT * FROM atl_csv_rows(data, NULL, 'groups', skip_bad) AS r(line bigint, account_id text, group_id text, group_name text) $$;
-COMMENT ON FUNCTION atl_csv_groups(bytea, boolean) IS 'read: CSV export';
+RETURNS SETOF atl_csv_group
+AS 'MODULE_PATHNAME', 'atl_csv_groups' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION atl_csv_groups(bytea, boolean) IS 'read: the users'' groups of an export file';
 CREATE FUNCTION atl_csv_groups(data text, skip_bad boolean DEFAULT false)
-RETURNS SETOF atl_csv_group LANGUAGE sql VOLATILE
-AS $$ SELECT * FROM atl_csv_groups(convert_to(data, 'UTF8'), skip_bad) $$;
-COMMENT ON FUNCTION atl_csv_groups(text, boolean) IS 'read: CSV export';
+RETURNS SETOF atl_csv_group
+AS 'MODULE_PATHNAME', 'atl_csv_groups' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION atl_csv_groups(text, boolean) IS 'read: the users'' groups of an export file';
 CREATE FUNCTION atl_csv_groups_file(path text, skip_bad boolean DEFAULT false)
-RETURNS SETOF atl_csv_group LANGUAGE sql VOLATILE
-AS $$ SELECT * FROM atl_csv_rows(NULL, path, 'groups', skip_bad) AS r(line bigint, account_id text, group_id text, group_name text) $$;
-COMMENT ON FUNCTION atl_csv_groups_file(text, boolean) IS 'read: CSV export';
+RETURNS SETOF atl_csv_group
+AS 'MODULE_PATHNAME', 'atl_csv_groups_file' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION atl_csv_groups_file(text, boolean) IS 'read: the users'' groups of an export file on the server (needs pg_read_server_files)';
 
 -- The rows a file cannot give, and why (nothing disappears silently).
 CREATE FUNCTION atl_csv_rejects(data bytea)
-RETURNS SETOF atl_csv_reject LANGUAGE sql VOLATILE
-AS $$ SELECT * FROM atl_csv_rows(data, NULL, 'rejects', true) AS r(line bigint, reason text) $$;
-COMMENT ON FUNCTION atl_csv_rejects(bytea) IS 'read: CSV export';
+RETURNS SETOF atl_csv_reject
+AS 'MODULE_PATHNAME', 'atl_csv_rejects' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION atl_csv_rejects(bytea) IS 'read: the rows of an export file that cannot be read, and why';
 CREATE FUNCTION atl_csv_rejects(data text)
-RETURNS SETOF atl_csv_reject LANGUAGE sql VOLATILE
-AS $$ SELECT * FROM atl_csv_rejects(convert_to(data, 'UTF8')) $$;
-COMMENT ON FUNCTION atl_csv_rejects(text) IS 'read: CSV export';
-
-CREATE FUNCTION atl_csv_load(data bytea, path text, users regclass, products regclass,
-                             groups regclass, rejects regclass, skip_bad boolean,
-                             OUT format text, OUT users bigint, OUT products bigint,
-                             OUT groups bigint, OUT rejected bigint)
-AS 'MODULE_PATHNAME', 'atl_csv_load'
-LANGUAGE C CALLED ON NULL INPUT VOLATILE;
-COMMENT ON FUNCTION atl_csv_load(bytea, text, regclass, regclass, regclass, regclass, boolean) IS 'read: CSV export';
+RETURNS SETOF atl_csv_reject
+AS 'MODULE_PATHNAME', 'atl_csv_rejects' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION atl_csv_rejects(text) IS 'read: the rows of an export file that cannot be read, and why';
 
 -- Load a file into four new tables named <prefix>_users, _products, _groups
--- and _rejects, in one pass; replace => true drops them first.
-CREATE FUNCTION atl_csv_import_rows(data bytea, path text, prefix text, skip_bad boolean,
-                                    replace boolean,
-                                    OUT format text, OUT users bigint, OUT products bigint,
-                                    OUT groups bigint, OUT rejected bigint)
-LANGUAGE plpgsql VOLATILE
-AS $$
-DECLARE
-  kinds text[] := ARRAY['users', 'products', 'groups', 'rejects'];
-  types text[] := ARRAY['atl_csv_user', 'atl_csv_product', 'atl_csv_group', 'atl_csv_reject'];
-  ext   name := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-                  WHERE e.extname = 'atlorg');
-BEGIN
-  FOR i IN 1..4 LOOP
-    IF replace AND to_regclass(quote_ident(prefix || '_' || kinds[i])) IS NOT NULL THEN
-      EXECUTE format('DROP TABLE %I', prefix || '_' || kinds[i]);
-    END IF;
-    BEGIN
-      EXECUTE format('CREATE TABLE %I (LIKE %I.%I)', prefix || '_' || kinds[i], ext, types[i]);
-    EXCEPTION WHEN duplicate_table THEN
-      RAISE EXCEPTION 'table "%" already exists', prefix || '_' || kinds[i]
-        USING ERRCODE = 'duplicate_table',
-              HINT = 'Pass replace => true to drop and load it again, or choose another prefix.';
-    END;
-  END LOOP;
-  SELECT * INTO format, users, products, groups, rejected
-    FROM atl_csv_load(data, path, (prefix || '_users')::regclass, (prefix || '_products')::regclass,
-                      (prefix || '_groups')::regclass, (prefix || '_rejects')::regclass, skip_bad);
-  RETURN;
-END
-$$;
-COMMENT ON FUNCTION atl_csv_import_rows(bytea, text, text, boolean, boolean) IS 'read: CSV export';
-
+-- and _rejects (the prefix as written, not folded to lower case), in the
+-- schema the caller's search_path creates in, in one pass; replace => true
+-- first drops tables of those names (tables only).  The call creates the
+-- tables itself and loads exactly those.
 CREATE FUNCTION atl_csv_import(data bytea, prefix text, skip_bad boolean DEFAULT false,
                                replace boolean DEFAULT false,
                                OUT format text, OUT users bigint, OUT products bigint,
                                OUT groups bigint, OUT rejected bigint)
-LANGUAGE sql VOLATILE
-AS $$ SELECT * FROM atl_csv_import_rows(data, NULL, prefix, skip_bad, replace) $$;
-COMMENT ON FUNCTION atl_csv_import(bytea, text, boolean, boolean) IS 'read: CSV export';
+AS 'MODULE_PATHNAME', 'atl_csv_import' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION atl_csv_import(bytea, text, boolean, boolean) IS 'read: load an export file into four new tables of the caller''s';
 CREATE FUNCTION atl_csv_import(data text, prefix text, skip_bad boolean DEFAULT false,
                                replace boolean DEFAULT false,
                                OUT format text, OUT users bigint, OUT products bigint,
                                OUT groups bigint, OUT rejected bigint)
-LANGUAGE sql VOLATILE
-AS $$ SELECT * FROM atl_csv_import_rows(convert_to(data, 'UTF8'), NULL, prefix, skip_bad, replace) $$;
-COMMENT ON FUNCTION atl_csv_import(text, text, boolean, boolean) IS 'read: CSV export';
+AS 'MODULE_PATHNAME', 'atl_csv_import' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION atl_csv_import(text, text, boolean, boolean) IS 'read: load an export file into four new tables of the caller''s';
 CREATE FUNCTION atl_csv_import_file(path text, prefix text, skip_bad boolean DEFAULT false,
                                     replace boolean DEFAULT false,
                                     OUT format text, OUT users bigint, OUT products bigint,
                                     OUT groups bigint, OUT rejected bigint)
-LANGUAGE sql VOLATILE
-AS $$ SELECT * FROM atl_csv_import_rows(NULL, path, prefix, skip_bad, replace) $$;
-COMMENT ON FUNCTION atl_csv_import_file(text, text, boolean, boolean) IS 'read: CSV export';
+AS 'MODULE_PATHNAME', 'atl_csv_import_file' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION atl_csv_import_file(text, text, boolean, boolean) IS 'read: load an export file on the server (needs pg_read_server_files) into four new tables of the caller''s';

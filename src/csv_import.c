@@ -1,59 +1,113 @@
 /*
- * csv_import.c: admin-console export files as rows (atl_csv_users() and
- * friends) and as tables (atl_csv_import()).
+ * csv_import.c: one pass over an admin-console export file, its rows typed
+ * and sent to a tuplestore (atl_csv_users() and friends) or to the four
+ * tables of atl_csv_import().
  *
- * One pass over the input: csv_reader.c splits records, csv_layout.c names
- * the columns from the header, and each data row becomes a user row, a row
- * per product and a row per group, typed here.  Rows go to tuplestores
- * (the set-returning functions) or straight into tables with a bulk-insert
- * state (the import).  Memory stays flat: a row's values live in a context
- * reset after each row, and files are read in 64 kB chunks.
+ * csv_reader.c splits records, csv_layout.c names the columns from the
+ * header, and each data row becomes a user row, a row per product and a
+ * row per group, typed here.  Tables are filled with multi-insert batches,
+ * as COPY does.  Memory stays flat: a row's values live in a context reset
+ * after each row, and input is fed in 64 kB chunks.
+ *
+ * Work is linear in the input, and every loop over rows or columns checks
+ * for interrupts, so that cancel and statement_timeout stop it at once; a
+ * record may have at most MAX_FIELDS fields, which bounds the per-row work
+ * the header can ask for.
  */
 #include "postgres.h"
 
 #include "access/heapam.h"
-#include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
-#include "executor/spi.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/tuptable.h"
-#include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
-#include "common/hashfn.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "csv_import.h"
 #include "csv_layout.h"
 #include "csv_reader.h"
 #include "csv_values.h"
 
 #define MAX_FIELD (1024 * 1024)	/* longest field accepted */
+#define MAX_FIELDS 10000		/* most fields in a record, so columns in a file */
 #define CHUNK 65536
 #define MAX_WARNINGS 20			/* skipped rows reported one by one */
 #define BATCH 1000				/* rows a table gets at once, as COPY does */
 
-typedef enum CsvOutput
+/* ---- what each kind of row holds --------------------------------------- */
+
+#define USER_COLUMNS 8
+#define PRODUCT_COLUMNS 9
+#define GROUP_COLUMNS 4
+#define REJECT_COLUMNS 2
+
+static const AtlCsvOutputColumn user_columns[] = {
+	{"line", INT8OID}, {"account_id", TEXTOID}, {"name", TEXTOID}, {"email", TEXTOID},
+	{"status", TEXTOID}, {"org_role", TEXTOID}, {"added_to_org", DATEOID},
+	{"last_seen", DATEOID}
+};
+static const AtlCsvOutputColumn product_columns[] = {
+	{"line", INT8OID}, {"account_id", TEXTOID}, {"product", TEXTOID}, {"app", TEXTOID},
+	{"site", TEXTOID}, {"access", TEXTOID}, {"last_seen", DATEOID},
+	{"never_used", BOOLOID}, {"last_seen_text", TEXTOID}
+};
+static const AtlCsvOutputColumn group_columns[] = {
+	{"line", INT8OID}, {"account_id", TEXTOID}, {"group_id", TEXTOID}, {"group_name", TEXTOID}
+};
+static const AtlCsvOutputColumn reject_columns[] = {
+	{"line", INT8OID}, {"reason", TEXTOID}
+};
+
+StaticAssertDecl(lengthof(user_columns) == USER_COLUMNS, "user columns");
+StaticAssertDecl(lengthof(product_columns) == PRODUCT_COLUMNS, "product columns");
+StaticAssertDecl(lengthof(group_columns) == GROUP_COLUMNS, "group columns");
+StaticAssertDecl(lengthof(reject_columns) == REJECT_COLUMNS, "reject columns");
+
+const AtlCsvShape atl_csv_shapes[ATL_CSV_N_OUTPUTS] = {
+	[ATL_CSV_USERS_OUT] = {"users", USER_COLUMNS, user_columns},
+	[ATL_CSV_PRODUCTS_OUT] = {"products", PRODUCT_COLUMNS, product_columns},
+	[ATL_CSV_GROUPS_OUT] = {"groups", GROUP_COLUMNS, group_columns},
+	[ATL_CSV_REJECTS_OUT] = {"rejects", REJECT_COLUMNS, reject_columns},
+};
+
+bool
+atl_csv_desc_matches(TupleDesc desc, const AtlCsvShape *shape)
 {
-	OUT_USERS, OUT_PRODUCTS, OUT_GROUPS, OUT_REJECTS, N_OUTPUTS
-} CsvOutput;
+	if (desc == NULL || desc->natts != shape->ncolumns)
+		return false;
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || att->atttypid != shape->columns[i].type)
+			return false;
+	}
+	return true;
+}
+
+/* ---- the run ----------------------------------------------------------- */
 
 /* where one kind of row goes: a tuplestore, or a table */
 typedef struct CsvTarget
 {
 	bool		wanted;
-	TupleDesc	desc;
+	int			ncolumns;		/* the shape's: as many values as emit() is given */
 	Tuplestorestate *store;
+	TupleDesc	desc;
 	Relation	rel;
 	BulkInsertState bis;
+	int			options;		/* table_multi_insert's */
+	CommandId	cid;
 	TupleTableSlot **slots;		/* BATCH of them, filled then inserted together */
-	MemoryContext cxt;			/* the slots' (rows are built in a shorter one) */
 	int			buffered;
 	int64		rows;
 } CsvTarget;
@@ -67,22 +121,33 @@ typedef struct ProductSlot
 	int			access_col;		/* -1 if none */
 	int			seen_col;		/* -1 if none */
 	bool		site_list;		/* Export accounts: the value lists sites */
+	int			next;			/* another slot whose names hash alike, or -1 */
 } ProductSlot;
 
 typedef struct CsvRun
 {
 	AtlCsvLayout layout;
 	bool		have_layout;
+	const char *format;
 	ProductSlot *products;
 	int			nproducts;
 	char	  **headers;		/* as the file names its columns */
 	HTAB	   *seen_users;		/* files with a row per group: users already emitted */
 	bool		skip_bad;
-	CsvTarget	out[N_OUTPUTS];
-	char	   *last_user;		/* pivoted files repeat a user, a row per group */
+	bool		convert;		/* the database encoding is neither UTF-8 nor SQL_ASCII */
+	CsvTarget	out[ATL_CSV_N_OUTPUTS];
+	StringInfoData last_user;	/* pivoted files repeat a user, a row per group */
+	bool		have_last_user;
 	MemoryContext row_cxt;
+	AtlCsvDateCache *dates;
 	int64		rejected;
 } CsvRun;
+
+static void
+check_interrupts(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
 
 /* ---- emitting rows ----------------------------------------------------- */
 
@@ -92,57 +157,73 @@ flush_target(CsvTarget *t)
 {
 	if (t->buffered == 0)
 		return;
-	table_multi_insert(t->rel, t->slots, t->buffered, GetCurrentCommandId(true), 0, t->bis);
+	table_multi_insert(t->rel, t->slots, t->buffered, t->cid, t->options, t->bis);
 	for (int i = 0; i < t->buffered; i++)
 		ExecClearTuple(t->slots[i]);
 	t->buffered = 0;
 }
 
+/*
+ * One row of values[nvalues]: nvalues is what the caller filled, and must
+ * be the shape's number of columns, which is what the target's descriptor
+ * was checked to have; so no more is ever read than was written.
+ */
 static void
-emit(CsvRun *run, CsvOutput kind, Datum *values, bool *nulls)
+emit(CsvRun *run, AtlCsvOutput kind, Datum *values, bool *nulls, int nvalues)
 {
 	CsvTarget  *t = &run->out[kind];
 	TupleTableSlot *slot;
+	MemoryContext old;
 
+	CHECK_FOR_INTERRUPTS();
 	if (!t->wanted)
 		return;
+	if (nvalues != t->ncolumns)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg_internal("atlorg: %d values for a %s row of %d columns",
+								 nvalues, atl_csv_shapes[kind].kind, t->ncolumns)));
 	t->rows++;
 	if (t->store)
 	{
 		tuplestore_putvalues(t->store, t->desc, values, nulls);
 		return;
 	}
-	if (t->slots[t->buffered] == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(t->cxt);
-
-		t->slots[t->buffered] = table_slot_create(t->rel, NULL);
-		MemoryContextSwitchTo(old);
-	}
+	/*
+	 * Formed once, in the slot's context (the values are in the row's, reset
+	 * before the batch is full), and owned by the slot: nothing copies it
+	 * again before it is on its page.
+	 */
 	slot = t->slots[t->buffered++];
-	ExecClearTuple(slot);
-	memcpy(slot->tts_values, values, sizeof(Datum) * t->desc->natts);
-	memcpy(slot->tts_isnull, nulls, sizeof(bool) * t->desc->natts);
-	ExecStoreVirtualTuple(slot);
-	/* the values live in the row's context, reset before the batch is full */
-	ExecMaterializeSlot(slot);
+	old = MemoryContextSwitchTo(slot->tts_mcxt);
+	ExecStoreHeapTuple(heap_form_tuple(t->desc, values, nulls), slot, true);
+	MemoryContextSwitchTo(old);
 	if (t->buffered == BATCH)
 		flush_target(t);
 }
 
+/* text from the file (UTF-8), in the database's encoding */
 static Datum
-text_or_null(const char *s, bool *isnull)
+file_text(const CsvRun *run, const char *s)
+{
+	if (run->convert)
+		s = pg_any_to_server(s, (int) strlen(s), PG_UTF8);
+	return CStringGetTextDatum(s);
+}
+
+static Datum
+text_or_null(const CsvRun *run, const char *s, bool *isnull)
 {
 	*isnull = s == NULL || s[0] == '\0';
-	return *isnull ? (Datum) 0 : CStringGetTextDatum(s);
+	return *isnull ? (Datum) 0 : file_text(run, s);
 }
 
 /* a row that cannot be read: an error, or (skip_bad) skipped and reported */
 static void
 reject(CsvRun *run, long line, const char *reason)
 {
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
+	Datum		values[REJECT_COLUMNS];
+	bool		nulls[REJECT_COLUMNS] = {false, false};
 
 	if (!run->skip_bad)
 		ereport(ERROR,
@@ -154,23 +235,63 @@ reject(CsvRun *run, long line, const char *reason)
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("skipped line %ld of the export file: %s", line, reason)));
 	values[0] = Int64GetDatum(line);
-	values[1] = CStringGetTextDatum(reason);
-	emit(run, OUT_REJECTS, values, nulls);
+	values[1] = file_text(run, reason);
+	emit(run, ATL_CSV_REJECTS_OUT, values, nulls, REJECT_COLUMNS);
 }
 
 /* ---- the header -------------------------------------------------------- */
 
-static int
-find_slot(CsvRun *run, const AtlCsvColumn *col)
+/* a product and site's hash, ASCII letters folded (as same_name() compares) */
+static uint64
+product_hash(const char *app, const char *site)
 {
-	for (int i = 0; i < run->nproducts; i++)
-		if (pg_strcasecmp(run->products[i].app, col->product) == 0 &&
-			pg_strcasecmp(run->products[i].site, col->site) == 0)
-			return i;
-	run->products[run->nproducts] = (ProductSlot) {
+	uint64		h = UINT64CONST(14695981039346656037);	/* FNV-1a */
+
+	for (const char *p = app; *p; p++)
+		h = (h ^ (unsigned char) pg_ascii_tolower(*p)) * UINT64CONST(1099511628211);
+	h = (h ^ 0xFF) * UINT64CONST(1099511628211);	/* not in UTF-8: a separator */
+	for (const char *p = site; *p; p++)
+		h = (h ^ (unsigned char) pg_ascii_tolower(*p)) * UINT64CONST(1099511628211);
+	return h;
+}
+
+static bool
+same_name(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (pg_ascii_tolower(*a) != pg_ascii_tolower(*b))
+			return false;
+	return *a == *b;
+}
+
+typedef struct SlotsByName
+{
+	uint64		hash;			/* the key */
+	int			first;			/* the latest slot of that hash */
+} SlotsByName;
+
+/*
+ * The slot of a column's product and site, new if none yet: found through
+ * a hash table, so that planning stays linear in the number of columns.
+ */
+static int
+find_slot(CsvRun *run, HTAB *by_name, const AtlCsvColumn *col)
+{
+	uint64		hash = product_hash(col->product, col->site);
+	bool		found;
+	SlotsByName *entry = hash_search(by_name, &hash, HASH_ENTER, &found);
+	int			n = run->nproducts;
+
+	if (found)
+		for (int i = entry->first; i >= 0; i = run->products[i].next)
+			if (same_name(run->products[i].app, col->product) &&
+				same_name(run->products[i].site, col->site))
+				return i;
+	run->products[n] = (ProductSlot) {
 		atl_csv_product_key(col->product), pstrdup(col->product), pstrdup(col->site), -1, -1,
-		col->role == ROLE_PRODUCT_SITES
+		col->role == ROLE_PRODUCT_SITES, found ? entry->first : -1
 	};
+	entry->first = n;
 	return run->nproducts++;
 }
 
@@ -178,42 +299,60 @@ find_slot(CsvRun *run, const AtlCsvColumn *col)
 static void
 plan_products(CsvRun *run)
 {
+	HASHCTL		ctl = {.keysize = sizeof(uint64), .entrysize = sizeof(SlotsByName),
+	.hcxt = CurrentMemoryContext};
+	HTAB	   *by_name = hash_create("atlorg csv products", 64, &ctl,
+									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
 	run->products = palloc0(sizeof(ProductSlot) * Max(run->layout.ncolumns, 1));
 	for (int i = 0; i < run->layout.ncolumns; i++)
 	{
 		const AtlCsvColumn *col = &run->layout.columns[i];
 		ProductSlot *slot;
 
+		CHECK_FOR_INTERRUPTS();
 		if (col->role != ROLE_ACCESS && col->role != ROLE_LAST_SEEN &&
 			col->role != ROLE_PRODUCT_SITES)
 			continue;
-		slot = &run->products[find_slot(run, col)];
+		slot = &run->products[find_slot(run, by_name, col)];
 		if (col->role == ROLE_LAST_SEEN)
 			slot->seen_col = i;
 		else
 			slot->access_col = i;
 	}
+	hash_destroy(by_name);
+}
+
+/* err is "message|detail", as csv_layout.c writes it */
+static void
+layout_error(char *err)
+{
+	char	   *bar = strchr(err, '|');
+
+	if (bar)
+		*bar++ = '\0';
+	ereport(ERROR,
+			(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+			 errmsg("%s", err),
+			 bar && *bar ? errdetail("%s", bar) : 0));
 }
 
 static void
 read_header(CsvRun *run, const AtlCsvRecord *header)
 {
 	char		err[2400];
-	char	   *bar;
 
-	if (atl_csv_layout(header, &run->layout, err, sizeof(err)) != 0)
-	{
-		bar = strchr(err, '|');
-		*bar = '\0';
-		ereport(ERROR,
-				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-				 errmsg("%s", err), errdetail("%s", bar + 1)));
-	}
+	if (atl_csv_layout(header, &run->layout, check_interrupts, err, sizeof(err)) != 0)
+		layout_error(err);
 	run->have_layout = true;
+	run->format = atl_csv_format_name(run->layout.format);
 	plan_products(run);
 	run->headers = palloc(sizeof(char *) * header->nfields);
 	for (int i = 0; i < header->nfields; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		run->headers[i] = pstrdup(header->fields[i]);
+	}
 	/* a row per user and group: remember who was seen (by a 64-bit hash) */
 	if (run->layout.column_of[ROLE_GROUP_NAME] >= 0 || run->layout.column_of[ROLE_GROUP_ID] >= 0)
 	{
@@ -241,11 +380,13 @@ seen_before(CsvRun *run, const char *id)
 
 /* ---- a data row -------------------------------------------------------- */
 
+/* a row's field of a role; only for rows as wide as the header */
 static const char *
 field(const AtlCsvRecord *rec, const CsvRun *run, AtlCsvRole role)
 {
 	int			col = run->layout.column_of[role];
 
+	Assert(rec->nfields == run->layout.ncolumns);
 	return col < 0 ? NULL : rec->fields[col];
 }
 
@@ -253,7 +394,7 @@ field(const AtlCsvRecord *rec, const CsvRun *run, AtlCsvRole role)
 static bool
 date_field(CsvRun *run, const AtlCsvRecord *rec, int col, AtlCsvDateKind *kind, DateADT *d)
 {
-	*kind = col < 0 ? CSV_DATE_EMPTY : atl_csv_date(rec->fields[col], d);
+	*kind = col < 0 ? CSV_DATE_EMPTY : atl_csv_date(run->dates, rec->fields[col], d);
 	if (*kind != CSV_DATE_BAD)
 		return true;
 	reject(run, rec->line, psprintf("\"%s\" in column \"%s\" is not a date",
@@ -265,21 +406,21 @@ static void
 emit_product(CsvRun *run, long line, const char *id, const ProductSlot *p, const char *site,
 			 const char *access, AtlCsvDateKind kind, DateADT seen, const char *raw)
 {
-	Datum		v[9];
-	bool		n[9] = {false};
+	Datum		v[PRODUCT_COLUMNS];
+	bool		n[PRODUCT_COLUMNS] = {false};
 
 	v[0] = Int64GetDatum(line);
-	v[1] = text_or_null(id, &n[1]);
-	v[2] = CStringGetTextDatum(p->key);
-	v[3] = CStringGetTextDatum(p->app);
-	v[4] = text_or_null(site, &n[4]);
-	v[5] = text_or_null(access, &n[5]);
+	v[1] = text_or_null(run, id, &n[1]);
+	v[2] = file_text(run, p->key);	/* the app's own name when unknown */
+	v[3] = file_text(run, p->app);
+	v[4] = text_or_null(run, site, &n[4]);
+	v[5] = text_or_null(run, access, &n[5]);
 	v[6] = DateADTGetDatum(seen);
 	n[6] = kind != CSV_DATE_VALUE;
 	v[7] = BoolGetDatum(kind == CSV_DATE_NEVER);
 	n[7] = kind == CSV_DATE_EMPTY;
-	v[8] = text_or_null(kind == CSV_DATE_VALUE ? NULL : raw, &n[8]);
-	emit(run, OUT_PRODUCTS, v, n);
+	v[8] = text_or_null(run, kind == CSV_DATE_VALUE ? NULL : raw, &n[8]);
+	emit(run, ATL_CSV_PRODUCTS_OUT, v, n, PRODUCT_COLUMNS);
 }
 
 /* "a.atlassian.net, b.atlassian.net": one product row per site */
@@ -309,6 +450,7 @@ emit_products(CsvRun *run, const AtlCsvRecord *rec, const char *id, DateADT *lat
 		AtlCsvDateKind kind;
 		DateADT		seen = 0;
 
+		CHECK_FOR_INTERRUPTS();
 		if (p->site_list)
 		{
 			emit_site_list(run, rec->line, id, p, access);
@@ -331,54 +473,53 @@ emit_products(CsvRun *run, const AtlCsvRecord *rec, const char *id, DateADT *lat
 static void
 emit_group(CsvRun *run, long line, const char *id, const char *group_id, const char *name)
 {
-	Datum		v[4];
-	bool		n[4] = {false};
+	Datum		v[GROUP_COLUMNS];
+	bool		n[GROUP_COLUMNS] = {false};
 
 	if ((group_id == NULL || !group_id[0]) && (name == NULL || !name[0]))
 		return;
 	v[0] = Int64GetDatum(line);
-	v[1] = text_or_null(id, &n[1]);
-	v[2] = text_or_null(group_id, &n[2]);
-	v[3] = text_or_null(name, &n[3]);
-	emit(run, OUT_GROUPS, v, n);
+	v[1] = text_or_null(run, id, &n[1]);
+	v[2] = text_or_null(run, group_id, &n[2]);
+	v[3] = text_or_null(run, name, &n[3]);
+	emit(run, ATL_CSV_GROUPS_OUT, v, n, GROUP_COLUMNS);
 }
 
-/* callbacks of the nested parse of a "Groups" list */
-typedef struct GroupList
-{
-	CsvRun	   *run;
-	long		line;
-	const char *id;
-} GroupList;
-
+/* the nested parse of a "Groups" list: each name, into a list */
 static void
 group_list_field(void *data, size_t len, void *arg)
 {
-	GroupList  *g = arg;
-	char	   *name = pnstrdup(data ? data : "", len);
+	List	  **names = arg;
 
-	emit_group(g->run, g->line, g->id, NULL, name);
+	*names = lappend(*names, pnstrdup(data ? data : "", len));
 }
 
-/* the list is itself comma-separated, with quotes where a name has a comma */
+/*
+ * The list is itself comma-separated, with quotes where a name has a
+ * comma.  Names first, rows after the parser is freed: emitting may throw
+ * (a cancel), which must not skip csv_free.
+ */
 static void
 emit_group_list(CsvRun *run, long line, const char *id, const char *list)
 {
 	struct csv_parser p;
-	GroupList	g = {run, line, id};
+	List	   *names = NIL;
+	ListCell   *lc;
 
 	if (list == NULL || list[0] == '\0' || csv_init(&p, 0) != 0)
 		return;
-	csv_parse(&p, list, strlen(list), group_list_field, NULL, &g);
-	csv_fini(&p, group_list_field, NULL, &g);
+	csv_parse(&p, list, strlen(list), group_list_field, NULL, &names);
+	csv_fini(&p, group_list_field, NULL, &names);
 	csv_free(&p);
+	foreach(lc, names)
+		emit_group(run, line, id, NULL, lfirst(lc));
 }
 
 static void
 emit_user(CsvRun *run, const AtlCsvRecord *rec, const char *id, DateADT latest)
 {
-	Datum		v[8];
-	bool		n[8] = {false};
+	Datum		v[USER_COLUMNS];
+	bool		n[USER_COLUMNS] = {false};
 	const char *status = field(rec, run, ROLE_STATUS);
 	const char *active = field(rec, run, ROLE_ACTIVE);
 	AtlCsvDateKind kind;
@@ -387,46 +528,63 @@ emit_user(CsvRun *run, const AtlCsvRecord *rec, const char *id, DateADT latest)
 	if (!date_field(run, rec, run->layout.column_of[ROLE_ADDED], &kind, &added))
 		return;
 	v[0] = Int64GetDatum(rec->line);
-	v[1] = text_or_null(id, &n[1]);
-	v[2] = text_or_null(field(rec, run, ROLE_NAME), &n[2]);
-	v[3] = text_or_null(field(rec, run, ROLE_EMAIL), &n[3]);
-	v[4] = text_or_null(status ? atl_csv_status(status) : active ? atl_csv_active(active) : NULL,
+	v[1] = text_or_null(run, id, &n[1]);
+	v[2] = text_or_null(run, field(rec, run, ROLE_NAME), &n[2]);
+	v[3] = text_or_null(run, field(rec, run, ROLE_EMAIL), &n[3]);
+	v[4] = text_or_null(run, status ? atl_csv_status(status) : active ? atl_csv_active(active) : NULL,
 						&n[4]);
-	v[5] = text_or_null(field(rec, run, ROLE_ORG_ROLE), &n[5]);
+	v[5] = text_or_null(run, field(rec, run, ROLE_ORG_ROLE), &n[5]);
 	v[6] = DateADTGetDatum(added);
 	n[6] = kind != CSV_DATE_VALUE;
 	v[7] = DateADTGetDatum(latest);
 	n[7] = latest == DATEVAL_NOBEGIN;
-	emit(run, OUT_USERS, v, n);
+	emit(run, ATL_CSV_USERS_OUT, v, n, USER_COLUMNS);
 }
 
 static void
 check_encoding(const AtlCsvRecord *rec)
 {
 	for (int i = 0; i < rec->nfields; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (!pg_verify_mbstr(PG_UTF8, rec->fields[i], (int) rec->lens[i], true))
 			ereport(ERROR,
 					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
 					 errmsg("line %ld of the export file is not valid UTF-8", rec->line),
 					 errhint("Admin-console exports are UTF-8; convert the file, e.g. with iconv -f latin1 -t utf-8.")));
+	}
+}
+
+/* the user of this row, kept for the next (in the run's context, not the row's) */
+static void
+remember_user(CsvRun *run, const char *id)
+{
+	run->have_last_user = id != NULL;
+	resetStringInfo(&run->last_user);
+	if (id)
+		appendStringInfoString(&run->last_user, id);
 }
 
 static void
 read_row(CsvRun *run, const AtlCsvRecord *rec)
 {
-	const char *id = field(rec, run, ROLE_ID);
+	const char *id;
 	bool		repeat;
 	DateADT		latest = DATEVAL_NOBEGIN;
 	AtlCsvDateKind kind;
 
+	/* before anything reads a field by the header's columns */
 	if (rec->nfields != run->layout.ncolumns)
 	{
 		reject(run, rec->line, psprintf("%d fields where the header has %d",
 										rec->nfields, run->layout.ncolumns));
 		return;
 	}
+	id = field(rec, run, ROLE_ID);
 	/* pivoted and 2018 files repeat the user, a row per group */
-	repeat = (run->last_user && id && strcmp(run->last_user, id) == 0) || seen_before(run, id);
+	repeat = (run->have_last_user && id && strcmp(run->last_user.data, id) == 0) ||
+		seen_before(run, id);
+	remember_user(run, id);
 	if (!repeat)
 	{
 		if (!date_field(run, rec, run->layout.column_of[ROLE_LAST_ACTIVE], &kind, &latest))
@@ -446,7 +604,6 @@ on_record(void *arg, const AtlCsvRecord *rec)
 {
 	CsvRun	   *run = arg;
 	MemoryContext old;
-	const char *id;
 
 	CHECK_FOR_INTERRUPTS();
 	check_encoding(rec);
@@ -459,10 +616,6 @@ on_record(void *arg, const AtlCsvRecord *rec)
 	read_row(run, rec);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(run->row_cxt);
-	id = field(rec, run, ROLE_ID);
-	if (run->last_user)
-		pfree(run->last_user);
-	run->last_user = id ? pstrdup(id) : NULL;
 	return 0;
 }
 
@@ -471,17 +624,31 @@ on_record(void *arg, const AtlCsvRecord *rec)
 static void
 reader_error(AtlCsvReader *r)
 {
+	if (r->too_many)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("line %ld of the export file: %s", r->error_line, r->error),
+				 errdetail("At most %d columns are accepted.", MAX_FIELDS)));
 	ereport(ERROR,
 			(errcode(r->too_long ? ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_BAD_COPY_FILE_FORMAT),
 			 errmsg("line %ld of the export file: %s", r->error_line, r->error),
 			 r->too_long ? errdetail("The longest field accepted is %d bytes.", MAX_FIELD) : 0));
 }
 
+/* a chunk at a time, so that a cancel is seen between chunks */
 static void
 feed_or_fail(AtlCsvReader *r, const char *data, size_t len)
 {
+	CHECK_FOR_INTERRUPTS();
 	if (atl_csv_feed(r, data, len) != 0)
 		reader_error(r);
+}
+
+static void
+feed_data(AtlCsvReader *r, const char *data, size_t len)
+{
+	for (size_t done = 0; done < len; done += CHUNK)
+		feed_or_fail(r, data + done, Min(CHUNK, len - done));
 }
 
 /* a file on the server: read as COPY FROM would be allowed to */
@@ -510,20 +677,26 @@ feed_file(AtlCsvReader *r, const char *path)
 
 /* parse the whole input, sending rows to the run's targets */
 static void
-run_input(CsvRun *run, bytea *data, const char *path)
+run_input(CsvRun *run, const AtlCsvInput *in)
 {
 	AtlCsvReader reader;
+	int			encoding = GetDatabaseEncoding();
 
+	run->convert = encoding != PG_UTF8 && encoding != PG_SQL_ASCII;
+	initStringInfo(&run->last_user);
 	run->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "atlorg csv row",
 										 ALLOCSET_DEFAULT_SIZES);
-	if (atl_csv_init(&reader, MAX_FIELD, on_record, run) != 0)
-		elog(ERROR, "atlorg: could not initialize libcsv");
+	run->dates = atl_csv_date_cache();
+	if (atl_csv_init(&reader, MAX_FIELD, MAX_FIELDS, on_record, run) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("atlorg: could not initialize libcsv")));
 	PG_TRY();
 	{
-		if (path)
-			feed_file(&reader, path);
+		if (in->path)
+			feed_file(&reader, in->path);
 		else
-			feed_or_fail(&reader, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data));
+			feed_data(&reader, in->data, in->len);
 		if (atl_csv_finish(&reader) != 0)
 			reader_error(&reader);
 		if (!run->have_layout)
@@ -533,58 +706,61 @@ run_input(CsvRun *run, bytea *data, const char *path)
 	}
 	PG_FINALLY();
 	{
+		/* malloc'd, by code free of PostgreSQL */
 		atl_csv_free(&reader);
 		atl_csv_layout_free(&run->layout);
 	}
 	PG_END_TRY();
 	if (run->rejected > MAX_WARNINGS)
 		ereport(WARNING,
-				(errmsg("skipped %ld rows of the export file in all", (long) run->rejected)));
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("skipped %ld rows of the export file in all", (long) run->rejected)));
 }
 
-/* ---- SQL functions ----------------------------------------------------- */
+/* ---- the two ways out -------------------------------------------------- */
 
-/* atl_csv_rows(data bytea, path text, what text, skip_bad boolean) */
-PG_FUNCTION_INFO_V1(atl_csv_rows);
-
-Datum
-atl_csv_rows(PG_FUNCTION_ARGS)
+static void
+check_shape(TupleDesc desc, AtlCsvOutput kind)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	static const char *const kinds[N_OUTPUTS] = {"users", "products", "groups", "rejects"};
-	const char *what = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (!atl_csv_desc_matches(desc, &atl_csv_shapes[kind]))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("atlorg: the %s rows' descriptor is not the one atlorg builds",
+						atl_csv_shapes[kind].kind)));
+}
+
+void
+atl_csv_read_to_store(const AtlCsvInput *in, AtlCsvOutput kind, bool skip_bad,
+					  Tuplestorestate *store, TupleDesc desc)
+{
 	CsvRun		run;
 
+	check_shape(desc, kind);
 	memset(&run, 0, sizeof(run));
-	run.skip_bad = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	for (int k = 0; k < N_OUTPUTS; k++)
-		if (strcmp(what, kinds[k]) == 0)
-		{
-			run.out[k] = (CsvTarget) {true, rsinfo->setDesc, rsinfo->setResult};
-			/* rejects are also what skip_bad reports */
-			run.skip_bad |= k == OUT_REJECTS;
-		}
-	if (PG_ARGISNULL(0) == PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("give the export file's contents or its path, not both")));
-	run_input(&run, PG_ARGISNULL(0) ? NULL : PG_GETARG_BYTEA_PP(0),
-			  PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)));
-	return (Datum) 0;
+	/* rejects are also what skip_bad reports */
+	run.skip_bad = skip_bad || kind == ATL_CSV_REJECTS_OUT;
+	run.out[kind].wanted = true;
+	run.out[kind].ncolumns = atl_csv_shapes[kind].ncolumns;
+	run.out[kind].store = store;
+	run.out[kind].desc = desc;
+	run_input(&run, in);
 }
 
 static void
-open_target(CsvTarget *t, Oid table)
+open_target(CsvTarget *t, Relation rel, AtlCsvOutput kind)
 {
+	check_shape(RelationGetDescr(rel), kind);
 	t->wanted = true;
-	t->rel = table_open(table, RowExclusiveLock);
-	if (pg_class_aclcheck(RelationGetRelid(t->rel), GetUserId(), ACL_INSERT) != ACLCHECK_OK)
-		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, RelationGetRelationName(t->rel));
-	t->desc = RelationGetDescr(t->rel);
-	t->slots = palloc0(sizeof(TupleTableSlot *) * BATCH);
-	t->cxt = CurrentMemoryContext;
+	t->ncolumns = atl_csv_shapes[kind].ncolumns;
+	t->rel = rel;
+	t->desc = RelationGetDescr(rel);
+	t->slots = palloc(sizeof(TupleTableSlot *) * BATCH);
+	for (int i = 0; i < BATCH; i++)
+		t->slots[i] = MakeSingleTupleTableSlot(t->desc, &TTSOpsHeapTuple);
 	t->bis = GetBulkInsertState();
+	t->cid = GetCurrentCommandId(true);
+	/* as COPY: a table new in this transaction has no free space to look for */
+	t->options = rel->rd_createSubid != InvalidSubTransactionId ? TABLE_INSERT_SKIP_FSM : 0;
 }
 
 static void
@@ -592,39 +768,26 @@ close_target(CsvTarget *t)
 {
 	flush_target(t);
 	FreeBulkInsertState(t->bis);
-	for (int i = 0; i < BATCH && t->slots[i]; i++)
+	table_finish_bulk_insert(t->rel, t->options);
+	for (int i = 0; i < BATCH; i++)
 		ExecDropSingleTupleTableSlot(t->slots[i]);
-	table_close(t->rel, NoLock);
 }
 
-/*
- * atl_csv_load(data bytea, path text, users regclass, products regclass,
- * groups regclass, rejects regclass, skip_bad boolean): one pass into four tables
- * the SQL wrapper has just created (no indexes or triggers yet).
- */
-PG_FUNCTION_INFO_V1(atl_csv_load);
-
-Datum
-atl_csv_load(PG_FUNCTION_ARGS)
+const char *
+atl_csv_read_to_tables(const AtlCsvInput *in, Relation rels[ATL_CSV_N_OUTPUTS], bool skip_bad,
+					   int64 rows[ATL_CSV_N_OUTPUTS])
 {
 	CsvRun		run;
-	TupleDesc	desc;
-	Datum		values[5];
-	bool		nulls[5] = {false};
 
 	memset(&run, 0, sizeof(run));
-	run.skip_bad = !PG_ARGISNULL(6) && PG_GETARG_BOOL(6);
-	for (int k = 0; k < N_OUTPUTS; k++)
-		open_target(&run.out[k], PG_GETARG_OID(2 + k));
-	run_input(&run, PG_ARGISNULL(0) ? NULL : PG_GETARG_BYTEA_PP(0),
-			  PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)));
-	for (int k = 0; k < N_OUTPUTS; k++)
+	run.skip_bad = skip_bad;
+	for (int k = 0; k < ATL_CSV_N_OUTPUTS; k++)
+		open_target(&run.out[k], rels[k], (AtlCsvOutput) k);
+	run_input(&run, in);
+	for (int k = 0; k < ATL_CSV_N_OUTPUTS; k++)
 	{
-		values[k + 1] = Int64GetDatum(run.out[k].rows);
 		close_target(&run.out[k]);
+		rows[k] = run.out[k].rows;
 	}
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "atlorg: atl_csv_load must return a record");
-	values[0] = CStringGetTextDatum(atl_csv_format_name(run.layout.format));
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+	return run.format;
 }

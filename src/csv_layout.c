@@ -90,19 +90,46 @@ normalize(const char *h, char *buf, size_t size)
 }
 
 static bool
-has_header(const AtlCsvRecord *header, const char *name)
+has_header(const AtlCsvRecord *header, const char *name, AtlCsvTick tick)
 {
 	char		buf[256];
 
 	for (int i = 0; i < header->nfields; i++)
+	{
+		if (tick)
+			tick();
 		if (strcmp(normalize(header->fields[i], buf, sizeof(buf)), name) == 0)
 			return true;
+	}
 	return false;
+}
+
+/*
+ * Copies of the products' and sites' names, one after another in a buffer
+ * sized for the whole header up front: a product and its site are disjoint
+ * parts of one header, so a header of n bytes needs at most n + 2.  (Whole
+ * names, never truncated: a cut could fall inside a UTF-8 character.)
+ */
+typedef struct TextArena
+{
+	char	   *buf;
+	size_t		used;
+} TextArena;
+
+static const char *
+arena_copy(TextArena *a, const char *s, size_t len)
+{
+	char	   *out = a->buf + a->used;
+
+	memcpy(out, s, len);
+	out[len] = '\0';
+	a->used += len + 1;
+	return out;
 }
 
 /* "<App> - <site>" into product and site; the site is after the last " - " */
 static void
-split_product(const char *text, AtlCsvColumn *col)
+split_product(const char *text, AtlCsvColumn *col, TextArena *a)
 {
 	const char *dash = NULL;
 
@@ -110,21 +137,23 @@ split_product(const char *text, AtlCsvColumn *col)
 		dash = p;
 	if (dash)
 	{
-		snprintf(col->product, sizeof(col->product), "%.*s", (int) (dash - text), text);
-		snprintf(col->site, sizeof(col->site), "%s", dash + 3);
+		col->product = arena_copy(a, text, (size_t) (dash - text));
+		col->site = arena_copy(a, dash + 3, strlen(dash + 3));
 	}
 	else
-		snprintf(col->product, sizeof(col->product), "%s", text);
+		col->product = arena_copy(a, text, strlen(text));
 }
 
 static void
-classify(const FormatSpec *spec, const char *raw, AtlCsvColumn *col)
+classify(const FormatSpec *spec, const char *raw, AtlCsvColumn *col, TextArena *a)
 {
 	char		buf[256];
 	const char *h = normalize(raw, buf, sizeof(buf));
 	size_t		plen = spec->last_seen_prefix ? strlen(spec->last_seen_prefix) : 0;
 
-	memset(col, 0, sizeof(*col));
+	col->role = ROLE_IGNORED;
+	col->product = "";
+	col->site = "";
 	for (const Named *n = spec->named; n->header; n++)
 		if (strcmp(h, n->header) == 0)
 		{
@@ -137,62 +166,110 @@ classify(const FormatSpec *spec, const char *raw, AtlCsvColumn *col)
 	if (plen && strncmp(h, spec->last_seen_prefix, plen) == 0)
 	{
 		col->role = ROLE_LAST_SEEN;
-		split_product(raw + plen, col);
+		split_product(raw + plen, col, a);
 		return;
 	}
 	col->role = h[0] ? spec->other : ROLE_IGNORED;
 	if (col->role != ROLE_IGNORED)
-		split_product(raw, col);
+		split_product(raw, col, a);
 }
 
+/* at most max bytes of s, ending on a UTF-8 character boundary */
+static size_t
+clip_utf8(const char *s, size_t max)
+{
+	size_t		len = strnlen(s, max);
+
+	if (s[len] != '\0')
+		while (len > 0 && ((unsigned char) s[len] & 0xC0) == 0x80)
+			len--;
+	return len;
+}
+
+/*
+ * The headers, quoted, for an error message: each at most 200 bytes, and
+ * as many as fit; cut only between characters, so the message stays valid
+ * UTF-8 (the header was checked to be before the layout is asked).
+ */
 static void
-list_headers(const AtlCsvRecord *header, char *out, size_t len)
+list_headers(const AtlCsvRecord *header, char *out, size_t size)
 {
 	size_t		used = 0;
 
 	out[0] = '\0';
-	for (int i = 0; i < header->nfields && used + 1 < len; i++)
-		used += snprintf(out + used, len - used, "%s\"%s\"", i ? ", " : "", header->fields[i]);
+	for (int i = 0; i < header->nfields; i++)
+	{
+		size_t		len = clip_utf8(header->fields[i], 200);
+
+		if (used + len + 12 >= size)
+		{
+			snprintf(out + used, size - used, "%s...", i ? ", " : "");
+			return;
+		}
+		used += snprintf(out + used, size - used, "%s\"%.*s\"", i ? ", " : "",
+						 (int) len, header->fields[i]);
+	}
 }
 
-int
-atl_csv_layout(const AtlCsvRecord *header, AtlCsvLayout *layout, char *err, size_t errlen)
+/* the first format whose marker is a header, and whose required columns are there */
+static const FormatSpec *
+find_format(const AtlCsvRecord *header, AtlCsvTick tick, char *err, size_t errlen)
 {
 	const FormatSpec *spec = NULL;
 	char		found[1800];
 
-	memset(layout, 0, sizeof(*layout));
-	list_headers(header, found, sizeof(found));
 	for (size_t i = 0; i < NFORMATS && !spec; i++)
-		if (has_header(header, formats[i].marker))
+		if (has_header(header, formats[i].marker, tick))
 			spec = &formats[i];
 	if (!spec)
 	{
+		list_headers(header, found, sizeof(found));
 		snprintf(err, errlen, "unknown export format|The known formats are Export users "
 				 "(since 2021, 2019 to 2021, and 2018) and Export accounts. Headers found: %s.",
 				 found);
-		return -1;
+		return NULL;
 	}
 	for (int r = 0; r < 4 && spec->required[r]; r++)
-		if (!has_header(header, spec->required[r]))
+		if (!has_header(header, spec->required[r], tick))
 		{
+			list_headers(header, found, sizeof(found));
 			snprintf(err, errlen, "the %s file has no \"%s\" column|Headers found: %s.",
 					 spec->name, spec->required[r], found);
-			return -1;
+			return NULL;
 		}
-	layout->format = spec->format;
-	layout->ncolumns = header->nfields;
+	return spec;
+}
+
+int
+atl_csv_layout(const AtlCsvRecord *header, AtlCsvLayout *layout, AtlCsvTick tick,
+			   char *err, size_t errlen)
+{
+	const FormatSpec *spec;
+	TextArena	arena = {NULL, 0};
+	size_t		text_size = 1;
+
+	memset(layout, 0, sizeof(*layout));
+	if ((spec = find_format(header, tick, err, errlen)) == NULL)
+		return -1;
+	for (int i = 0; i < header->nfields; i++)
+		text_size += header->lens[i] + 2;
 	layout->columns = calloc(header->nfields, sizeof(AtlCsvColumn));
-	if (layout->columns == NULL)
+	layout->text = arena.buf = malloc(text_size);
+	if (layout->columns == NULL || layout->text == NULL)
 	{
+		atl_csv_layout_free(layout);
 		snprintf(err, errlen, "out of memory|");
 		return -1;
 	}
+	layout->format = spec->format;
+	layout->ncolumns = header->nfields;
 	for (int r = 0; r <= ROLE_PRODUCT_SITES; r++)
 		layout->column_of[r] = -1;
 	for (int i = 0; i < header->nfields; i++)
 	{
-		classify(spec, header->fields[i], &layout->columns[i]);
+		if (tick)
+			tick();
+		classify(spec, header->fields[i], &layout->columns[i], &arena);
 		if (layout->column_of[layout->columns[i].role] < 0)
 			layout->column_of[layout->columns[i].role] = i;
 	}
@@ -203,5 +280,8 @@ void
 atl_csv_layout_free(AtlCsvLayout *layout)
 {
 	free(layout->columns);
+	free(layout->text);
 	layout->columns = NULL;
+	layout->text = NULL;
+	layout->ncolumns = 0;
 }

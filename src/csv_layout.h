@@ -39,8 +39,8 @@ typedef enum AtlCsvRole
 typedef struct AtlCsvColumn
 {
 	AtlCsvRole	role;
-	char		product[96];	/* for access, last-seen and site columns */
-	char		site[96];		/* "" when the header names none */
+	const char *product;		/* for access, last-seen and site columns; "" else */
+	const char *site;			/* "" when the header names none */
 } AtlCsvColumn;
 
 typedef struct AtlCsvLayout
@@ -48,12 +48,23 @@ typedef struct AtlCsvLayout
 	AtlCsvFormat format;
 	int			ncolumns;
 	AtlCsvColumn *columns;		/* malloc'd */
+	char	   *text;			/* malloc'd: the products' and sites' bytes */
 	int			column_of[ROLE_PRODUCT_SITES + 1];	/* -1: absent; first of a role */
 } AtlCsvLayout;
 
-/* 0, or -1 with a message in err: an unknown format, a missing column */
+/*
+ * Called once per header column by every loop over them, so that the
+ * extension can honour a cancel (it may not return); NULL for none.
+ */
+typedef void (*AtlCsvTick) (void);
+
+/*
+ * 0, or -1 with a message in err: an unknown format, a missing column.
+ * Linear in the header's bytes.  On -1 the layout holds nothing; otherwise
+ * (and also when tick does not return) atl_csv_layout_free frees it.
+ */
 extern int	atl_csv_layout(const AtlCsvRecord *header, AtlCsvLayout *layout,
-						   char *err, size_t errlen);
+						   AtlCsvTick tick, char *err, size_t errlen);
 extern void atl_csv_layout_free(AtlCsvLayout *layout);
 extern const char *atl_csv_format_name(AtlCsvFormat format);
 

@@ -89,6 +89,12 @@ on_field(void *data, size_t len, void *arg)
 		set_error(r, r->rec.line, "a field is longer than the limit");
 		return;
 	}
+	if (r->rec.nfields >= r->max_fields)
+	{
+		r->too_many = true;
+		set_error(r, r->rec.line, "a record has more fields than the limit");
+		return;
+	}
 	if (!ensure_field_slot(r) || !ensure_arena(r, len + 1))
 	{
 		set_error(r, r->rec.line, "out of memory");
@@ -118,10 +124,11 @@ on_row(int terminator, void *arg)
 }
 
 int
-atl_csv_init(AtlCsvReader *r, size_t max_field, AtlCsvRecordFn fn, void *arg)
+atl_csv_init(AtlCsvReader *r, size_t max_field, int max_fields, AtlCsvRecordFn fn, void *arg)
 {
 	memset(r, 0, sizeof(*r));
 	r->max_field = max_field;
+	r->max_fields = max_fields;
 	r->on_record = fn;
 	r->arg = arg;
 	r->line = 1;

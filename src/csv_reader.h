@@ -5,8 +5,13 @@
  * test/fuzz can drive exactly the code the extension runs.  Input is fed
  * in pieces of any size; the reader strips a UTF-8 byte order mark, hands
  * each record to a callback with the physical line it starts on (quoted
- * fields may span lines), and stops with an error on a malformed quote or
- * a field longer than max_field.  Blank lines are not records.
+ * fields may span lines), and stops with an error on a malformed quote, a
+ * field longer than max_field or a record of more than max_fields fields.
+ * Blank lines are not records.
+ *
+ * Work is linear in the input: a record's fields are kept in arrays that
+ * grow by doubling, and the field cap bounds what one record can make the
+ * caller do per row (the header's columns are every row's columns).
  */
 #ifndef ATLORG_CSV_READER_H
 #define ATLORG_CSV_READER_H
@@ -30,7 +35,8 @@ typedef int (*AtlCsvRecordFn) (void *arg, const AtlCsvRecord *record);
 typedef struct AtlCsvReader
 {
 	struct csv_parser parser;
-	size_t		max_field;
+	size_t		max_field;		/* bytes in one field */
+	int			max_fields;		/* fields in one record */
 	AtlCsvRecordFn on_record;
 	void	   *arg;
 	AtlCsvRecord rec;			/* the record being assembled */
@@ -43,12 +49,14 @@ typedef struct AtlCsvReader
 	long		records;		/* records handed over */
 	bool		at_start;		/* nothing fed yet: a BOM may come */
 	bool		stopped;		/* the callback asked to stop */
-	bool		too_long;
+	bool		too_long;		/* the error is max_field */
+	bool		too_many;		/* the error is max_fields */
 	char		error[256];		/* "" while all is well */
 	long		error_line;
 } AtlCsvReader;
 
-extern int	atl_csv_init(AtlCsvReader *r, size_t max_field, AtlCsvRecordFn fn, void *arg);
+extern int	atl_csv_init(AtlCsvReader *r, size_t max_field, int max_fields,
+						 AtlCsvRecordFn fn, void *arg);
 /* 0 on success; otherwise r->error and r->error_line say what and where */
 extern int	atl_csv_feed(AtlCsvReader *r, const char *data, size_t len);
 extern int	atl_csv_finish(AtlCsvReader *r);

@@ -9,10 +9,11 @@
 #include "csv_values.h"
 
 /*
- * Exports repeat the same few thousand dates a million times: remember the
- * last date parsed for each of a few hundred hash buckets.
+ * A direct-mapped cache: the last date parsed in each of 8192 buckets, by
+ * a hash of its text.  Big enough that a file's dates (a month of recent
+ * ones, years of older ones) rarely evict each other.
  */
-#define DATE_CACHE 512
+#define DATE_CACHE 8192
 
 typedef struct CachedDate
 {
@@ -21,19 +22,28 @@ typedef struct CachedDate
 	DateADT		value;
 } CachedDate;
 
-static CachedDate date_cache[DATE_CACHE];
+struct AtlCsvDateCache
+{
+	CachedDate	dates[DATE_CACHE];
+};
 
 static AtlCsvDateKind parse_date(const char *text, DateADT *out);
 
+AtlCsvDateCache *
+atl_csv_date_cache(void)
+{
+	return palloc0(sizeof(AtlCsvDateCache));
+}
+
 AtlCsvDateKind
-atl_csv_date(const char *text, DateADT *out)
+atl_csv_date(AtlCsvDateCache *cache, const char *text, DateADT *out)
 {
 	size_t		len = strlen(text);
 	CachedDate *c;
 
 	if (len >= sizeof(c->text))
 		return parse_date(text, out);
-	c = &date_cache[hash_bytes((const unsigned char *) text, (int) len) % DATE_CACHE];
+	c = &cache->dates[hash_bytes((const unsigned char *) text, (int) len) % DATE_CACHE];
 	if (strcmp(c->text, text) != 0 || c->text[0] == '\0')
 	{
 		c->kind = parse_date(text, &c->value);

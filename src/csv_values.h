@@ -15,8 +15,17 @@ typedef enum AtlCsvDateKind
 	CSV_DATE_BAD				/* not a date at all */
 } AtlCsvDateKind;
 
+/*
+ * Dates already parsed, by their text: exports repeat the same few thousand
+ * dates a million times.  One per call, in its memory context (the parse
+ * depends on DateStyle, which may change between calls).
+ */
+typedef struct AtlCsvDateCache AtlCsvDateCache;
+
+extern AtlCsvDateCache *atl_csv_date_cache(void);
+
 /* "3 Jan 2024", "2024-05-12", ... through PostgreSQL's own date parser */
-extern AtlCsvDateKind atl_csv_date(const char *text, DateADT *out);
+extern AtlCsvDateKind atl_csv_date(AtlCsvDateCache *cache, const char *text, DateADT *out);
 
 /* Active, Suspended, Deactivated, Inactive, Yes/No -> the API's status words */
 extern const char *atl_csv_status(const char *text);
