@@ -89,4 +89,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION atl_audit_prune(interval) IS
-  'manage: delete audit rows older than keep (at least a day); returns how many';
+  'owner: delete audit rows older than keep (at least a day); returns how many';
