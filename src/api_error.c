@@ -8,6 +8,7 @@
 
 #include "api_error.h"
 #include "json.h"
+#include "remote_text.h"
 
 #define EXCERPT_BYTES 200
 
@@ -76,16 +77,16 @@ from_jira(JsonbContainer *messages, AtlApiError *e)
 	e->detail = buf.len ? buf.data : NULL;
 }
 
-/* a body that is not JSON: keep a short, valid-text excerpt */
+/*
+ * A body that is not JSON (or not JSON that can be read): a short excerpt,
+ * made valid text and cut at a character boundary.
+ */
 static char *
 excerpt(const char *body, int len)
 {
-	int			n = Min(len, EXCERPT_BYTES);
-
-	n = pg_mbcliplen(body, len, n);
-	if (pg_verify_mbstr(GetDatabaseEncoding(), body, n, true) != true)
-		return pstrdup("(a response body that is not valid text)");
-	return pnstrdup(body, n);
+	/* only what the excerpt can show is looked at: bodies may be large */
+	return atl_remote_text_clip(body, Min(len, EXCERPT_BYTES + MAX_MULTIBYTE_CHAR_LEN),
+								EXCERPT_BYTES);
 }
 
 AtlApiError

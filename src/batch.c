@@ -130,6 +130,38 @@ take_ready_job(BatchState *st, TimestampTz now)
 	return NULL;
 }
 
+/*
+ * Jobs whose callers gave up end at once, unsent, even those waiting to
+ * retry or for a pause: the caller hears of it now, not when the wait ends.
+ */
+static void
+drop_abandoned_jobs(BatchState *st)
+{
+	AtlBatchJob *dropped;
+
+	if (st->batch->abandoned == NULL)
+		return;
+	do
+	{
+		ListCell   *lc;
+
+		dropped = NULL;
+		foreach(lc, st->batch->queue)
+		{
+			AtlBatchJob *job = lfirst(lc);
+
+			if (!st->batch->abandoned(st->batch, job))
+				continue;
+			st->batch->queue = foreach_delete_current(st->batch->queue, lc);
+			dropped = job;
+			break;
+		}
+		/* on_done may queue more: look again from the start */
+		if (dropped)
+			drop_job(st, dropped);
+	} while (dropped);
+}
+
 static int
 free_slot(BatchState *st)
 {
@@ -167,6 +199,7 @@ start_ready_jobs(BatchState *st)
 		(long) (1000000.0 / st->batch->per_second) : 0;
 
 	st->wake = DT_NOEND;
+	drop_abandoned_jobs(st);
 	while (st->in_flight < st->batch->max_in_flight)
 	{
 		AtlBatchJob *job = take_ready_job(st, now);
@@ -178,14 +211,37 @@ start_ready_jobs(BatchState *st)
 	}
 }
 
+/* the organization's limit is spent: nothing starts for ms (at most atlorg.max_pause) */
 static void
 pause_batch(BatchState *st, AtlBatchJob *job, long ms)
 {
-	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+	TimestampTz until;
 
+	ms = atl_http_capped_pause_ms(&job->limits, ms);
+	until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
 	if (st->batch->on_limit)
 		st->batch->on_limit(st->batch, job, ms);
+	else if (until > st->paused_until && atl_http_notice_due(ms))
+		ereport(NOTICE,
+				(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
+				 errmsg("atlorg: Atlassian's rate limit pauses these requests for %ld s",
+						(ms + 999) / 1000),
+				 errdetail("No pause is longer than atlorg.max_pause; a cancel stops it.")));
 	st->paused_until = Max(st->paused_until, until);
+}
+
+/* may the job be tried again after wait_ms?  If only the wait is too long, say so */
+static bool
+retry_allowed(AtlBatchJob *job, long wait_ms)
+{
+	if (wait_ms < 0 || job->res.attempts > job->limits.max_retries)
+		return false;
+	if (wait_ms <= atl_http_retry_limit_ms(&job->limits))
+		return true;
+	snprintf(job->res.error, sizeof(job->res.error),
+			 "The API asked to wait %ld s before retrying, longer than %s allows.",
+			 (wait_ms + 999) / 1000, atl_http_retry_limit_name(&job->limits));
+	return false;
 }
 
 /* a job's attempt ended: retry it later, or hand it over */
@@ -209,8 +265,7 @@ job_finished(BatchState *st, AtlBatchJob *job, CURLcode code)
 	}
 	else if (job->res.ratelimit_remaining == 0 && job->res.ratelimit_reset_ms > 0)
 		pause_batch(st, job, job->res.ratelimit_reset_ms);
-	if (wait_ms >= 0 && job->res.attempts <= job->limits.max_retries &&
-		wait_ms <= job->limits.retry_max_wait_ms)
+	if (retry_allowed(job, wait_ms))
 	{
 		job->not_before = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
 		batch->queue = lappend(batch->queue, job);

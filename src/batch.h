@@ -5,7 +5,8 @@
  * at a time.  A 429 or 5xx is retried after the wait the API asks for; a
  * 429, or an answer saying no requests remain (X-RateLimit-Remaining: 0),
  * pauses the whole batch until the limit resets, since the budget is the
- * organization's, not the request's.  Each finished job is handed to
+ * organization's, not the request's.  No wait and no pause is longer than
+ * the jobs' atlorg.max_pause; a retry that would need more is not made.  Each finished job is handed to
  * on_done, which may add more jobs (the next page, say).
  *
  * A caller with its own idea of when a job may start (the executor, whose
@@ -41,8 +42,10 @@ typedef enum AtlGate
 } AtlGate;
 typedef AtlGate (*AtlBatchGate) (AtlBatch *batch, AtlBatchJob *job, TimestampTz now,
 								 TimestampTz *wake);
-/* the API says its limit is spent for pause_ms */
+/* the API says its limit is spent for pause_ms (already cut to atlorg.max_pause) */
 typedef void (*AtlBatchLimited) (AtlBatch *batch, AtlBatchJob *job, long pause_ms);
+/* has the job's caller given up on it?  Then it ends unsent (cancelled) */
+typedef bool (*AtlBatchAbandoned) (AtlBatch *batch, AtlBatchJob *job);
 
 struct AtlBatch
 {
@@ -52,6 +55,7 @@ struct AtlBatch
 	AtlBatchDone on_done;
 	AtlBatchGate gate;			/* optional: replaces per_second and pauses */
 	AtlBatchLimited on_limit;	/* with gate */
+	AtlBatchAbandoned abandoned;	/* optional: asked of every queued job, each step */
 	void	   *arg;
 	List	   *queue;			/* jobs not yet started, or waiting to retry */
 	MemoryContext cxt;			/* the jobs'; on_done runs in a short-lived one */

@@ -116,3 +116,17 @@ atl_budget_pause(uint64 org, long ms)
 	e->paused_until = Max(e->paused_until, TimestampTzPlusMilliseconds(now, ms));
 	LWLockRelease(budget->lock);
 }
+
+long
+atl_budget_paused_ms(uint64 org)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz until = 0;
+
+	LWLockAcquire(budget->lock, LW_SHARED);
+	for (int i = 0; i < ATL_BUDGET_ORGS; i++)
+		if (budget->orgs[i].org == org)
+			until = budget->orgs[i].paused_until;
+	LWLockRelease(budget->lock);
+	return until > now ? TimestampDifferenceMilliseconds(now, until) : 0;
+}

@@ -23,7 +23,14 @@ extern uint64 atl_budget_key(const char *org);
 extern bool atl_budget_claim(uint64 org, double per_second, TimestampTz now,
 							 TimestampTz *wake);
 
-/* the organization's limit is spent: nothing starts for ms */
+/*
+ * The organization's limit is spent: nothing starts for ms.  The caller
+ * caps ms (atlorg.max_pause): every session acting on the organization
+ * waits it out.
+ */
 extern void atl_budget_pause(uint64 org, long ms);
+
+/* how much longer the organization is paused, in ms (0: it is not) */
+extern long atl_budget_paused_ms(uint64 org);
 
 #endif

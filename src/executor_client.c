@@ -17,6 +17,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "budget.h"
 #include "executor_slots.h"
 
 #define ATL_BACKEND_WINDOW 64	/* slots one backend holds at once */
@@ -33,12 +34,30 @@ static AtlActionRequest *my_requests = NULL;	/* [ATL_BACKEND_WINDOW + 1]: the
 static int	my_slot_count = 0;
 static bool exit_callback_registered = false;
 
+/*
+ * The executor this backend launched, watched until it has taken its entry:
+ * one that stops before that never will, and the callers waiting for it
+ * must be told instead of waiting forever.
+ */
+static BackgroundWorkerHandle *my_launch = NULL;
+static TimestampTz my_launch_at;
+
 static void
-launch_worker(void)
+forget_launch(void)
+{
+	if (my_launch)
+		pfree(my_launch);
+	my_launch = NULL;
+}
+
+static void
+launch_worker(TimestampTz launched_at)
 {
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 	Oid			executor_role;
+	MemoryContext old;
+	bool		registered;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -52,17 +71,90 @@ launch_worker(void)
 	/* the worker acts as atlorg_executor, never as a superuser */
 	executor_role = get_role_oid("atlorg_executor", false);
 	memcpy(worker.bgw_extra, &executor_role, sizeof(Oid));
-	worker.bgw_notify_pid = MyProcPid;
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	worker.bgw_notify_pid = MyProcPid;	/* its start and stop set our latch */
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	registered = RegisterDynamicBackgroundWorker(&worker, &handle);
+	MemoryContextSwitchTo(old);
+	if (!registered)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("could not start the atlorg executor"),
-				 errhint("Raise max_worker_processes.")));
+				 errmsg("could not start the atlorg executor: no background worker slot is free"),
+				 errdetail("All %d background worker slots (max_worker_processes) are in use; nothing was sent.",
+						   max_worker_processes),
+				 errhint("Raise max_worker_processes (a restart is needed), or try again when other background workers have ended.")));
+	forget_launch();
+	my_launch = handle;
+	my_launch_at = launched_at;
+}
+
+/* under the lock: this database's entry, if it is still the launch we made */
+static WorkerEntry *
+my_starting_entry(void)
+{
+	WorkerEntry *entry = atl_executor_find_worker(MyDatabaseId);
+
+	return entry && entry->proc == NULL && entry->launched_at == my_launch_at ? entry : NULL;
+}
+
+/*
+ * Slots queued for this database that nobody will take: no executor runs
+ * for it or is on its way.  Freed, under the lock: their requests were never
+ * sent, and no intent was recorded.  Our own are freed by abandon(); those
+ * of callers that stopped waiting earlier are freed here.
+ */
+static void
+free_untaken_slots(void)
+{
+	if (atl_executor_find_worker(MyDatabaseId) != NULL)
+		return;
+	for (int i = 0; i < ATL_SLOTS; i++)
+	{
+		AtlSlot    *slot = &atl_executor_shared->slots[i];
+
+		if (slot->state == SLOT_QUEUED && slot->dboid == MyDatabaseId && slot->owner == NULL)
+			atl_executor_forget_slot(slot);
+	}
+}
+
+/*
+ * Has the executor this backend launched stopped before taking its entry
+ * (it could not connect, or could not be forked)?  Then it never will: the
+ * entry is freed, and the caller gets an error rather than a wait forever.
+ */
+static void
+check_launch(void)
+{
+	pid_t		pid;
+	BgwHandleStatus status;
+	bool		started;
+	bool		failed;
+
+	if (my_launch == NULL)
+		return;
+	status = GetBackgroundWorkerPid(my_launch, &pid);
+	LWLockAcquire(atl_executor_shared->lock, LW_EXCLUSIVE);
+	/* it took its entry (or another launch replaced ours, and is watched) */
+	started = my_starting_entry() == NULL;
+	failed = !started && (status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED);
+	if (failed)
+	{
+		my_starting_entry()->dboid = InvalidOid;
+		free_untaken_slots();
+	}
+	LWLockRelease(atl_executor_shared->lock);
+	if (started || failed)
+		forget_launch();
+	if (failed)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the atlorg executor stopped before it could start; nothing was sent"),
+				 errhint("The server log says why, for example a database that does not allow connections.")));
 }
 
 /*
  * Make sure this database has an executor, or one on its way.  An entry
- * still starting after a grace period is taken to have failed.
+ * still starting after a grace period is taken to have failed (a launch by
+ * another backend, which watches it itself, may have been abandoned).
  */
 static void
 ensure_worker(void)
@@ -89,18 +181,20 @@ ensure_worker(void)
 	if (entry == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("atlorg executors already run for %d databases", ATL_MAX_WORKERS)));
+				 errmsg("atlorg executors already run for %d databases; nothing was sent", ATL_MAX_WORKERS),
+				 errhint("Try again when an executor has been idle for atlorg.worker_idle_timeout.")));
 	if (!launch)
 		return;
 	PG_TRY();
 	{
-		launch_worker();
+		launch_worker(now);
 	}
 	PG_CATCH();
 	{
 		LWLockAcquire(atl_executor_shared->lock, LW_EXCLUSIVE);
 		if (entry->dboid == MyDatabaseId && entry->proc == NULL)
 			entry->dboid = InvalidOid;
+		free_untaken_slots();
 		LWLockRelease(atl_executor_shared->lock);
 		PG_RE_THROW();
 	}
@@ -176,14 +270,22 @@ collect_done(AtlActionDone on_result, void *arg, bool *worker_alive)
 	return n;
 }
 
-/* stop waiting for a slot: its request is still finished and recorded */
+/*
+ * Stop waiting for a slot.  With an executor for the database (running or
+ * on its way), its request is still finished and recorded (as cancelled,
+ * if unsent).  Without one, nobody would ever take the slot: it is freed,
+ * and the request was never sent; one left running by an executor that
+ * died is 'unknown' in the audit once the next executor starts.
+ */
 static void
-abandon(AtlSlot *slot)
+abandon(AtlSlot *slot, bool no_executor)
 {
 	/* only our own slot: once freed, it may be someone else's */
-	if (slot->owner == MyProc && slot->state == SLOT_DONE)
+	if (slot->owner != MyProc)
+		return;
+	if (slot->state == SLOT_DONE || no_executor)
 		atl_executor_forget_slot(slot);
-	else if (slot->owner == MyProc)
+	else
 	{
 		slot->owner = NULL;
 		slot->cancel_requested = true;
@@ -193,11 +295,15 @@ abandon(AtlSlot *slot)
 static void
 abandon_all(void)
 {
+	bool		no_executor;
+
 	LWLockAcquire(atl_executor_shared->lock, LW_EXCLUSIVE);
+	no_executor = atl_executor_find_worker(MyDatabaseId) == NULL;
 	for (int i = 0; i < my_slot_count; i++)
-		abandon(my_slots[i]);
+		abandon(my_slots[i], no_executor);
 	my_slot_count = 0;
 	LWLockRelease(atl_executor_shared->lock);
+	forget_launch();
 }
 
 /*
@@ -256,6 +362,31 @@ submit(AtlActionNext next, void *arg, bool *staged, bool *exhausted)
 	return handed;
 }
 
+/*
+ * A statement whose actions wait on their organization's pause (an answer's
+ * Retry-After or rate-limit reset, shared by every session) says so, once.
+ */
+static void
+notice_pause(void)
+{
+	for (int i = 0; i < my_slot_count; i++)
+	{
+		const AtlActionRequest *req = &my_requests[i];
+
+		if (i > 0 && req->org_key == my_requests[i - 1].org_key)
+			continue;
+		if (atl_http_notice_due(atl_budget_paused_ms(req->org_key)))
+		{
+			ereport(NOTICE,
+					(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
+					 errmsg("atlorg: actions on server \"%s\" are waiting: Atlassian's rate limit paused the organization",
+							req->server),
+					 errdetail("No pause is longer than atlorg.max_pause; a cancel stops the wait.")));
+			return;
+		}
+	}
+}
+
 /* hand over, wait, take back, until every request has ended */
 static void
 run_all(AtlActionNext next, AtlActionDone on_result, void *arg)
@@ -269,17 +400,20 @@ run_all(AtlActionNext next, AtlActionDone on_result, void *arg)
 
 		if (submit(next, arg, &staged, &exhausted) > 0)
 			ensure_worker();	/* and wakes it */
+		check_launch();
 		if (collect_done(on_result, arg, &worker_alive) > 0)
 			continue;
 		if (!worker_alive && my_slot_count > 0)
 			ensure_worker();
 		if (exhausted && !staged && my_slot_count == 0)
 			break;
+		notice_pause();
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 WAIT_SLICE_MS, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
+	forget_launch();
 }
 
 /* the keys must not stay in this backend's memory either */

@@ -15,6 +15,7 @@ int			atl_connect_timeout_ms = 10000;
 int			atl_request_timeout_ms = 60000;
 int			atl_max_retries = 5;
 int			atl_retry_max_wait_ms = 60000;
+int			atl_max_pause_ms = 60000;
 int			atl_max_response_kb = 64 * 1024;
 int			atl_worker_idle_ms = 10000;
 int			atl_max_in_flight = 10;
@@ -48,9 +49,20 @@ atl_define_gucs(void)
 							"Longest wait before one retry, whatever Retry-After says.",
 							NULL, &atl_retry_max_wait_ms, 60000, 0, 3600000,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	/*
+	 * A superuser's: a pause is shared by every session and database acting
+	 * on the organization, so one session must not be able to lengthen it.
+	 */
+	DefineCustomIntVariable("atlorg.max_pause",
+							"Longest wait an answer can impose: a Retry-After, or a rate limit's reset.",
+							"A pause of the organization's requests, shared by all sessions, is cut to this; "
+							"a retry that would need a longer wait is not made.",
+							&atl_max_pause_ms, 60000, 0, 3600000,
+							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	/* at most 256MB: a body must fit in memory, and its jsonb in jsonb's limits */
 	DefineCustomIntVariable("atlorg.max_response_size",
 							"Largest response body accepted from the API.",
-							NULL, &atl_max_response_kb, 64 * 1024, 16, 1024 * 1024,
+							NULL, &atl_max_response_kb, 64 * 1024, 16, 256 * 1024,
 							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomIntVariable("atlorg.worker_idle_timeout",
 							"How long the executor waits for work before it exits.",

@@ -9,6 +9,7 @@ extern int	atl_connect_timeout_ms; /* atlorg.connect_timeout */
 extern int	atl_request_timeout_ms; /* atlorg.request_timeout */
 extern int	atl_max_retries;		/* atlorg.max_retries */
 extern int	atl_retry_max_wait_ms;	/* atlorg.retry_max_wait */
+extern int	atl_max_pause_ms;		/* atlorg.max_pause */
 extern int	atl_max_response_kb;	/* atlorg.max_response_size */
 extern int	atl_worker_idle_ms;		/* atlorg.worker_idle_timeout */
 extern int	atl_max_in_flight;		/* atlorg.max_in_flight */

@@ -12,6 +12,7 @@
 
 #include <curl/curl.h>
 
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
 #include "utils/timestamp.h"
@@ -33,7 +34,54 @@ atl_http_limits_from_gucs(AtlHttpLimits *limits)
 	limits->request_timeout_ms = atl_request_timeout_ms;
 	limits->max_retries = atl_max_retries;
 	limits->retry_max_wait_ms = atl_retry_max_wait_ms;
+	limits->max_pause_ms = atl_max_pause_ms;
 	limits->max_response_bytes = (size_t) atl_max_response_kb * 1024;
+}
+
+/* the part of a URL after the host, for messages (without its query) */
+static char *
+url_path(const char *url)
+{
+	const char *p = strstr(url, "://");
+
+	p = p ? strchr(p + 3, '/') : NULL;
+	p = p ? p : url;
+	return pnstrdup(p, strcspn(p, "?"));
+}
+
+long
+atl_http_retry_limit_ms(const AtlHttpLimits *limits)
+{
+	return Min(limits->retry_max_wait_ms, limits->max_pause_ms);
+}
+
+const char *
+atl_http_retry_limit_name(const AtlHttpLimits *limits)
+{
+	return limits->max_pause_ms < limits->retry_max_wait_ms ?
+		"atlorg.max_pause" : "atlorg.retry_max_wait";
+}
+
+long
+atl_http_capped_pause_ms(const AtlHttpLimits *limits, long ms)
+{
+	return Max(Min(ms, (long) limits->max_pause_ms), 0);
+}
+
+bool
+atl_http_notice_due(long wait_ms)
+{
+	static TimestampTz noticed_statement = 0;
+	TimestampTz statement;
+
+	/* only a client can hear it: not the executor */
+	if (wait_ms <= ATL_WAIT_NOTICE_MS || MyBackendType != B_BACKEND)
+		return false;
+	statement = GetCurrentStatementStartTimestamp();
+	if (statement == noticed_statement)
+		return false;
+	noticed_statement = statement;
+	return true;
 }
 
 bool
@@ -183,16 +231,24 @@ atl_http_finish(const AtlHttpRequest *req, const AtlHttpLimits *limits,
 
 		if (wait_ms < 0 || result->attempts > limits->max_retries)
 			break;
-		if (wait_ms > limits->retry_max_wait_ms)
+		if (wait_ms > atl_http_retry_limit_ms(limits))
 		{
 			/* the API asks for a longer pause than the caller allows */
 			snprintf(result->error, sizeof(result->error),
-					 "The API asked to wait %ld s before retrying, longer than atlorg.retry_max_wait allows.",
-					 (wait_ms + 999) / 1000);
+					 "The API asked to wait %ld s before retrying, longer than %s allows.",
+					 (wait_ms + 999) / 1000, atl_http_retry_limit_name(limits));
 			break;
 		}
 		elog(DEBUG1, "atlorg: %s %s answered %ld, attempt %d, retrying in %ld ms",
 			 req->method, req->url, result->status, result->attempts, wait_ms);
+		if (atl_http_notice_due(wait_ms))
+			ereport(NOTICE,
+					(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
+					 errmsg("atlorg: waiting %ld s before retrying %s %s, which answered %ld",
+							(wait_ms + 999) / 1000, req->method, url_path(req->url),
+							result->status),
+					 errdetail("No wait is longer than %s; a cancel stops it.",
+							   atl_http_retry_limit_name(limits))));
 		if (!atl_http_wait(wait_ms, abort_check, arg))
 		{
 			result->cancelled = true;

@@ -22,8 +22,23 @@ typedef struct AtlHttpLimits
 	int			request_timeout_ms;
 	int			max_retries;
 	int			retry_max_wait_ms;
+	int			max_pause_ms;	/* atlorg.max_pause: caps every wait and pause */
 	size_t		max_response_bytes;
 } AtlHttpLimits;
+
+/* the longest wait before a retry: the lower of the two settings */
+extern long atl_http_retry_limit_ms(const AtlHttpLimits *limits);
+extern const char *atl_http_retry_limit_name(const AtlHttpLimits *limits);
+
+/* a pause asked for (ms), cut to atlorg.max_pause */
+extern long atl_http_capped_pause_ms(const AtlHttpLimits *limits, long ms);
+
+/*
+ * Whether a backend about to wait wait_ms should say so with a NOTICE: a
+ * wait longer than ATL_WAIT_NOTICE_MS, the first in its statement.
+ */
+#define ATL_WAIT_NOTICE_MS 2000
+extern bool atl_http_notice_due(long wait_ms);
 
 typedef enum AtlAuthKind
 {

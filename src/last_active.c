@@ -22,6 +22,7 @@
 #include "batch.h"
 #include "guc.h"
 #include "json.h"
+#include "pager.h"
 #include "source.h"
 #include "validate.h"
 
@@ -33,6 +34,9 @@ typedef struct LastActiveRun
 	ReturnSetInfo *rsinfo;
 	const AtlSource *src;
 	char	   *base;			/* .../directory/users/ */
+	MemoryContext cxt;			/* the call's: outlives each page */
+	AtlCursorChain cursors;		/* every account's next cursors */
+	int64		pages;
 } LastActiveRun;
 
 static char *
@@ -70,6 +74,20 @@ put_row(LastActiveRun *run, const char *account_id, Datum doc, bool has_doc,
 	tuplestore_putvalues(run->rsinfo->setResult, run->rsinfo->setDesc, values, nulls);
 }
 
+/* an account's next cursor, seen before: its pages would never end */
+static void
+check_cursor(LastActiveRun *run, const char *account_id, const char *next)
+{
+	MemoryContext old = MemoryContextSwitchTo(run->cxt);
+	int64		first = atl_cursor_chain_add(&run->cursors,
+											 psprintf("%s\n%s", account_id, next), run->pages);
+
+	MemoryContextSwitchTo(old);
+	if (first > 0)
+		atl_cursor_chain_error(psprintf("last_active for account %s", account_id),
+							   next, run->pages, first);
+}
+
 /* a page came back: its data as a row, and a request for the next page */
 static void
 page_done(AtlBatch *batch, LastActiveRun *run, AtlBatchJob *job)
@@ -88,11 +106,14 @@ page_done(AtlBatch *batch, LastActiveRun *run, AtlBatchJob *job)
 	}
 	put_row(run, job->user, JsonbPGetDatum(JsonbValueToJsonb(&data)), true,
 			(int) job->res.status, NULL);
+	run->pages++;
 	next = atl_json_text(atl_json_object(&doc->root, "links"), "next");
 	if (next && next[0])
 	{
-		char	   *escaped = curl_easy_escape(NULL, next, 0);
+		char	   *escaped;
 
+		check_cursor(run, job->user, next);
+		escaped = curl_easy_escape(NULL, next, 0);
 		add_request(batch, run, job->user,
 					psprintf("%s?cursor=%s", account_url(run, job->user), escaped));
 		curl_free(escaped);
@@ -138,6 +159,8 @@ atl_last_active_pages(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
+	memset(&run, 0, sizeof(run));
+	run.cxt = CurrentMemoryContext;
 	run.src = atl_source_lookup(PG_ARGISNULL(1) ? NULL : NameStr(*PG_GETARG_NAME(1)));
 	atl_source_require_org(run.src);
 	run.base = psprintf("%s/admin/v1/orgs/%s/directory/users/", run.src->api_base, run.src->org_id);

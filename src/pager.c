@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 
+#include "common/hashfn.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -12,7 +13,65 @@
 
 #include "api.h"
 #include "pager.h"
+#include "remote_text.h"
 #include "validate.h"
+
+#define CURSOR_SHOWN_MAX 100	/* bytes of a repeated cursor an error quotes */
+
+typedef struct SeenCursor
+{
+	uint64		hash;			/* the key */
+	char	   *cursor;
+	int64		page;
+} SeenCursor;
+
+/*
+ * The cursors are kept by a 64-bit hash, with the text to tell a collision
+ * from a repeat; a collision forgets nothing that matters (the later cursor
+ * is simply not remembered).
+ */
+int64
+atl_cursor_chain_add(AtlCursorChain *chain, const char *cursor, int64 page)
+{
+	uint64		hash = hash_bytes_extended((const unsigned char *) cursor, strlen(cursor), 0);
+	SeenCursor *entry;
+	bool		found;
+
+	if (chain->seen == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(uint64);
+		ctl.entrysize = sizeof(SeenCursor);
+		chain->cxt = CurrentMemoryContext;
+		ctl.hcxt = chain->cxt;
+		chain->seen = hash_create("atlorg page cursors", 64, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	entry = hash_search(chain->seen, &hash, HASH_ENTER, &found);
+	if (!found)
+	{
+		entry->cursor = MemoryContextStrdup(chain->cxt, cursor);
+		entry->page = page;
+		return 0;
+	}
+	return strcmp(entry->cursor, cursor) == 0 ? entry->page : 0;
+}
+
+void
+atl_cursor_chain_error(const char *what, const char *cursor, int64 page, int64 first_page)
+{
+	/* a next-page URL is on the API's own host: its path says enough */
+	if (strstr(cursor, "://"))
+		cursor = atl_api_url_path(cursor);
+	ereport(ERROR,
+			(errcode(ERRCODE_PROTOCOL_VIOLATION),
+			 errmsg("Atlassian API repeated a page cursor: paging would never end"),
+			 errdetail("Paging %s, page " INT64_FORMAT " pointed to the same next page as page "
+					   INT64_FORMAT " did: \"%s\".",
+					   what, page, first_page,
+					   atl_remote_text_clip(cursor, strlen(cursor), CURSOR_SHOWN_MAX))));
+}
 
 /* a path parameter's value: validated, then percent-encoded */
 static char *
@@ -216,6 +275,20 @@ find_items(const AtlReadOp *op, Jsonb *doc, AtlPage *page)
 	page->count = page->single ? 1 : JsonContainerSize(page->items.val.binary.data);
 }
 
+/* a next cursor (or URL) this chain has followed before: paging would loop */
+static void
+check_cursor(AtlPager *pager)
+{
+	MemoryContext old = MemoryContextSwitchTo(pager->cxt);
+	int64		first = atl_cursor_chain_add(&pager->cursors, pager->next, pager->pages);
+
+	MemoryContextSwitchTo(old);
+	if (first > 0)
+		atl_cursor_chain_error(psprintf("%s (%s %s)", pager->op->name, pager->op->method,
+										atl_api_url_path(pager->base_url)),
+							   pager->next, pager->pages, first);
+}
+
 /* where the next page is, or that there is none */
 static void
 advance(AtlPager *pager, JsonbContainer *root, const AtlPage *page)
@@ -244,6 +317,9 @@ advance(AtlPager *pager, JsonbContainer *root, const AtlPage *page)
 	/* pages are parsed in a short-lived context; the cursor must outlive it */
 	pager->next = pager->done || op->paging == ATL_PAGE_START_AT ? NULL :
 		MemoryContextStrdup(pager->cxt, next);
+	pager->pages++;
+	if (pager->next)
+		check_cursor(pager);
 }
 
 /* request the next page now; its answer is read by the next call */

@@ -10,9 +10,33 @@
 #ifndef ATLORG_PAGER_H
 #define ATLORG_PAGER_H
 
+#include "utils/hsearch.h"
+
 #include "catalogue.h"
 #include "json.h"
 #include "source.h"
+
+/*
+ * The cursors (or next-page URLs) one chain of pages has followed.  An API
+ * that hands out a cursor it handed out before would be paged forever: the
+ * chain notices, and paging fails instead.
+ */
+typedef struct AtlCursorChain
+{
+	HTAB	   *seen;			/* hash of the cursor -> where it was seen */
+	MemoryContext cxt;			/* where the chain lives */
+} AtlCursorChain;
+
+/*
+ * Note that page number `page` of the chain points to `cursor`.  Returns 0,
+ * or the page that pointed to the same cursor before.  Lives in the memory
+ * context current at the first call.
+ */
+extern int64 atl_cursor_chain_add(AtlCursorChain *chain, const char *cursor, int64 page);
+
+/* the error for a repeated cursor: paging `what` (an operation) would never end */
+extern void atl_cursor_chain_error(const char *what, const char *cursor, int64 page,
+								   int64 first_page) pg_attribute_noreturn();
 
 typedef struct AtlPager
 {
@@ -27,6 +51,8 @@ typedef struct AtlPager
 	int64		wanted;			/* items the caller still wants; -1: all */
 	struct AtlApiCall *prefetch;	/* the next page, already requested */
 	MemoryContext prefetch_cxt; /* its request and answer; reset once read */
+	AtlCursorChain cursors;		/* every next cursor followed */
+	int64		pages;			/* pages read so far */
 	bool		done;
 } AtlPager;
 

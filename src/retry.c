@@ -1,7 +1,9 @@
 /*
- * retry.c: retry policy and backoff.
+ * retry.c: retry policy, backoff, and the headers that say how long to wait.
  */
 #include "postgres.h"
+
+#include <time.h>
 
 #include "common/pg_prng.h"
 #include "utils/datetime.h"
@@ -11,6 +13,7 @@
 
 #define BACKOFF_BASE_MS 500
 #define BACKOFF_CAP_MS	30000
+#define SECONDS_FROM_NOW_BELOW 1000000000L	/* smaller "epochs" are durations */
 
 bool
 atl_retry_status(long status)
@@ -38,13 +41,71 @@ atl_retry_transport(CURLcode code, bool sent, bool idempotent)
 	}
 }
 
+static const char *
+skip_spaces(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
 /*
- * X-RateLimit-Reset is an ISO 8601 UTC time in the admin APIs; some APIs
- * send epoch seconds.  PostgreSQL's own date parser reads the former
- * without throwing.  Returns -1 when the value is unusable.
+ * value as a whole decimal number (surrounding blanks allowed), saturated at
+ * ceiling; -1 when it is anything else (a sign, a fraction, garbage, empty).
  */
+static long
+decimal_value(const char *value, long ceiling)
+{
+	const char *p = skip_spaces(value);
+	long		n = 0;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++)
+		n = Min(n * 10 + (*p - '0'), ceiling);
+	return *skip_spaces(p) == '\0' ? n : -1;
+}
+
+/* a positive wait, at most the ceiling; anything else is unusable */
+static long
+usable_wait(int64 ms)
+{
+	if (ms <= 0)
+		return -1;
+	return (long) Min(ms, ATL_RETRY_WAIT_CEILING_MS);
+}
+
 long
-atl_retry_ms_until(const char *value)
+atl_retry_count(const char *value)
+{
+	return value ? decimal_value(value, PG_INT32_MAX) : -1;
+}
+
+long
+atl_retry_after_ms(const char *value)
+{
+	long		seconds;
+	time_t		date;
+
+	if (value == NULL)
+		return -1;
+	seconds = decimal_value(value, ATL_RETRY_WAIT_CEILING_MS / 1000);
+	if (seconds >= 0)
+		return usable_wait((int64) seconds * 1000);
+	/* an HTTP-date, read by libcurl's own date parser (which never throws) */
+	date = curl_getdate(value, NULL);
+	if (date == -1)
+		return -1;
+	return usable_wait(((int64) date - (int64) time(NULL)) * 1000);
+}
+
+/*
+ * An ISO 8601 time, read by PostgreSQL's date parser.  That parser throws
+ * on some input (an unknown time zone name), so only the characters such a
+ * time is written with are let through to it.
+ */
+static long
+iso_ms_until(const char *value)
 {
 	char		workbuf[MAXDATELEN + 1];
 	char	   *field[MAXDATEFIELDS];
@@ -55,20 +116,33 @@ atl_retry_ms_until(const char *value)
 	struct pg_tm tm;
 	fsec_t		fsec;
 	TimestampTz reset;
-	char	   *end;
-	long		epoch = strtol(value, &end, 10);
 
-	if (end != value && *end == '\0' && epoch < 1000000000L)
-		return Max(epoch * 1000, 0);	/* seconds from now */
-	if (end != value && *end == '\0')
-		return Max(epoch * 1000 - (long) ((GetCurrentTimestamp() / 1000) +
-										   (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000L), 0);
+	if (value[strspn(value, "0123456789-+:.TZtz ")] != '\0')
+		return -1;
 	if (ParseDateTime(value, workbuf, sizeof(workbuf), field, ftype,
 					  MAXDATEFIELDS, &nf) != 0 ||
 		DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz) != 0 ||
 		dtype != DTK_DATE || tm2timestamp(&tm, fsec, &tz, &reset) != 0)
 		return -1;
-	return Max((reset - GetCurrentTimestamp()) / 1000, 0);
+	return usable_wait((reset - GetCurrentTimestamp()) / 1000);
+}
+
+long
+atl_retry_ms_until(const char *value)
+{
+	long		number;
+
+	if (value == NULL)
+		return -1;
+	number = decimal_value(value, LONG_MAX / 1000);
+	if (number < 0)
+		return iso_ms_until(value);
+	if (number < SECONDS_FROM_NOW_BELOW)
+		return usable_wait((int64) number * 1000);	/* seconds from now */
+	/* epoch seconds */
+	return usable_wait((int64) number * 1000 -
+					   (GetCurrentTimestamp() / 1000 +
+						(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000));
 }
 
 long

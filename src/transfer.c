@@ -4,8 +4,9 @@
  */
 #include "postgres.h"
 
-#include "transfer.h"
+#include "remote_text.h"
 #include "retry.h"
+#include "transfer.h"
 
 static size_t
 write_body(char *data, size_t size, size_t nmemb, void *userdata)
@@ -62,6 +63,8 @@ atl_transfer_setup(AtlTransfer *t, const AtlHttpRequest *req,
 	resetStringInfo(&result->body);
 	result->status = 0;
 	result->error[0] = '\0';
+	result->ratelimit_remaining = -1;
+	result->ratelimit_reset_ms = -1;
 	t->body = &result->body;
 	t->cap = limits->max_response_bytes;
 	t->too_large = false;
@@ -125,11 +128,26 @@ header_value(CURL *h, const char *name)
 static void
 read_rate_limit_headers(CURL *h, AtlHttpResult *result)
 {
-	const char *remaining = header_value(h, "X-RateLimit-Remaining");
-	const char *reset = header_value(h, "X-RateLimit-Reset");
+	result->ratelimit_remaining = atl_retry_count(header_value(h, "X-RateLimit-Remaining"));
+	result->ratelimit_reset_ms = atl_retry_ms_until(header_value(h, "X-RateLimit-Reset"));
+}
 
-	result->ratelimit_remaining = remaining ? strtol(remaining, NULL, 10) : -1;
-	result->ratelimit_reset_ms = reset ? atl_retry_ms_until(reset) : -1;
+/*
+ * The wait before another attempt at a 429 or 5xx: what Retry-After asks,
+ * else what X-RateLimit-Reset says, else our own backoff.  A header that
+ * cannot be read (garbage, negative, zero, in the past) is as if absent:
+ * a retry is never sent without a pause.  The caller caps the wait.
+ */
+static long
+answer_wait_ms(CURL *h, AtlHttpResult *result)
+{
+	long		retry_after = atl_retry_after_ms(header_value(h, "Retry-After"));
+
+	if (retry_after > 0)
+		return retry_after;
+	if (result->ratelimit_reset_ms > 0)
+		return result->ratelimit_reset_ms;
+	return atl_retry_backoff_ms(result->attempts + 1);
 }
 
 long
@@ -137,7 +155,6 @@ atl_transfer_finish(AtlTransfer *t, CURLcode code, const AtlHttpRequest *req,
 					const AtlHttpLimits *limits, AtlHttpResult *result)
 {
 	CURL	   *h = t->easy;
-	curl_off_t	retry_after = -1;
 	curl_off_t	request_size = 0;
 
 	atl_transfer_abandon(t);
@@ -146,23 +163,19 @@ atl_transfer_finish(AtlTransfer *t, CURLcode code, const AtlHttpRequest *req,
 	if (code == CURLE_OK)
 	{
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &result->status);
-		curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after);
 		read_rate_limit_headers(h, result);
 		if (!atl_retry_status(result->status))
 			return -1;
-		if (retry_after >= 0)
-			return (long) retry_after * 1000;
-		if (result->ratelimit_reset_ms >= 0)
-			return result->ratelimit_reset_ms;
-		return atl_retry_backoff_ms(result->attempts + 1);
+		return answer_wait_ms(h, result);
 	}
 	if (t->too_large)
 		snprintf(result->error, sizeof(result->error),
 				 "the response exceeded atlorg.max_response_size (%zu kB)",
 				 limits->max_response_bytes / 1024);
 	else
-		snprintf(result->error, sizeof(result->error), "%s",
-				 t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
+		/* libcurl's words may quote what the server sent */
+		atl_remote_text_copy(result->error, sizeof(result->error),
+							 t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
 	if (!atl_retry_transport(code, result->sent, req->idempotent))
 		return -1;
 	return atl_retry_backoff_ms(result->attempts + 1);

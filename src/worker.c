@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
@@ -26,6 +27,8 @@
 #include "executor.h"
 #include "guc.h"
 #include "http.h"
+#include "json.h"
+#include "remote_text.h"
 
 PGDLLEXPORT void atl_worker_main(Datum main_arg);
 
@@ -42,10 +45,11 @@ PGDLLEXPORT void atl_worker_main(Datum main_arg);
  * a retry.
  */
 
+/* text into a result's fixed buffer: valid, and never cut inside a character */
 static void
 copy_text(char *dst, size_t size, const char *src)
 {
-	strlcpy(dst, src ? src : "", size);
+	atl_remote_text_copy(dst, size, src);
 }
 
 /*
@@ -63,17 +67,42 @@ already_done(long status, const AtlApiError *e)
 	return e->reason && (strstr(e->reason, "ALREADY") || strstr(e->reason, "already"));
 }
 
-/* the outcome vocabulary of atl_audit.outcome */
+/*
+ * A success whose body cannot be read is still a success: the status says
+ * what Atlassian did.  The detail says the body was unreadable, since that
+ * is worth knowing and nothing else will.
+ */
+static void
+note_unreadable_body(const AtlHttpResult *http, AtlActionResult *res)
+{
+	char	   *why;
+
+	if (http->body.len == 0 || atl_json_parse_doc(http->body.data, http->body.len, &why))
+		return;
+	snprintf(res->error_detail, sizeof(res->error_detail),
+			 "the answer's body could not be read: %s", why);
+	copy_text(res->error_detail, sizeof(res->error_detail), res->error_detail);
+}
+
+/*
+ * The outcome vocabulary of atl_audit.outcome.  Nothing here may throw: an
+ * error in the executor would end it, and with it every request it holds.
+ */
 static void
 classify(const AtlHttpResult *http, AtlActionResult *res)
 {
-	AtlApiError e = atl_api_error_parse(http->body.data, http->body.len);
+	AtlApiError e;
 	const char *outcome;
 
 	res->http_status = (int) http->status;
 	if (http->status >= 200 && http->status <= 299)
-		outcome = "succeeded";
-	else if (already_done(http->status, &e))
+	{
+		copy_text(res->outcome, sizeof(res->outcome), "succeeded");
+		note_unreadable_body(http, res);
+		return;
+	}
+	e = atl_api_error_parse(http->body.data, http->body.len);
+	if (already_done(http->status, &e))
 		outcome = "already";
 	else if (http->status >= 400 && http->status <= 499 && http->status != 429)
 		outcome = "refused";
@@ -84,8 +113,6 @@ classify(const AtlHttpResult *http, AtlActionResult *res)
 	else
 		outcome = http->sent ? "unknown" : "failed";
 	copy_text(res->outcome, sizeof(res->outcome), outcome);
-	if (http->status >= 200 && http->status <= 299)
-		return;
 	copy_text(res->error_key, sizeof(res->error_key), e.key);
 	copy_text(res->error_reason, sizeof(res->error_reason), e.reason);
 	if (strcmp(outcome, "unknown") == 0)
@@ -113,24 +140,66 @@ typedef struct WorkerState
 	int			active;			/* taken, outcome not yet recorded */
 	List	   *finished;		/* Active *, outcome known, not yet recorded */
 	MemoryContext cxt;
+	TimestampTz paused_until;	/* the latest pause an answer asked for */
+	char		paused_server[NAMEDATALEN]; /* of that pause */
+	bool		pause_shown;	/* in pg_stat_activity */
 } WorkerState;
 
-/* a queued job may start: not if its caller gave up, else when the org's budget allows */
+/* a queued job may start when its organization's budget allows */
 static AtlGate
 gate_job(AtlBatch *batch, AtlBatchJob *job, TimestampTz now, TimestampTz *wake)
 {
 	Active	   *a = job->user;
 
-	if (atl_executor_cancel_requested(a->slot))
-		return ATL_GATE_DROP;
 	return atl_budget_claim(a->req.org_key, a->req.per_second, now, wake) ?
 		ATL_GATE_GO : ATL_GATE_WAIT;
 }
 
+/* its caller gave up: it is dropped, even while it waits to retry */
+static bool
+job_abandoned(AtlBatch *batch, AtlBatchJob *job)
+{
+	return atl_executor_cancel_requested(((Active *) job->user)->slot);
+}
+
+/* the organization's limit is spent: every executor waits (pause_ms is capped) */
 static void
 org_limited(AtlBatch *batch, AtlBatchJob *job, long pause_ms)
 {
-	atl_budget_pause(((Active *) job->user)->req.org_key, pause_ms);
+	WorkerState *st = batch->arg;
+	Active	   *a = job->user;
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), pause_ms);
+
+	atl_budget_pause(a->req.org_key, pause_ms);
+	if (until > st->paused_until)
+	{
+		st->paused_until = until;
+		strlcpy(st->paused_server, a->req.server, sizeof(st->paused_server));
+		st->pause_shown = false;
+	}
+}
+
+/*
+ * While an answer's pause lasts, pg_stat_activity says so on the executor's
+ * row.  The audit's transactions set the activity too, so it is said again
+ * after each (rewrite).
+ */
+static void
+show_pause(WorkerState *st, bool rewrite)
+{
+	bool		paused = st->paused_until > GetCurrentTimestamp();
+	char		activity[NAMEDATALEN + 100];
+
+	if (paused && (!st->pause_shown || rewrite))
+	{
+		snprintf(activity, sizeof(activity),
+				 "atlorg: actions on server \"%s\" wait: Atlassian's rate limit paused the organization",
+				 st->paused_server);
+		pgstat_report_activity(STATE_RUNNING, activity);
+	}
+	else if (!paused && st->pause_shown)
+		pgstat_report_activity(STATE_IDLE, NULL);
+	st->pause_shown = paused;
 }
 
 /* an outcome known without sending anything */
@@ -148,17 +217,22 @@ job_done(AtlBatch *batch, AtlBatchJob *job, void *arg)
 	WorkerState *st = arg;
 	Active	   *a = job->user;
 
-	/* on_done runs in a context reset after it: the list is the worker's */
-	MemoryContextSwitchTo(st->cxt);
-	if (job->res.attempts == 0)
+	MemoryContext old;
+
+	/* in on_done's context, reset after it: a parsed body goes with it */
+	if (job->res.attempts > 0)
 	{
-		finish_unsent(st, a, "cancelled", NOT_SENT);
-		return;
+		classify(&job->res, &a->res);
+		a->res.attempts = job->res.attempts;
+		a->res.elapsed_ms = job->res.elapsed_ms;
 	}
-	classify(&job->res, &a->res);
-	a->res.attempts = job->res.attempts;
-	a->res.elapsed_ms = job->res.elapsed_ms;
-	st->finished = lappend(st->finished, a);
+	/* the list is the worker's */
+	old = MemoryContextSwitchTo(st->cxt);
+	if (job->res.attempts == 0)
+		finish_unsent(st, a, "cancelled", NOT_SENT);
+	else
+		st->finished = lappend(st->finished, a);
+	MemoryContextSwitchTo(old);
 }
 
 /* the request of an action taken, as the batch sends it */
@@ -215,10 +289,11 @@ take_queued(WorkerState *st)
 
 		st->active++;
 		atl_executor_publish_audit_id(a->slot, a->res.audit_id, a->res.requested_at);
-		if (a->req.dry_run)
-			finish_unsent(st, a, "dry_run", "dry run: nothing was sent");
-		else if (a->req.skip_reason[0])
+		/* a preview says skipped exactly where the real run would */
+		if (a->req.skip_reason[0])
 			finish_unsent(st, a, "skipped", a->req.skip_reason);
+		else if (a->req.dry_run)
+			finish_unsent(st, a, "dry_run", "dry run: nothing was sent");
 		else if (atl_executor_cancel_requested(a->slot))
 			finish_unsent(st, a, "cancelled", NOT_SENT);
 		else
@@ -227,8 +302,11 @@ take_queued(WorkerState *st)
 	return n;
 }
 
-/* record the outcomes known so far in one transaction, then tell the callers */
-static void
+/*
+ * Record the outcomes known so far in one transaction, then tell the
+ * callers.  Whether there were any.
+ */
+static bool
 record_finished(WorkerState *st)
 {
 	ListCell   *lc;
@@ -236,7 +314,7 @@ record_finished(WorkerState *st)
 	int			n = 0;
 
 	if (st->finished == NIL)
-		return;
+		return false;
 	results = palloc(sizeof(AtlActionResult *) * list_length(st->finished));
 	foreach(lc, st->finished)
 	{
@@ -248,6 +326,8 @@ record_finished(WorkerState *st)
 	}
 	atl_audit_record_outcomes(results, n);
 	pfree(results);
+	/* before the callers hear: one may look at pg_stat_activity next */
+	show_pause(st, true);
 	foreach(lc, st->finished)
 	{
 		Active	   *a = lfirst(lc);
@@ -258,6 +338,7 @@ record_finished(WorkerState *st)
 	}
 	list_free(st->finished);
 	st->finished = NIL;
+	return true;
 }
 
 /*
@@ -302,18 +383,22 @@ serve(WorkerState *st)
 
 	for (;;)
 	{
+		bool		audited;
+
 		CHECK_FOR_INTERRUPTS();
 		reload_config_if_asked();
 		prune_audit_if_due(&last_prune);
-		take_queued(st);
+		audited = take_queued(st) > 0;
 		if (st->active > 0)
 		{
 			/* a short wait: new work is announced by the latch, which curl cannot watch */
 			atl_batch_step(&st->batch, st->finished ? 0 : BUSY_POLL_MS);
-			record_finished(st);
+			audited |= record_finished(st);
+			show_pause(st, audited);
 			idle_since = GetCurrentTimestamp();
 			continue;
 		}
+		show_pause(st, audited);
 		if (TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), atl_worker_idle_ms) &&
 			atl_executor_retire_worker(st->dboid))
 			return;
@@ -349,6 +434,7 @@ atl_worker_main(Datum main_arg)
 	st.batch.max_in_flight = atl_executor_in_flight;
 	st.batch.gate = gate_job;
 	st.batch.on_limit = org_limited;
+	st.batch.abandoned = job_abandoned;
 	st.batch.on_done = job_done;
 	st.batch.arg = &st;
 	st.batch.cxt = st.cxt;

@@ -5,6 +5,14 @@ the request path (and whose method matches, when given) applies.  A rule
 with a count expires after that many uses.  See server.py for where each
 kind takes effect.
 
+A status rule answers its status with the service's usual error body, or
+with "body" (any JSON value), or with "raw": the exact bytes, for answers a
+JSON encoder cannot produce.  "raw" is a list of parts, each a string or a
+[string, times] pair, joined and encoded with "encoding" (default utf-8;
+latin-1 turns each code point below 256 into that one byte, so invalid
+UTF-8 can be sent); "nest": N wraps it in N arrays.  "retry_after" may be a
+string, sent as is (a garbage or negative Retry-After).
+
 Rate limiter: a sliding-window log over all authenticated API requests, like
 the gateway's per-org budgets; over the limit it answers 429 with the
 X-RateLimit-* headers of REFERENCE.md §4 and an integer Retry-After.
@@ -58,15 +66,48 @@ def validate_rule(spec):
     if "method" in spec and not isinstance(spec["method"], str):
         return "rule.method must be a string"
     checks = {"count": (int, 1), "ms": ((int, float), 0), "seconds": ((int, float), 0),
-              "retry_after": (int, 0), "reset_in_s": ((int, float), 0), "status": (int, 100)}
+              "retry_after": (int, 0), "reset_in_s": ((int, float), 0), "status": (int, 100),
+              "nest": (int, 0)}
     for key, (types, minimum) in checks.items():
         value = spec.get(key)
+        if key == "retry_after" and isinstance(value, str):
+            continue  # sent as is: a garbage or negative Retry-After
         if value is not None and (isinstance(value, bool) or not isinstance(value, types)
                                   or value < minimum):
             return f"rule.{key} must be a number >= {minimum}"
     if spec["kind"] == "status" and not 100 <= spec.get("status", 0) <= 599:
         return "a status rule needs status 100..599"
+    return validate_raw(spec)
+
+
+def validate_raw(spec):
+    """Error message for a bad "raw" body or "encoding", or None."""
+    if "raw" in spec:
+        if "body" in spec:
+            return "a rule has body or raw, not both"
+        parts = spec["raw"]
+        if not isinstance(parts, list) or not all(
+                isinstance(p, str) or (isinstance(p, list) and len(p) == 2
+                                       and isinstance(p[0], str) and isinstance(p[1], int)
+                                       and not isinstance(p[1], bool) and 0 <= p[1] <= 10**7)
+                for p in parts):
+            return "rule.raw must be a list of strings and [string, times] pairs"
+    encoding = spec.get("encoding", "utf-8")
+    if encoding not in ("utf-8", "latin-1"):
+        return "rule.encoding must be utf-8 or latin-1"
+    try:
+        raw_body(spec)
+    except UnicodeEncodeError:
+        return "rule.raw has characters its encoding cannot send"
     return None
+
+
+def raw_body(spec):
+    """The bytes of a rule's "raw" body (b"" when it has none)."""
+    text = "".join(p if isinstance(p, str) else p[0] * p[1] for p in spec.get("raw", []))
+    body = text.encode(spec.get("encoding", "utf-8"))
+    depth = spec.get("nest", 0)
+    return b"[" * depth + body + b"]" * depth
 
 
 class Faults:
@@ -114,6 +155,8 @@ def status_response(rule, path):
         headers["Retry-After"] = str(spec["retry_after"])
     if "body" in spec:
         return Response.json(spec["status"], spec["body"], headers)
+    if "raw" in spec or "nest" in spec:
+        return Response(spec["status"], raw_body(spec), headers)
     return errors.default_for(spec["status"], path, headers)
 
 
