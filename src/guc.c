@@ -93,7 +93,8 @@ atl_define_gucs(void)
 							 "Atlassian publishes no number for most endpoints; a 429 pauses the "
 							 "organization's actions until its limit resets.  0: unpaced.",
 							 &atl_action_rate, 100, 0, 100000,
-							 PGC_USERSET, 0, NULL, NULL, NULL);
+							 /* the pace is the organization's: no one session may set it for all */
+							 PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("atlorg.dry_run",
 							 "Record what actions would do, and send nothing.",
 							 "An action's own dry_run argument takes precedence.",

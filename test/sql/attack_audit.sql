@@ -43,6 +43,11 @@ SELECT atl_audit_prune('1 day');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT atl_directory_record('{}', 'acme', '{}');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- nor take the organization's whole rate, or stretch its pauses, for everyone
+SET atlorg.action_rate = 100000;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SET atlorg.max_pause = '1h';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 RESET ROLE;
 
 -- SET ROLE cannot hide who logged in: acted_by is the role in effect,
