@@ -2,7 +2,9 @@
 # Runs every atlorg test from a clone: installs what is missing (Debian 12,
 # as root), builds with -Werror, installs, starts a throwaway PostgreSQL
 # cluster and a fake Atlassian org of 10,000 users on loopback, then runs
-#   1. the pg_regress suite (test/sql, test/expected),
+#   1. the pg_regress suite (test/sql, test/expected), the attack suite
+#      (test/sql/attack_*.sql) among it, and a pg_dump and restore of the
+#      audit it leaves,
 #   2. the check of every request the suite sent against Atlassian's OpenAPI
 #      schemas (test/schemas/operations.json),
 #   3. the secrecy check: the API key in no log and no output,
@@ -39,6 +41,22 @@ failed=$((failed + bad_count))
 if [ "$bad_count" != 0 ] || [ "$ok_count" = 0 ]; then
   [ "$ok_count" = 0 ] && failed=$((failed + 1))
   [ -f test/regression.diffs ] && head -200 test/regression.diffs
+fi
+
+echo "== the audit restores from pg_dump"
+# every row the suite left (remote error text of every kind among them)
+# must load back: an audit that pg_dump cannot restore is lost
+restore_db=atl_restore_check
+if PGOPTIONS="-c client_min_messages=warning" psql -XqAt -d postgres -c "DROP DATABASE IF EXISTS $restore_db" -c "CREATE DATABASE $restore_db" &&
+   psql -XqAt -d $restore_db -c "CREATE EXTENSION atlorg" &&
+   pg_dump --data-only -t atlorg.atl_audit contrib_regression >"$ATLORG_TMP/audit.sql" &&
+   psql -Xq -v ON_ERROR_STOP=1 -d $restore_db -f "$ATLORG_TMP/audit.sql" >/dev/null &&
+   [ "$(psql -XqAt -d contrib_regression -c 'SELECT count(*) FROM atlorg.atl_audit')" = \
+     "$(psql -XqAt -d $restore_db -c 'SELECT count(*) FROM atlorg.atl_audit')" ] &&
+   [ "$(psql -XqAt -d contrib_regression -c 'SELECT count(*) FROM atlorg.atl_audit')" -gt 0 ]; then
+  echo "ok: $(psql -XqAt -d $restore_db -c 'SELECT count(*) FROM atlorg.atl_audit') rows restored"; count ok
+else
+  echo "FAILED: the audit did not restore"; count fail
 fi
 
 echo "== without shared_preload_libraries"

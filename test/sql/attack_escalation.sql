@@ -14,7 +14,7 @@
 --
 \getenv fake_key FAKE_KEY
 SELECT pg_postmaster_start_time() AS started_at \gset
-TRUNCATE atl_audit;
+SELECT coalesce(max(id), 0) AS audit_before FROM atl_audit \gset
 \! test/fakectl.py reset
 
 CREATE ROLE atl_owner;
@@ -98,7 +98,7 @@ RESET search_path;
 SELECT count(*) AS traps_sprung FROM public.atl_trap_log;
 SELECT rolsuper FROM pg_roles WHERE rolname = 'atl_owner';
 SELECT pg_postmaster_start_time() = :'started_at' AS same_server;
-SELECT action, outcome, acted_by, session_role FROM atl_audit ORDER BY id;
+SELECT action, outcome, acted_by, session_role FROM atl_audit WHERE id > :audit_before ORDER BY id;
 SELECT usename, backend_type FROM pg_stat_activity WHERE backend_type = 'atlorg executor';
 
 -- The traps are live: a role that calls lower() through the same path
