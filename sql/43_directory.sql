@@ -65,7 +65,7 @@ ALTER TABLE atl_directory_changes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY atl_directory_changes_own ON atl_directory_changes
   USING (backend_pid = pg_backend_pid()) WITH CHECK (backend_pid = pg_backend_pid());
 
--- The profile columns of a row, as atl_profile_body() names them.
+-- The profile columns of a row, named as atl_update_profile() names them.
 CREATE FUNCTION atl_directory_profile(name text, nickname text, job_title text,
                                       department text, organization text, location text,
                                       time_zone text)
