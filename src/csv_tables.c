@@ -28,6 +28,7 @@
 #include "utils/syscache.h"
 
 #include "csv_tables.h"
+#include "pinned.h"
 
 void
 atl_csv_tables_name(AtlCsvTables *t, const char *prefix)
@@ -152,10 +153,7 @@ atl_csv_tables_create(AtlCsvTables *t, bool replace)
 	if (!isTempNamespace(t->nspid) &&
 		pg_namespace_aclcheck(t->nspid, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_SCHEMA, t->nspname);
-	nest_level = NewGUCNestLevel();
-
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	nest_level = atl_pin_search_path();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -167,7 +165,7 @@ atl_csv_tables_create(AtlCsvTables *t, bool replace)
 	}
 	SPI_finish();
 	/* an error before this restores search_path as the transaction aborts */
-	AtEOXact_GUC(true, nest_level);
+	atl_unpin_search_path(nest_level);
 }
 
 /*
