@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -20,6 +21,7 @@
 
 #include "api_error.h"
 #include "batch.h"
+#include "declared.h"
 #include "guc.h"
 #include "json.h"
 #include "pager.h"
@@ -156,7 +158,11 @@ atl_last_active_pages(PG_FUNCTION_ARGS)
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
+	static const Oid args[] = {TEXTARRAYOID, NAMEOID};
+	static const Oid columns[] = {TEXTOID, JSONBOID, INT4OID, TEXTOID};
 
+	atl_check_declaration(fcinfo, args, lengthof(args), RECORDOID, true,
+						  columns, lengthof(columns));
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	memset(&run, 0, sizeof(run));

@@ -5,6 +5,8 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
+
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -12,6 +14,7 @@
 
 #include "catalogue.h"
 #include "pager.h"
+#include "declared.h"
 #include "source.h"
 
 static void
@@ -33,7 +36,9 @@ atl_read(PG_FUNCTION_ARGS)
 	const AtlReadOp *op;
 	AtlSource  *src;
 	AtlPager	pager;
+	static const Oid args[] = {TEXTOID, JSONBOID, INT8OID, NAMEOID};
 
+	atl_check_declaration(fcinfo, args, lengthof(args), JSONBOID, true, NULL, 0);
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

@@ -13,6 +13,7 @@
 #include "access/tableam.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_foreign_table.h"
+#include "catalog/pg_type.h"
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
@@ -23,6 +24,7 @@
 #include "utils/fmgroids.h"
 #include "utils/syscache.h"
 
+#include "declared.h"
 #include "guc.h"
 #include "source.h"
 
@@ -194,10 +196,15 @@ PG_FUNCTION_INFO_V1(atl_fdw_validator);
 Datum
 atl_fdw_validator(PG_FUNCTION_ARGS)
 {
-	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
-	Oid			context = PG_GETARG_OID(1);
+	static const Oid args[] = {TEXTARRAYOID, OIDOID};
+	List	   *options;
+	Oid			context;
 	bool		has_org_id = false;
 	ListCell   *lc;
+
+	atl_check_declaration(fcinfo, args, lengthof(args), VOIDOID, false, NULL, 0);
+	options = untransformRelOptions(PG_GETARG_DATUM(0));
+	context = PG_GETARG_OID(1);
 
 	foreach(lc, options)
 	{
@@ -364,7 +371,11 @@ PG_FUNCTION_INFO_V1(atl_server);
 Datum
 atl_server(PG_FUNCTION_ARGS)
 {
-	AtlSource  *src = atl_source_lookup(PG_ARGISNULL(0) ? NULL : NameStr(*PG_GETARG_NAME(0)));
+	static const Oid args[] = {NAMEOID};
+	AtlSource  *src;
+
+	atl_check_declaration(fcinfo, args, 1, NAMEOID, false, NULL, 0);
+	src = atl_source_lookup(PG_ARGISNULL(0) ? NULL : NameStr(*PG_GETARG_NAME(0)));
 
 	PG_RETURN_DATUM(DirectFunctionCall1(namein, CStringGetDatum(src->server_name)));
 }

@@ -18,6 +18,7 @@
 #include "utils/timestamp.h"
 
 #include "json.h"
+#include "declared.h"
 #include "pager.h"
 #include "source.h"
 
@@ -262,16 +263,30 @@ put_user_item(JsonbValue *item, void *arg)
 		put_user((ReturnSetInfo *) arg, item->val.binary.data);
 }
 
+/* atl_users()'s declaration, as the code above reads and fills it */
+static const Oid user_args[] = {
+	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, TEXTARRAYOID, TEXTOID, INT8OID, NAMEOID
+};
+static const Oid user_columns[USER_NCOLUMNS] = {
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, TIMESTAMPTZOID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZOID, JSONBOID
+};
+
 PG_FUNCTION_INFO_V1(atl_users);
 
 Datum
 atl_users(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	AtlSource  *src = atl_source_lookup(PG_ARGISNULL(ARG_SERVER) ? NULL :
-										NameStr(*PG_GETARG_NAME(ARG_SERVER)));
+	AtlSource  *src;
 	AtlPager	pager;
 
+	atl_check_declaration(fcinfo, user_args, lengthof(user_args), InvalidOid, true,
+						  user_columns, lengthof(user_columns));
+	src = atl_source_lookup(PG_ARGISNULL(ARG_SERVER) ? NULL :
+							NameStr(*PG_GETARG_NAME(ARG_SERVER)));
 	atl_source_require_org(src);
 	InitMaterializedSRF(fcinfo, 0);
 	atl_pager_init(&pager, src, atl_catalogue_find("users.search"), NULL);

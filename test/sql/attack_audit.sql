@@ -120,6 +120,25 @@ CREATE FUNCTION public.atl_disable(text[], name, boolean, boolean) RETURNS atlor
   AS '$libdir/atlorg', 'atl_action' LANGUAGE C;
 SELECT public.atl_disable(ARRAY['x'], NULL, true, false);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- The reads check theirs too.
+CREATE FUNCTION public.atl_evil_users(integer) RETURNS SETOF atlorg.atl_user
+  AS '$libdir/atlorg', 'atl_users' LANGUAGE C;
+SELECT count(*) FROM public.atl_evil_users(1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE FUNCTION public.atl_evil_read(text, jsonb, bigint, name) RETURNS SETOF record
+  AS '$libdir/atlorg', 'atl_read' LANGUAGE C;
+SELECT count(*) FROM public.atl_evil_read('groups', NULL, NULL, NULL) AS r(a int, b int);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE FUNCTION public.atl_evil_pages(text[], name, OUT a int, OUT b int) RETURNS SETOF record
+  AS '$libdir/atlorg', 'atl_last_active_pages' LANGUAGE C;
+SELECT count(*) FROM public.atl_evil_pages(ARRAY['x'], NULL);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE FUNCTION public.atl_evil_server(integer) RETURNS name
+  AS '$libdir/atlorg', 'atl_server' LANGUAGE C;
+SELECT public.atl_evil_server(1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DROP FUNCTION public.atl_evil_users(integer), public.atl_evil_read(text, jsonb, bigint, name),
+              public.atl_evil_pages(text[], name), public.atl_evil_server(integer);
 CREATE FUNCTION public.atl_not_a_trigger() RETURNS trigger
   AS '$libdir/atlorg', 'atl_directory_apply' LANGUAGE C;
 CREATE TABLE public.atl_bait (x int);

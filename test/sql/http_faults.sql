@@ -63,8 +63,11 @@ RESET atlorg.max_response_size;
 SET atlorg.max_retries = 0;
 SET atlorg.request_timeout = '1s';
 \! test/fakectl.py fault '{"path": "users/search", "kind": "stall", "seconds": 5, "count": 1}'
+-- (terse: libcurl's detail counts the milliseconds, 1000 or 1001)
+\set VERBOSITY terse
 SELECT count(*) FROM atl_users();
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
 RESET atlorg.request_timeout;
 
 -- A hanging API and a cancel: statement_timeout interrupts the request
