@@ -9,7 +9,7 @@
 Every API answer whose request path matches `path` (re.search; default: every
 path) and whose method is `method` (when given) is a candidate, 2xx and error
 answers alike; the control API, stalls and cut-short answers never are.
-Candidate number k (counted from when chaos was switched on) is mutated when
+Candidate number k (counted from the last POST /__fake/chaos) is mutated when
 random.Random(f"{seed}:{k}").random() < rate; the same generator then picks
 the mutation (by weight, among the configured ones that apply to this answer)
 and where in the body it goes.  The same seed and the same sequence of
