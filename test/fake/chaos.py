@@ -50,7 +50,9 @@ import json
 import random
 import re
 import threading
+from urllib.parse import urlencode
 
+from http_types import Response
 from paging import base_url
 
 MUTATIONS = ("escape_nul", "escape_surrogate", "escape_invalid", "number_overflow",
@@ -353,9 +355,12 @@ def m_invalid_utf8(rng, s):
     return s.answer(splice(value, path, raw), f"{show(bad)} in the string at {where(path)}")
 
 
+FILLER = (b"lorem ipsum dolor sit amet " * (5_000_000 // 27 + 1))[:5_000_000]
+
+
 def m_huge_body(rng, s):
     size = rng.randint(2_000_000, 5_000_000)
-    filler = ("lorem ipsum dolor sit amet " * (size // 27 + 1))[:size]
+    filler = FILLER[:size]          # plain ASCII: its JSON string is itself, quoted
     if s.value is NOT_JSON:
         return s.answer(s.raw + b" " * size, f"{size:,} bytes of padding after the body",
                         content_type=s.resp.headers.get("Content-Type", "text/plain"))
@@ -364,13 +369,14 @@ def m_huge_body(rng, s):
     holder = value if isinstance(value, dict) else next(
         (v for v in value if isinstance(v, dict)), None) if isinstance(value, list) else None
     if holder is not None and (not leaves or rng.random() < 0.5):
-        holder["chaosPadding"] = filler
-        return s.answer(json.dumps(value).encode(), f"a {size:,}-character padding member")
+        holder["chaosPadding"] = PLACEHOLDER
+        body = json.dumps(value).encode().replace(PLACEHOLDER_JSON, b'"' + filler + b'"', 1)
+        return s.answer(body, f"a {size:,}-character padding member")
     if not leaves:
         return None
     path, _ = rng.choice(leaves)
-    set_at(value, path, filler)
-    return s.answer(json.dumps(value).encode(), f"a {size:,}-character string at {where(path)}")
+    return s.answer(splice(value, path, b'"' + filler + b'"'),
+                    f"a {size:,}-character string at {where(path)}")
 
 
 def request_cursor(req):
@@ -389,7 +395,6 @@ def request_cursor(req):
 
 
 def own_url(req, **query):
-    from urllib.parse import urlencode
     return base_url(req) + req.path + ("?" + urlencode(query) if query else "")
 
 
@@ -399,13 +404,13 @@ class Chaos:
         self.spec = None
         self.regex = None
         self.weights = {}
-        self.candidates = 0        # k: candidate answers since switched on
+        self.candidates = 0        # k: candidate answers since the last configure()
         self.mutated = 0           # answers mutated (replays included)
         self.replays = 0
         self.by_mutation = collections.Counter()
         self.log = collections.deque(maxlen=LOG_SIZE)
         self.seq = 0
-        self.loops = collections.OrderedDict()   # cursor token -> (status, headers, body)
+        self.loops = collections.OrderedDict()   # token -> (status, headers, body, loop id)
         self.loop_ids = 0
 
     # ---- control ---------------------------------------------------------------
@@ -485,7 +490,6 @@ class Chaos:
         return resp, None
 
     def record(self, req, resp, status, headers, body, name, detail, replay=False):
-        from http_types import Response
         out = Response(status, body, headers, content_type=None)
         with self.lock:
             self.seq += 1
