@@ -620,6 +620,8 @@ class Run:
               + ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.most_common(6)))
         print(f"executor: {len(self.log.exits)} deaths in the server log"
               + ("" if SERVER_LOG else " (no ATLORG_SERVER_LOG: not counted)"))
+        for error, count in collections.Counter(e for _, _, e in self.log.exits).most_common():
+            print(f"  x{count} after '{error[:150]}'")
         restarted = bool(self.violations.get("server_restarted"))
         print(f"server: {'RESTARTED' if restarted else 'never restarted'}")
         total = sum(len(v) for v in self.violations.values())
