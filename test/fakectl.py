@@ -6,6 +6,11 @@
     fakectl.py clear-faults
     fakectl.py config '{"already_state": "409"}'
     fakectl.py ratelimit '{"limit": 10, "window_s": 1}'
+    fakectl.py chaos '{"rate": 0.5, "seed": 7, "mutations": [...], "path": "regex"}'
+                                          chaos mode on: mutate that fraction of answers
+    fakectl.py chaos-off                  chaos mode off
+    fakectl.py chaos-stats                chaos mode's config and counters, as JSON
+    fakectl.py chaos-log [SEQ]            the mutations after SEQ, one JSON object a line
     fakectl.py users                      every user, one JSON object a line
     fakectl.py user ACCOUNT_ID            one user, as JSON
     fakectl.py inactive PRODUCT DAYS      ground truth: one account id a line
@@ -27,6 +32,7 @@ import json
 import os
 import re
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -62,6 +68,19 @@ def main(argv):
         call("DELETE", "/__fake/faults")
     elif cmd == "config":
         call("POST", "/__fake/config", json.loads(args[0]))
+    elif cmd == "chaos":
+        try:
+            call("POST", "/__fake/chaos", json.loads(args[0]) if args else {})
+        except urllib.error.HTTPError as exc:
+            sys.exit(f"fakectl: chaos refused: {exc.read().decode()}")
+    elif cmd == "chaos-off":
+        call("DELETE", "/__fake/chaos")
+    elif cmd == "chaos-stats":
+        print(json.dumps(call("GET", "/__fake/chaos")))
+    elif cmd == "chaos-log":
+        since = int(args[0]) if args else 0
+        for record in call("GET", f"/__fake/chaos/log?since={since}")["records"]:
+            print(json.dumps(record))
     elif cmd == "ratelimit":
         call("POST", "/__fake/ratelimit", json.loads(args[0]))
     elif cmd == "users":

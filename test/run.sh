@@ -7,9 +7,11 @@
 #      audit it leaves,
 #   2. the check of every request the suite sent against Atlassian's OpenAPI
 #      schemas (test/schemas/operations.json),
-#   3. the secrecy check: the API key in no log and no output,
-#   4. 20 s of libFuzzer over the CSV-to-row path (FUZZ_SECONDS to change),
-#   5. the fake's own pytest suite (its answers against the same schemas).
+#   3. the chaos test: a few thousand mutated answers through reads and
+#      actions (test/chaos/chaos.py says what must hold),
+#   4. the secrecy check: the API key in no log and no output,
+#   5. 20 s of libFuzzer over the CSV-to-row path (FUZZ_SECONDS to change),
+#   6. the fake's own pytest suite (its answers against the same schemas).
 # Ends with "N passed, M failed"; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -81,9 +83,16 @@ print(json.dumps([json.loads(l) for l in open(sys.argv[1]) if l.strip()]))' \
   "$ATLORG_REQUEST_LOG" >"$ATLORG_TMP/requests.json"
 if $PYTHON test/fake/check_requests.py "$ATLORG_TMP/requests.json"; then count ok; else count fail; fi
 
+echo "== chaos: mutated answers"
+# in a database of its own, after the requests were checked: following a
+# mutated cursor makes requests no schema describes
+export CHAOS_REPORT="$ATLORG_TMP/chaos-violations.txt"
+: >"$CHAOS_REPORT"
+if bash test/chaos/run.sh; then count ok; else count fail; fi
+
 echo "== secrecy: the API key in no log, output or result"
 if grep -rlF "$FAKE_KEY" "$ATLORG_SERVER_LOG" "$ATLORG_TMP/fake.log" test/results test/nopreload/results \
-     "$ATLORG_TMP/regress.log" "$ATLORG_REQUEST_LOG"; then
+     "$ATLORG_TMP/regress.log" "$ATLORG_REQUEST_LOG" "$CHAOS_REPORT"; then
   echo "FAILED: the API key appears in the files above"; count fail
 else
   echo "ok: not in the server log ($(wc -l <"$ATLORG_SERVER_LOG") lines), the fake's log, the request log or the test outputs"

@@ -4,6 +4,7 @@ import threading
 import time
 
 import auth
+from chaos import Chaos
 from cursor import CursorCodec
 from events import AuditLog
 from faults import Faults, RateLimiter
@@ -30,6 +31,7 @@ class FakeApp:
         self.faults = Faults()
         self.limiter = RateLimiter()
         self.log = RequestLog()
+        self.chaos = Chaos()
         self.in_flight = 0  # API requests being handled (the index pass yields to them)
         self.in_flight_lock = threading.Lock()
         self.reset()
@@ -50,8 +52,8 @@ class FakeApp:
 
     def reset(self):
         """Re-seed the org (same start time, so the data is identical), drop
-        faults, log, counters and the rate limiter, restore the config and
-        the audit log."""
+        faults, chaos mode, log, counters and the rate limiter, restore the
+        config and the audit log."""
         self.org = Org(self.seed, self.users, self.org_id, self.start_epoch)
         self.cursors = CursorCodec(self.org.key + b":cursor")
         self.config = {"already_state": "204", "latency_ms": self.default_latency_ms,
@@ -61,6 +63,7 @@ class FakeApp:
         self.audit = AuditLog(self.org, self.started, old.seeded if old else None)
         self.member_cache = {}  # (group, org state version) -> active member indexes
         self.faults.clear()
+        self.chaos.reset()
         self.limiter.reset()
         self.log.reset()
 

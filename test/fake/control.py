@@ -1,8 +1,15 @@
 """The /__fake/ control API (no auth; never logged, never rate limited).
 
-POST   /__fake/reset                 re-seed, clear faults/log/limiter/config -> {}
+POST   /__fake/reset                 re-seed, clear faults/chaos/log/limiter/config -> {}
 POST   /__fake/faults {"rules":[..]}  append fault rules;  DELETE clears;  GET lists
 POST   /__fake/ratelimit {"limit": N|null, "window_s": S}
+POST   /__fake/chaos {"rate", "seed", "mutations", "path", "method"}  chaos mode on
+                                     (chaos.py);  DELETE switches it off;  GET shows the
+                                     config and counters ("candidates", "mutated",
+                                     "replays", "by_mutation", "last_seq")
+GET    /__fake/chaos/log?since=SEQ   the mutations after SEQ: {"records": [{"seq", "method",
+                                     "path", "op", "status", "sent_status", "mutation",
+                                     "detail", "bytes"}]}
 POST   /__fake/config {"already_state": "204"|"409", "latency_ms": N};  GET shows
 GET    /__fake/requests              request log;  DELETE clears it
 GET    /__fake/stats                 counters
@@ -100,6 +107,30 @@ def ratelimit(app, req, m):
         return bad("window_s must be a positive number")
     app.limiter.configure(limit, float(window))
     return ok()
+
+
+def chaos_on(app, req, m):
+    parsed, body = req.parsed_body()
+    if not parsed:
+        return bad("expected a JSON object")
+    problem = app.chaos.configure({} if body is None else body)
+    return bad(problem) if problem else ok(app.chaos.describe())
+
+
+def chaos_off(app, req, m):
+    app.chaos.off()
+    return ok(app.chaos.describe())
+
+
+def chaos_show(app, req, m):
+    return ok(app.chaos.describe())
+
+
+def chaos_log(app, req, m):
+    since = query_int(req, "since", 0)
+    if since is None:
+        return bad("since must be an integer >= 0")
+    return ok({"records": app.chaos.records(since)})
 
 
 def set_config(app, req, m):
@@ -207,6 +238,10 @@ ROUTES = (
     ("DELETE", r"/__fake/faults", clear_faults),
     ("GET", r"/__fake/faults", list_faults),
     ("POST", r"/__fake/ratelimit", ratelimit),
+    ("POST", r"/__fake/chaos", chaos_on),
+    ("DELETE", r"/__fake/chaos", chaos_off),
+    ("GET", r"/__fake/chaos", chaos_show),
+    ("GET", r"/__fake/chaos/log", chaos_log),
     ("POST", r"/__fake/config", set_config),
     ("GET", r"/__fake/config", get_config),
     ("GET", r"/__fake/requests", get_requests),

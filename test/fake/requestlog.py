@@ -4,7 +4,8 @@ No credential ever enters the log: the Authorization header is replaced by
 {"scheme": <first word or null>, "key_ok": <bool>} (plus "scoped": true for
 the API key with scopes); for Jira's Basic email:api_token, key_ok tells
 whether they matched the site's.  Each entry also names the operation the
-router matched ("op"; "other" when none did).
+router matched ("op"; "other" when none did), and the mutation chaos mode gave
+its answer ("chaos": {"seq", "mutation", "detail"}, or null).
 """
 
 import collections
@@ -43,15 +44,18 @@ class RequestLog:
         entry = {"method": req.method, "path": req.path, "query": req.query, "conn": conn,
                  "headers": loggable_headers(req.headers, auth),
                  "body": loggable_body(req.body), "body_len": len(req.body),
-                 "status": None, "t": t0, "ms": None}
+                 "status": None, "t": t0, "ms": None, "chaos": None}
         with self.lock:
             self.entries.append(entry)
         return entry
 
-    def finish(self, entry, status, t1, rate_limited=False, op=None):
-        """op: the operation name the router matched (operations.json names)."""
+    def finish(self, entry, status, t1, rate_limited=False, op=None, chaos=None):
+        """op: the operation name the router matched (operations.json names);
+        chaos: the mutation the answer got in chaos mode ({"seq", "mutation",
+        "detail"}), or None."""
         with self.lock:
             entry["status"] = status
+            entry["chaos"] = chaos
             entry["ms"] = round((t1 - entry["t"]) * 1000, 3)
             entry["op"] = op or "other"
             self.stats.count(entry["op"], status, rate_limited)

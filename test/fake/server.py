@@ -20,7 +20,8 @@ start time), so two runs can produce byte-identical data.
 Every API request passes, in order: fault rules (faults.py) -> credentials
 (the org's Bearer keys on the admin APIs, Basic email:api_token on Jira,
 else the service's 401) -> rate limiter -> configured latency -> scope
-check (an API key with scopes on an operation naming none: 403) -> route.
+check (an API key with scopes on an operation naming none: 403) -> route
+-> chaos mode (chaos.py: when on, a fraction of answers is mutated).
 The request is logged before its response is written, so a client that has
 its answer always finds it in GET /__fake/requests.  No credential is ever
 logged.  Quiet on stdout; unexpected errors go to stderr and answer 500.
@@ -175,13 +176,23 @@ class Handler(BaseHTTPRequestHandler):
             resp, limited = self.safely(lambda: serve_api(app, req, record, kind), pair=True)
         finally:
             app.enter(-1)
+        resp, mutation = self.mutate(app, req, resp)
         op = req.op_name
         if resp.stall_s is None:
-            app.log.finish(entry, resp.status, time.time(), limited, op=op)
+            app.log.finish(entry, resp.status, time.time(), limited, op=op, chaos=mutation)
             self.deliver(resp)
         else:
             self.deliver(resp)
             app.log.finish(entry, None, time.time(), op=op)
+
+    @staticmethod
+    def mutate(app, req, resp):
+        """The chaos hook (chaos.py): (the answer to send, its mutation or None)."""
+        try:
+            return app.chaos.apply(req, resp)
+        except Exception:  # a bug in a mutation must not cost the answer
+            traceback.print_exc(file=sys.stderr)
+            return resp, None
 
     def safely(self, fn, pair=False):
         """Run a handler; a bug answers 500, never a traceback over the wire."""
