@@ -40,8 +40,9 @@ if [ $# -gt 0 ]; then
   done
   regress_tests=""
   for t in $all_tests; do
-    if [ "$t" = "$first" ] || [[ " $* " == *" $t "* ]]; then regress_tests="$regress_tests $t"; fi
+    [[ " $* " == *" $t "* ]] && regress_tests="$regress_tests $t"
   done
+  [ -n "$regress_tests" ] && [[ "$regress_tests " != " $first "* ]] && regress_tests=" $first$regress_tests"
   run_nopreload=no
   [[ " $* " == *" nopreload "* ]] && run_nopreload=yes
 else
@@ -53,7 +54,7 @@ fi
 scratch=$(mktemp -d /tmp/atlorg-memcheck.XXXXXX)
 chmod 755 "$scratch"
 build=$scratch/build
-san=$scratch/sanitizer     # log_path of ASan and UBSan: <tool>.<pid>
+san=$scratch/sanitizer     # ASan's log_path: asan.<pid> (UBSan writes to the server log)
 mkdir -p "$build" "$san"
 chmod 1777 "$san"
 
@@ -83,7 +84,7 @@ cat >"$bindir/postgres" <<WRAP
 # test/memcheck.sh: the server, with AddressSanitizer's runtime preloaded
 LD_PRELOAD="$libasan $scratch/memcheck_preload.so\${LD_PRELOAD:+ \$LD_PRELOAD}"
 ASAN_OPTIONS="detect_leaks=0:detect_stack_use_after_return=0:abort_on_error=1:disable_coredump=1:print_stacktrace=1:log_path=$san/asan"
-UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=0:log_path=$san/ubsan"
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=0"
 export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
 exec "\$(dirname "\$0")/postgres.real" "\$@"
 WRAP
@@ -94,6 +95,7 @@ export ATLORG_PG_ROOT=$pgroot
 . test/lib/cluster.sh
 
 cleanup() {
+  set +e   # the servers may be stopped already
   atlorg_env_stop
   if [ -z "${MEMCHECK_KEEP:-}" ]; then rm -rf "$scratch"; fi
 }
