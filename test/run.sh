@@ -87,7 +87,11 @@ memcheck_start=$(date +%s)
 if bash test/memcheck.sh $MEMCHECK_SHORT >"$ATLORG_TMP/memcheck.log" 2>&1; then
   grep -E '^(== |test |memcheck:)' "$ATLORG_TMP/memcheck.log"; count ok
 else
-  tail -120 "$ATLORG_TMP/memcheck.log"; count fail
+  # the tests, the sanitizers' reports and the diffs, then the two verdicts
+  grep -E '^(== pg_regress|test )' "$ATLORG_TMP/memcheck.log" || true
+  sed -n '/^== sanitizer reports/,$p' "$ATLORG_TMP/memcheck.log" | grep -v '^memcheck:' | head -150 || true
+  grep -E '^memcheck:' "$ATLORG_TMP/memcheck.log" || tail -40 "$ATLORG_TMP/memcheck.log"
+  count fail
 fi
 echo "($(($(date +%s) - memcheck_start)) s)"
 
