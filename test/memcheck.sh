@@ -5,19 +5,23 @@
 #   bash test/memcheck.sh               every file of the suite, then nopreload
 #   bash test/memcheck.sh csv reads     only these (nopreload is a name too)
 #
-# Builds the module with `make ASAN=1` (gcc) in a copy of the tree under a
-# scratch directory, so the checkout's own objects are left alone; installs
-# it into a private copy of PostgreSQL 15 in that directory, whose `postgres`
-# is replaced by a wrapper that preloads gcc's libasan into the server; then
-# starts a throwaway cluster and the fake org exactly as test/run.sh does and
-# runs pg_regress.  Debian's postgres itself is not instrumented: ASan sees
-# the module's own stack, globals and malloc'd memory (the CSV reader,
-# libcsv, libcurl), not the inside of a palloc'd block.
+# Builds the module with `make ASAN=1` in a copy of the tree under a scratch
+# directory, so the checkout's own objects are left alone.  The compiler is
+# PGXS's, gcc, so the runtime is gcc's libasan (`gcc -print-file-name`);
+# clang's would not match gcc's instrumentation.  Installs the module into a
+# private copy of PostgreSQL 15 in that directory, whose `postgres` is
+# replaced by a wrapper that preloads libasan into the server; then starts a
+# throwaway cluster and the fake org exactly as test/run.sh does and runs
+# pg_regress.  Debian's postgres itself is not instrumented: ASan sees the
+# module's own stack and globals and every malloc'd block (the CSV reader's,
+# libcsv's, libcurl's, a palloc over 8 kB), not an overrun of a small
+# palloc'd chunk inside a memory context's block.
 #
 # Two verdicts, reported apart: the regression tests (a failure may be an
-# ordinary one, unrelated to memory), and the sanitizers (any report in the
-# ASan/UBSan logs or the server log, or a server process killed by a
-# signal).  Ends with "memcheck: ..." and exits non-zero if either failed.
+# ordinary one, unrelated to memory), and the sanitizers (an ASan report
+# file, or in the server log a UBSan "runtime error:", an ASan summary or a
+# server process terminated by a signal).  Ends with "memcheck: ..." and
+# exits non-zero if either failed.
 #
 # The scratch directory is kept, and printed, on failure (MEMCHECK_KEEP=1:
 # always).
@@ -53,6 +57,12 @@ fi
 # --- the ASan build, in a copy of the tree --------------------------------
 scratch=$(mktemp -d /tmp/atlorg-memcheck.XXXXXX)
 chmod 755 "$scratch"
+cleanup() {
+  set +e   # the servers may be stopped already
+  if declare -F atlorg_env_stop >/dev/null; then atlorg_env_stop; fi
+  if [ -z "${MEMCHECK_KEEP:-}" ]; then rm -rf "$scratch"; fi
+}
+trap cleanup EXIT
 build=$scratch/build
 san=$scratch/sanitizer     # ASan's log_path: asan.<pid> (UBSan writes to the server log)
 mkdir -p "$build" "$san"
@@ -63,7 +73,7 @@ libasan=$(readlink -f "$(gcc -print-file-name=libasan.so)")
 tar -C "$repo" --exclude=./.git --exclude=./test -cf - . | tar -C "$build" -xf -
 make -s -C "$build" clean >/dev/null
 make -s -C "$build" -j"$(nproc)" ASAN=1 WERROR=1 >"$scratch/build.log" 2>&1 \
-  || { cat "$scratch/build.log"; echo "memcheck: the ASan build failed"; exit 1; }
+  || { cat "$scratch/build.log"; echo "memcheck: the ASan build failed"; MEMCHECK_KEEP=1; exit 1; }
 
 # --- a private PostgreSQL whose server runs with libasan preloaded ---------
 pgroot=$scratch/pg
@@ -94,12 +104,6 @@ make -s -C "$build" ASAN=1 install DESTDIR="$pgroot" >/dev/null
 export ATLORG_PG_ROOT=$pgroot
 . test/lib/cluster.sh
 
-cleanup() {
-  set +e   # the servers may be stopped already
-  atlorg_env_stop
-  if [ -z "${MEMCHECK_KEEP:-}" ]; then rm -rf "$scratch"; fi
-}
-trap cleanup EXIT
 atlorg_env_start 10000
 export ATLORG_REQUEST_LOG="$ATLORG_TMP/requests.jsonl"
 export CSV_DIR="$ATLORG_TMP/csv"
@@ -180,7 +184,7 @@ if [ "$tests_failed" = 0 ]; then verdict_tests="$tests_ok passed"
 else verdict_tests="$tests_ok passed, $tests_failed failed ($(echo $failed_names))"; fi
 if [ "$san_ok" = yes ]; then verdict_san="clean"
 else verdict_san="FOUND ($(echo "$reports" | grep -c . || true) report files, $(echo "$server_hits" | grep -c . || true) server log lines)"; fi
-echo "memcheck: tests: $verdict_tests; sanitizers: $verdict_san; ${elapsed} s"
+echo "memcheck: tests: $verdict_tests; sanitizers: $verdict_san; ${elapsed} s of tests"
 if [ "$san_ok" != yes ] || [ "$tests_failed" != 0 ]; then
   cp "$ATLORG_SERVER_LOG" "$ATLORG_TMP/fake.log" "$scratch/" 2>/dev/null || true
   MEMCHECK_KEEP=1
