@@ -18,6 +18,15 @@ PG_CFLAGS += -Werror
 endif
 SHLIB_LINK = -lcurl -lcsv
 
+# ASAN=1: build with AddressSanitizer and UndefinedBehaviorSanitizer, for
+# test/memcheck.sh (which builds in a copy of the tree, installs into a copy
+# of PostgreSQL and preloads gcc's libasan into the server).  Never install
+# this build into a PostgreSQL that runs without that preload.
+ifeq ($(ASAN),1)
+PG_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -g
+SHLIB_LINK += -fsanitize=address,undefined
+endif
+
 # No LLVM bitcode: JIT-inlining this module buys nothing and needs clang.
 override with_llvm = no
 

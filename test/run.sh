@@ -11,7 +11,10 @@
 #      actions (test/chaos/chaos.py says what must hold),
 #   4. the secrecy check: the API key in no log and no output,
 #   5. 20 s of libFuzzer over the CSV-to-row path (FUZZ_SECONDS to change),
-#   6. the fake's own pytest suite (its answers against the same schemas).
+#   6. a short memory-safety run: a few regression files against the module
+#      built with AddressSanitizer (test/memcheck.sh $MEMCHECK_SHORT, its own
+#      build, PostgreSQL copy and cluster),
+#   7. the fake's own pytest suite (its answers against the same schemas).
 # Ends with "N passed, M failed"; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -101,6 +104,23 @@ fi
 
 echo "== fuzzing the CSV-to-row path (libFuzzer, ${FUZZ_SECONDS:-20} s)"
 if FUZZ_DIR="$ATLORG_TMP/fuzz" bash test/fuzz/run.sh; then count ok; else count fail; fi
+
+# the files most likely to touch memory: the CSV reader, JSON paging of
+# every read, the executor's concurrent actions (bulk, which needs the Jira
+# site that jira sets up), the mirror's sync; fdw, first, is always run
+MEMCHECK_SHORT=${MEMCHECK_SHORT:-users reads jira csv bulk directory attack_audit attack_sweep}
+echo "== memory safety (AddressSanitizer, short)"
+memcheck_start=$(date +%s)
+if bash test/memcheck.sh $MEMCHECK_SHORT >"$ATLORG_TMP/memcheck.log" 2>&1; then
+  grep -E '^(== |test |memcheck:)' "$ATLORG_TMP/memcheck.log"; count ok
+else
+  # the tests, the sanitizers' reports and the diffs, then the two verdicts
+  grep -E '^(== pg_regress|test )' "$ATLORG_TMP/memcheck.log" || true
+  sed -n '/^== sanitizer reports/,$p' "$ATLORG_TMP/memcheck.log" | grep -v '^memcheck:' | head -150 || true
+  grep -E '^memcheck:' "$ATLORG_TMP/memcheck.log" || tail -40 "$ATLORG_TMP/memcheck.log"
+  count fail
+fi
+echo "($(($(date +%s) - memcheck_start)) s)"
 
 echo "== the fake's own tests"
 pytest_out=$($PYTHON -m pytest -q -p no:cacheprovider test/fake 2>&1 || true)
