@@ -26,9 +26,10 @@ free_port() {
   $PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# $1: data directory, $2: port, $3: shared_preload_libraries
+# $1: data directory, $2: port, $3: shared_preload_libraries, $4: more
+# settings (lines of postgresql.conf, which win over the ones here)
 atlorg_cluster_start() {
-  local data=$1 port=$2 preload=$3
+  local data=$1 port=$2 preload=$3 more=${4:-}
   as_pg "$PG_BIN/initdb" -D "$data" -A trust -U postgres --no-sync >/dev/null
   cat >>"$data/postgresql.conf" <<CONF
 listen_addresses = ''
@@ -42,6 +43,7 @@ max_worker_processes = 16
 # atlorg lives in schema atlorg; the tests, demo and benchmarks call it
 # unqualified (README: "Security" says which order to choose)
 search_path = '"\$user", public, atlorg'
+$more
 CONF
   as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$ATLORG_SERVER_LOG" -w start >/dev/null
 }

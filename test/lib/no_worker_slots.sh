@@ -17,16 +17,7 @@ stop() {
 }
 trap stop EXIT
 
-as_pg "$PG_BIN/initdb" -D "$data" -A trust -U postgres --no-sync >/dev/null
-cat >>"$data/postgresql.conf" <<CONF
-listen_addresses = ''
-unix_socket_directories = '$ATLORG_TMP'
-port = $port
-shared_preload_libraries = 'atlorg'
-fsync = off
-max_worker_processes = 0
-CONF
-as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$ATLORG_SERVER_LOG" -w start >/dev/null
+atlorg_cluster_start "$data" "$port" atlorg "max_worker_processes = 0"
 
 PGPORT=$port psql -X -a -q -d postgres -v fake_url="$FAKE_URL" -v fake_key="$FAKE_KEY" 2>&1 <<'SQL'
 CREATE EXTENSION atlorg;
