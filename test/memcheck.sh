@@ -110,8 +110,8 @@ export CSV_DIR="$ATLORG_TMP/csv"
 $PYTHON test/csv/make_exports.py "$CSV_DIR" >/dev/null
 
 # the server really runs with the runtime: a backend's memory map shows it
-if ! psql -XqAt -c "SELECT pg_read_file('/proc/' || pg_backend_pid() || '/maps')" |
-     grep -qF "$(basename "$libasan")"; then
+maps=$(psql -XqAt -c "SELECT pg_read_file('/proc/' || pg_backend_pid() || '/maps')")
+if ! grep -qF "$(basename "$libasan")" <<<"$maps"; then
   echo "memcheck: the server does not run with $libasan preloaded"; exit 1
 fi
 
@@ -134,8 +134,10 @@ tally() {  # $1: a pg_regress log
 started=$(date +%s)
 if [ -n "$regress_tests" ]; then
   echo "== pg_regress under AddressSanitizer:$regress_tests"
+  # REGRESS_OPTS on the command line drops the Makefile's --dbname: give it
+  # back, as test/run.sh's database (some files \c to it by name)
   make -s installcheck REGRESS="$regress_tests" \
-    REGRESS_OPTS="--inputdir=test --outputdir=$scratch/regress" \
+    REGRESS_OPTS="--inputdir=test --outputdir=$scratch/regress --dbname=contrib_regression" \
     >"$scratch/regress.log" 2>&1 || true
   tally "$scratch/regress.log"
 fi
