@@ -84,7 +84,8 @@ atlorg_env_stop() {
   fi
   local data
   for data in "${ATLORG_TMP:-/nonexistent}"/data*; do
-    [ -d "$data" ] && as_pg "$PG_BIN/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1
+    # a server that already stopped is fine: keep going, the rest must go too
+    [ -d "$data" ] && { as_pg "$PG_BIN/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1 || true; }
   done
   if [ -n "${ATLORG_TMP:-}" ] && [ -z "${ATLORG_KEEP:-}" ]; then
     rm -rf "$ATLORG_TMP"
