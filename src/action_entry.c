@@ -3,10 +3,9 @@
  * (atl_disable(account_id, ...), atl_disable(account_ids[], ...), ...).
  *
  * The function finds its action in the catalogue by its own SQL name and
- * checks that its declaration is exactly the one the catalogue implies, so
- * that no declaration can make it read arguments it was not given.  Only a
- * superuser can declare a C function, but the check costs nothing (once per
- * query) and turns a mistake into an error rather than a crash.
+ * checks that its declaration is exactly the one the catalogue implies
+ * (declared.h), so that no declaration can make it read arguments it was
+ * not given.  The check runs once per call site.
  */
 #include "postgres.h"
 
@@ -24,6 +23,7 @@
 
 #include "action_ops.h"
 #include "actions.h"
+#include "declared.h"
 #include "guc.h"
 
 /* what a declaration of atl_action says, checked once per call site */
@@ -51,39 +51,35 @@ expected_types(const ActionOp *op, bool many, Oid *types)
 	return n;
 }
 
-static void
-refuse_declaration(Form_pg_proc proc, const char *why)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
-			 errmsg("function %s is not declared as an atlorg action", NameStr(proc->proname)),
-			 errdetail("%s", why)));
-}
-
+/*
+ * What the declaration of this call site says: its action, by its own SQL
+ * name, and its form, by its first argument; then that the declaration is
+ * exactly the one the catalogue implies (declared.h).
+ */
 static ActionEntry *
-read_declaration(Oid fn_oid, MemoryContext cxt)
+read_declaration(FunctionCallInfo fcinfo)
 {
-	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
 	Form_pg_proc proc;
-	ActionEntry *entry = MemoryContextAllocZero(cxt, sizeof(ActionEntry));
+	ActionEntry *entry = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ActionEntry));
 	Oid			types[4 + ATL_ACTION_VALUES];
-	int			n;
+	Oid			audit_type;
 
 	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for function %u", fn_oid);
+		elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
 	proc = (Form_pg_proc) GETSTRUCT(tup);
 	entry->op = atl_action_op_of_function(NameStr(proc->proname));
 	if (entry->op == NULL)
-		refuse_declaration(proc, "The action catalogue has no action of that name.");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+				 errmsg("function %s is not declared as an atlorg action", NameStr(proc->proname)),
+				 errdetail("The action catalogue has no action of that name.")));
 	entry->many = proc->pronargs > 0 && proc->proargtypes.values[0] == TEXTARRAYOID;
-	entry->nvalues = atl_action_shape_values(atl_action_op_shape(entry->op));
-	n = expected_types(entry->op, entry->many, types);
-	if (proc->pronargs != n || memcmp(proc->proargtypes.values, types, n * sizeof(Oid)) != 0)
-		refuse_declaration(proc, "Its arguments are not the ones the action takes.");
-	if (proc->proretset != entry->many ||
-		proc->prorettype != get_rel_type_id(get_relname_relid("atl_audit", proc->pronamespace)))
-		refuse_declaration(proc, "It must return atl_audit (SETOF atl_audit for an array of accounts).");
+	audit_type = get_rel_type_id(get_relname_relid("atl_audit", proc->pronamespace));
 	ReleaseSysCache(tup);
+	entry->nvalues = atl_action_shape_values(atl_action_op_shape(entry->op));
+	atl_check_declaration(fcinfo, types, expected_types(entry->op, entry->many, types),
+						  audit_type, entry->many, NULL, 0);
 	return entry;
 }
 
@@ -91,8 +87,7 @@ static ActionEntry *
 entry_of(FunctionCallInfo fcinfo)
 {
 	if (fcinfo->flinfo->fn_extra == NULL)
-		fcinfo->flinfo->fn_extra = read_declaration(fcinfo->flinfo->fn_oid,
-													fcinfo->flinfo->fn_mcxt);
+		fcinfo->flinfo->fn_extra = read_declaration(fcinfo);
 	return fcinfo->flinfo->fn_extra;
 }
 

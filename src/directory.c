@@ -142,55 +142,83 @@ plan_server(ServerPlan *plan, Datum changes, Oid changes_type)
 	}
 }
 
-/* the name Atlassian gives each of some group ids, by a live search */
-static char *
-live_group_name(const char *server, const char *group_id)
+/* a group a plan names, with the name the mirror gives it */
+typedef struct NamedGroup
+{
+	const char *id;
+	const char *name;
+} NamedGroup;
+
+/* the distinct groups of a plan, into groups[]; how many */
+static int
+distinct_groups(const ServerPlan *plan, NamedGroup *groups)
+{
+	int			n = 0;
+
+	for (int i = 0; i < plan->n; i++)
+	{
+		const char *id = plan->items[i].target;
+		int			k;
+
+		if (id == NULL)
+			continue;
+		for (k = 0; k < n && strcmp(groups[k].id, id) != 0; k++)
+			;
+		if (k == n)
+			groups[n++] = (NamedGroup) {id, plan->group_names[i]};
+	}
+	return n;
+}
+
+/* the names Atlassian gives groups[0..n), by one live search; NULL: none */
+static void
+live_names(const char *server, const NamedGroup *groups, int n, char **live)
 {
 	Oid			types[2] = {TEXTARRAYOID, NAMEOID};
-	Datum		id = CStringGetTextDatum(group_id);
-	Datum		values[2] = {PointerGetDatum(construct_array(&id, 1, TEXTOID, -1, false, TYPALIGN_INT)),
-	DirectFunctionCall1(namein, CStringGetDatum(server))};
-	bool		isnull;
+	Datum	   *ids = palloc(sizeof(Datum) * n);
+	Datum		values[2];
 
-	if (SPI_execute_with_args("SELECT g.name FROM atlorg.atl_groups(group_ids => $1, server => $2) AS g "
-							  "WHERE g.group_id = $1[1]",
+	for (int k = 0; k < n; k++)
+		ids[k] = CStringGetTextDatum(groups[k].id);
+	values[0] = PointerGetDatum(construct_array(ids, n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[1] = DirectFunctionCall1(namein, CStringGetDatum(server));
+	if (SPI_execute_with_args("SELECT g.group_id, g.name "
+							  "FROM atlorg.atl_groups(group_ids => $1, server => $2) AS g",
 							  2, types, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "atlorg: could not search the groups");
-	if (SPI_processed != 1)
-		return NULL;
-	return TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
-											 &isnull));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		char	   *id = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
+
+		for (int k = 0; k < n; k++)
+			if (id && strcmp(id, groups[k].id) == 0)
+				live[k] = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2);
+	}
 }
 
 /*
  * Every group the plan names must have that name at Atlassian: a mirror
  * that was changed by hand (or is stale) must not turn "add to contractors"
- * into "add to admins".  One search per distinct group.
+ * into "add to admins".  One search per GROUP_IDS_PER_SEARCH groups.
  */
 static void
 confirm_groups(const ServerPlan *plan)
 {
-	for (int i = 0; i < plan->n; i++)
-	{
-		char	   *live;
-		bool		seen = false;
+	NamedGroup *groups = palloc(sizeof(NamedGroup) * Max(plan->n, 1));
+	int			n = distinct_groups(plan, groups);
+	char	  **live = palloc0(sizeof(char *) * Max(n, 1));
 
-		if (plan->items[i].target == NULL)
-			continue;
-		for (int j = 0; j < i && !seen; j++)
-			seen = plan->items[j].target && strcmp(plan->items[j].target, plan->items[i].target) == 0;
-		if (seen)
-			continue;
-		live = live_group_name(plan->server, plan->items[i].target);
-		if (live == NULL || strcmp(live, plan->group_names[i]) != 0)
+	for (int from = 0; from < n; from += GROUP_IDS_PER_SEARCH)
+		live_names(plan->server, groups + from, Min(n - from, GROUP_IDS_PER_SEARCH), live + from);
+	for (int k = 0; k < n; k++)
+		if (live[k] == NULL || strcmp(live[k], groups[k].name) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("the mirror's group \"%s\" is not group %s at Atlassian",
-							plan->group_names[i], plan->items[i].target),
-					 errdetail(live ? "Atlassian names that group \"%s\"." : "Atlassian has no such group.",
-							   live),
+							groups[k].name, groups[k].id),
+					 live[k] ? errdetail("Atlassian names that group \"%s\".", live[k]) :
+					 errdetail("Atlassian has no such group."),
 					 errhint("Run atl_sync() to refresh the mirror; nothing was sent.")));
-	}
 }
 
 static void
