@@ -110,6 +110,12 @@ UPDATE atl_directory SET groups = groups || 'no-such-group'::text
 UPDATE atl_directory SET status = 'deactivated' WHERE account_id = 'no-such-account';
 SELECT count(*) AS change_rows FROM atl_directory_changes;
 
+-- How an UPDATE is read: the action a status change becomes, the profile.
+SELECT o, n, atl_directory_status_action(o, n)
+  FROM (VALUES ('deactivated', 'active'), ('suspended', 'active'), ('active', 'suspended'),
+               ('active', 'active'), ('deactivated', 'suspended')) AS v(o, n);
+SELECT atl_directory_profile('Ann', NULL, 'Engineer', 'Platform', NULL, NULL, 'Europe/Oslo');
+
 -- Roles: a reader may not update; an actor may, and is the one audited.
 CREATE ROLE atl_dora IN ROLE atlorg_reader;
 SET ROLE atl_dora;

@@ -25,6 +25,13 @@ SELECT outcome FROM atl_disable('557057:3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e7f', f
 SELECT users_added + users_changed >= 0 AS synced FROM atl_sync();
 SELECT outcome, error_detail FROM atl_disable('5b10ac8d82e05b22cc7d4ef5');
 
+-- Which of these an action would skip, and why (the README's example).
+SELECT ord, reason
+  FROM atl_protections(ARRAY['557057:3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e7f',
+                             '5b10ac8d82e05b22cc7d4ef5',
+                             '712020:1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d'], 'acme');
+SELECT atl_protection('5b10ac8d82e05b22cc7d4ef5', 'acme');
+
 -- Only the forced request reached Atlassian; every call is in the audit.
 \! test/fakectl.py sent lifecycle
 SELECT action, account_id, outcome FROM atl_audit ORDER BY id;
