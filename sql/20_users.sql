@@ -28,7 +28,8 @@ CREATE TYPE atl_user AS (
   group_ids           text[],
   products            text[],
   last_active         timestamptz,
-  product_last_active jsonb);
+  product_last_active jsonb,
+  product_access      jsonb);   -- productAccess as given: one entry per product and site
 
 CREATE FUNCTION atl_users(
   status              text[] DEFAULT NULL,

@@ -22,6 +22,18 @@ CREATE TABLE atl_mirror_user_products (
 CREATE INDEX atl_mirror_user_products_product_idx
   ON atl_mirror_user_products (server, product, last_active);
 
+-- One row per user, product and site (atl_access's columns): who may use
+-- what where, how it was granted, and when it was last used there.
+CREATE TABLE atl_mirror_access (
+  server    name NOT NULL,
+  LIKE atl_access,
+  synced_at timestamptz NOT NULL,
+  PRIMARY KEY (server, account_id, product, site_id),
+  FOREIGN KEY (server, account_id) REFERENCES atl_mirror_users ON DELETE CASCADE
+);
+CREATE INDEX atl_mirror_access_site_idx
+  ON atl_mirror_access (server, product, site, last_active);
+
 CREATE TABLE atl_mirror_groups (
   server          name NOT NULL,
   group_id        text NOT NULL,
@@ -59,7 +71,10 @@ CREATE TABLE atl_mirror_syncs (
   groups_changed    integer NOT NULL,
   groups_gone       integer NOT NULL,
   memberships_added integer NOT NULL,
-  memberships_gone  integer NOT NULL
+  memberships_gone  integer NOT NULL,
+  access_added      integer NOT NULL,
+  access_changed    integer NOT NULL,
+  access_gone       integer NOT NULL
 );
 
 -- When each server's mirror was last synced.
@@ -70,6 +85,7 @@ CREATE VIEW atl_mirror_status AS
 
 SELECT pg_catalog.pg_extension_config_dump('atl_mirror_users', '');
 SELECT pg_catalog.pg_extension_config_dump('atl_mirror_user_products', '');
+SELECT pg_catalog.pg_extension_config_dump('atl_mirror_access', '');
 SELECT pg_catalog.pg_extension_config_dump('atl_mirror_groups', '');
 SELECT pg_catalog.pg_extension_config_dump('atl_mirror_group_members', '');
 SELECT pg_catalog.pg_extension_config_dump('atl_mirror_syncs', '');

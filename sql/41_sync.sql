@@ -12,6 +12,7 @@ CREATE FUNCTION atl_sync(server name DEFAULT NULL)
 RETURNS TABLE (users_added integer, users_changed integer, users_gone integer,
                groups_added integer, groups_changed integer, groups_gone integer,
                memberships_added integer, memberships_gone integer,
+               access_added integer, access_changed integer, access_gone integer,
                synced_at timestamptz)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, atlorg, pg_temp
@@ -30,11 +31,26 @@ BEGIN
   IF to_regclass('pg_temp.atl_sync_groups') IS NOT NULL THEN
     DROP TABLE pg_temp.atl_sync_groups;
   END IF;
+  IF to_regclass('pg_temp.atl_sync_access') IS NOT NULL THEN
+    DROP TABLE pg_temp.atl_sync_access;
+  END IF;
   CREATE TEMP TABLE atl_sync_users ON COMMIT DROP AS
     SELECT * FROM atlorg.atl_users(server => srv);
   ALTER TABLE pg_temp.atl_sync_users ADD PRIMARY KEY (account_id);
   CREATE TEMP TABLE atl_sync_groups ON COMMIT DROP AS
     SELECT * FROM atlorg.atl_groups(server => srv);
+  -- per-site access: what groups grant, and the role assignments of every
+  -- user with access (one request each, many at once)
+  CREATE TEMP TABLE atl_sync_access ON COMMIT DROP AS
+    SELECT * FROM atlorg.atl_access_of(
+      ARRAY(SELECT ROW(n.*)::atlorg.atl_user FROM pg_temp.atl_sync_users n),
+      ARRAY(SELECT g FROM atlorg.atl_group_grants(srv) g),
+      ARRAY(SELECT r FROM atlorg.atl_role_assignments(
+              ARRAY(SELECT n.account_id FROM pg_temp.atl_sync_users n
+                     WHERE jsonb_typeof(n.product_access) = 'array'
+                       AND jsonb_array_length(n.product_access) > 0), srv) r),
+      ARRAY(SELECT s FROM atlorg.atl_sites(srv) s));
+  ALTER TABLE pg_temp.atl_sync_access ADD PRIMARY KEY (account_id, product, site_id);
 
   -- users, and their per-product rows
   DELETE FROM atl_mirror_users m
@@ -46,25 +62,25 @@ BEGIN
      SET (name, nickname, email, email_verified, status, account_status, membership_status,
           claim_status, management_source, added_to_org, mfa_enabled, job_title, department,
           organization, location, time_zone, platform_roles, groups, group_ids, products,
-          last_active, product_last_active, synced_at)
+          last_active, product_last_active, product_access, synced_at)
        = (n.name, n.nickname, n.email, n.email_verified, n.status, n.account_status,
           n.membership_status, n.claim_status, n.management_source, n.added_to_org,
           n.mfa_enabled, n.job_title, n.department, n.organization, n.location, n.time_zone,
           n.platform_roles, n.groups, n.group_ids, n.products, n.last_active,
-          n.product_last_active, started)
+          n.product_last_active, n.product_access, started)
     FROM pg_temp.atl_sync_users n
    WHERE m.server = srv AND m.account_id = n.account_id
      AND (m.name, m.nickname, m.email, m.email_verified, m.status, m.account_status,
           m.membership_status, m.claim_status, m.management_source, m.added_to_org,
           m.mfa_enabled, m.job_title, m.department, m.organization, m.location, m.time_zone,
           m.platform_roles, m.groups, m.group_ids, m.products, m.last_active,
-          m.product_last_active)
+          m.product_last_active, m.product_access)
          IS DISTINCT FROM
          (n.name, n.nickname, n.email, n.email_verified, n.status, n.account_status,
           n.membership_status, n.claim_status, n.management_source, n.added_to_org,
           n.mfa_enabled, n.job_title, n.department, n.organization, n.location, n.time_zone,
           n.platform_roles, n.groups, n.group_ids, n.products, n.last_active,
-          n.product_last_active);
+          n.product_last_active, n.product_access);
   GET DIAGNOSTICS users_changed = ROW_COUNT;
 
   INSERT INTO atl_mirror_users
@@ -128,12 +144,44 @@ BEGIN
   GET DIAGNOSTICS memberships_added = ROW_COUNT;
   DROP TABLE pg_temp.atl_sync_members;
 
+  -- per-site access
+  DELETE FROM atl_mirror_access m
+   WHERE m.server = srv
+     AND NOT EXISTS (SELECT FROM pg_temp.atl_sync_access n
+                      WHERE (n.account_id, n.product, n.site_id) = (m.account_id, m.product, m.site_id));
+  GET DIAGNOSTICS access_gone = ROW_COUNT;
+
+  UPDATE atl_mirror_access m
+     SET (email, site, site_url, role, direct, via_groups, via_group_ids, last_active,
+          resource_id, synced_at)
+       = (n.email, n.site, n.site_url, n.role, n.direct, n.via_groups, n.via_group_ids,
+          n.last_active, n.resource_id, started)
+    FROM pg_temp.atl_sync_access n
+   WHERE m.server = srv
+     AND (n.account_id, n.product, n.site_id) = (m.account_id, m.product, m.site_id)
+     AND (m.email, m.site, m.site_url, m.role, m.direct, m.via_groups, m.via_group_ids,
+          m.last_active, m.resource_id)
+         IS DISTINCT FROM
+         (n.email, n.site, n.site_url, n.role, n.direct, n.via_groups, n.via_group_ids,
+          n.last_active, n.resource_id);
+  GET DIAGNOSTICS access_changed = ROW_COUNT;
+
+  INSERT INTO atl_mirror_access
+  SELECT srv, n.*, started
+    FROM pg_temp.atl_sync_access n
+   WHERE NOT EXISTS (SELECT FROM atl_mirror_access m
+                      WHERE m.server = srv
+                        AND (n.account_id, n.product, n.site_id) = (m.account_id, m.product, m.site_id));
+  GET DIAGNOSTICS access_added = ROW_COUNT;
+
   synced_at := clock_timestamp();
   INSERT INTO atl_mirror_syncs (server, started_at, finished_at, users_added, users_changed,
                                 users_gone, groups_added, groups_changed, groups_gone,
-                                memberships_added, memberships_gone)
+                                memberships_added, memberships_gone, access_added,
+                                access_changed, access_gone)
   VALUES (srv, started, synced_at, users_added, users_changed, users_gone, groups_added,
-          groups_changed, groups_gone, memberships_added, memberships_gone);
+          groups_changed, groups_gone, memberships_added, memberships_gone, access_added,
+          access_changed, access_gone);
   RETURN NEXT;
 END
 $$;

@@ -79,6 +79,52 @@ RETURNS SETOF atl_csv_group
 AS 'MODULE_PATHNAME', 'atl_csv_groups_file' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION atl_csv_groups_file(text, boolean) IS 'read: the users'' groups of an export file on the server (needs pg_read_server_files)';
 
+-- The role a file's access column names, in the API's words ("User" ->
+-- atlassian/user); null where it names none ("Yes", or empty).
+CREATE FUNCTION atl_csv_role(access text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE lower(btrim(access))
+  WHEN 'user' THEN 'atlassian/user'
+  WHEN 'admin' THEN 'atlassian/admin'
+  WHEN 'product admin' THEN 'atlassian/admin'
+  WHEN 'administrator' THEN 'atlassian/admin'
+  WHEN 'guest' THEN 'atlassian/guest'
+  WHEN 'customer' THEN 'atlassian/customer'
+  WHEN 'basic' THEN 'atlassian/basic'
+  WHEN 'stakeholder' THEN 'atlassian/stakeholder'
+  WHEN 'contributor' THEN 'atlassian/contributor'
+END;
+COMMENT ON FUNCTION atl_csv_role(text) IS
+  'read: the role an export file''s access column names, in the API''s words';
+
+-- Per-site access from an export file, in atl_access's columns (the file
+-- does not say how access was granted, nor the site's URL or ids: null).
+-- A "Last seen" date is that day's start, UTC.
+CREATE FUNCTION atl_csv_product_access(data bytea)
+RETURNS SETOF atl_access
+LANGUAGE sql VOLATILE
+BEGIN ATOMIC
+  WITH u AS (SELECT DISTINCT ON (u.account_id) u.account_id, u.email
+               FROM atl_csv_users(data) AS u ORDER BY u.account_id, u.line)
+  SELECT DISTINCT ON (p.account_id, p.product, p.site)
+         p.account_id, u.email, p.product, p.site, NULL::text, atl_csv_role(p.access),
+         NULL::boolean, NULL::text[], NULL::text[],
+         p.last_seen::timestamp AT TIME ZONE 'UTC', NULL::text, NULL::text
+    FROM atl_csv_products(data) AS p LEFT JOIN u ON u.account_id = p.account_id
+   ORDER BY p.account_id, p.product, p.site, p.last_seen DESC NULLS LAST;
+END;
+COMMENT ON FUNCTION atl_csv_product_access(bytea) IS
+  'read: per-site access from an export file, in atl_access''s columns';
+CREATE FUNCTION atl_csv_product_access(data text)
+RETURNS SETOF atl_access
+LANGUAGE sql VOLATILE
+BEGIN ATOMIC
+  SELECT * FROM atl_csv_product_access(convert_to(data, 'UTF8'));
+END;
+COMMENT ON FUNCTION atl_csv_product_access(text) IS
+  'read: per-site access from an export file (its text as UTF-8), in atl_access''s columns';
+
 -- The rows a file cannot give, and why (nothing disappears silently).
 CREATE FUNCTION atl_csv_rejects(data bytea)
 RETURNS SETOF atl_csv_reject

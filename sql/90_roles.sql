@@ -78,10 +78,11 @@ $$;
 -- rather than "does not exist"); using anything takes one of the roles.
 GRANT USAGE ON SCHEMA atlorg TO PUBLIC;
 GRANT SELECT ON atl_audit, atl_runs, atl_protected_accounts, atl_mirror_users,
-                atl_mirror_user_products, atl_mirror_groups, atl_mirror_group_members,
+                atl_mirror_user_products, atl_mirror_access, atl_mirror_groups, atl_mirror_group_members,
                 atl_mirror_syncs, atl_mirror_status TO atlorg_reader;
 -- atl_sync() writes the mirror as its caller
-GRANT INSERT, UPDATE, DELETE ON atl_mirror_users, atl_mirror_user_products, atl_mirror_groups,
+GRANT INSERT, UPDATE, DELETE ON atl_mirror_users, atl_mirror_user_products, atl_mirror_access,
+                                atl_mirror_groups,
                 atl_mirror_group_members TO atlorg_actor;
 GRANT INSERT ON atl_mirror_syncs TO atlorg_actor;
 GRANT SELECT ON atl_directory TO atlorg_reader;

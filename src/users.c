@@ -32,7 +32,7 @@ enum UserColumn
 	COL_MANAGEMENT_SOURCE, COL_ADDED_TO_ORG, COL_MFA_ENABLED, COL_JOB_TITLE,
 	COL_DEPARTMENT, COL_ORGANIZATION, COL_LOCATION, COL_TIME_ZONE,
 	COL_PLATFORM_ROLES, COL_GROUPS, COL_GROUP_IDS, COL_PRODUCTS, COL_LAST_ACTIVE,
-	COL_PRODUCT_LAST_ACTIVE, USER_NCOLUMNS
+	COL_PRODUCT_LAST_ACTIVE, COL_PRODUCT_ACCESS, USER_NCOLUMNS
 };
 
 typedef struct UserRow
@@ -226,6 +226,19 @@ set_product_activity(UserRow *row, JsonbContainer *access)
 	row->values[COL_LAST_ACTIVE] = TimestampTzGetDatum(latest);
 }
 
+/* productAccess as the API gave it: one entry per product and site */
+static void
+set_product_access(UserRow *row, JsonbContainer *user)
+{
+	JsonbValue	v;
+
+	row->nulls[COL_PRODUCT_ACCESS] =
+		getKeyJsonValueFromContainer(user, "productAccess", strlen("productAccess"), &v) == NULL ||
+		v.type != jbvBinary || !JsonContainerIsArray(v.val.binary.data);
+	if (!row->nulls[COL_PRODUCT_ACCESS])
+		row->values[COL_PRODUCT_ACCESS] = JsonbPGetDatum(JsonbValueToJsonb(&v));
+}
+
 static void
 put_user(ReturnSetInfo *rsinfo, JsonbContainer *user)
 {
@@ -253,6 +266,7 @@ put_user(ReturnSetInfo *rsinfo, JsonbContainer *user)
 	set_text_array(&row, COL_GROUPS, atl_json_array(user, "groups"), "name");
 	set_text_array(&row, COL_GROUP_IDS, atl_json_array(user, "groups"), "id");
 	set_product_activity(&row, atl_json_array(user, "productAccess"));
+	set_product_access(&row, user);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row.values, row.nulls);
 }
 
@@ -271,7 +285,7 @@ static const Oid user_args[] = {
 static const Oid user_columns[USER_NCOLUMNS] = {
 	TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 	TEXTOID, TIMESTAMPTZOID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZOID, JSONBOID
+	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZOID, JSONBOID, JSONBOID
 };
 
 PG_FUNCTION_INFO_V1(atl_users);
