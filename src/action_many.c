@@ -115,7 +115,9 @@ next_request(AtlActionRequest *req, void *arg)
 	if (i >= run->n)
 		return false;
 	run->next = i + 1;
+	/* a plan's own reason to skip stands whatever force says */
 	atl_action_item_request(req, &run->items[i], run->src, run->dry_run,
+							run->items[i].skip_reason ? run->items[i].skip_reason :
 							run->protections ? run->protections[i] : NULL);
 	return true;
 }

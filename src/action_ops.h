@@ -45,6 +45,7 @@ typedef struct ActionItem
 	char	   *target;			/* group or token id; NULL if the op has none */
 	char	   *values[ATL_ACTION_VALUES];	/* the shape's values, NULL = not given */
 	char	   *body;			/* JSON, built by atl_action_item_check() */
+	char	   *skip_reason;	/* not to be sent, and why (recorded as skipped) */
 } ActionItem;
 
 /*

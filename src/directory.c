@@ -32,6 +32,7 @@
 #include "action_ops.h"
 #include "actions.h"
 #include "guc.h"
+#include "internal.h"
 #include "pinned.h"
 
 #define GROUP_IDS_PER_SEARCH 10 /* the groups search takes at most 10 ids */
@@ -70,25 +71,6 @@ trigger_context(FunctionCallInfo fcinfo)
 	return td;
 }
 
-/* an internal function of atlorg's schema, called without a grant */
-static Datum
-call_internal(const char *name, int nargs, Datum *args, Oid *argtypes)
-{
-	Oid			fn = LookupFuncName(list_make2(makeString("atlorg"), makeString(pstrdup(name))),
-									nargs, argtypes, false);
-	FmgrInfo	flinfo;
-	LOCAL_FCINFO(fcinfo, 3);
-
-	fmgr_info(fn, &flinfo);
-	InitFunctionCallInfoData(*fcinfo, &flinfo, nargs, DEFAULT_COLLATION_OID, NULL, NULL);
-	for (int i = 0; i < nargs; i++)
-	{
-		fcinfo->args[i].value = args[i];
-		fcinfo->args[i].isnull = false;
-	}
-	return FunctionCallInvoke(fcinfo);
-}
-
 /* the single value of a query over the transition table, copied out of SPI */
 static Datum
 query_value(const char *sql, Oid *type)
@@ -118,7 +100,7 @@ plan_server(ServerPlan *plan, Datum changes, Oid changes_type)
 {
 	Datum		args[2] = {changes, DirectFunctionCall1(namein, CStringGetDatum(plan->server))};
 	Oid			types[2] = {changes_type, NAMEOID};
-	ArrayType  *reqs = DatumGetArrayTypeP(call_internal("atl_directory_requests", 2, args, types));
+	ArrayType  *reqs = DatumGetArrayTypeP(atl_call_internal("atl_directory_requests", 2, args, types));
 	Datum	   *elems;
 	bool	   *nulls;
 
@@ -276,7 +258,7 @@ run_server(const ServerPlan *plan, Datum changes, Oid changes_type, Summary *sum
 	args[0] = changes;
 	args[1] = DirectFunctionCall1(namein, CStringGetDatum(plan->server));
 	args[2] = PointerGetDatum(construct_array(elems, n, desc->tdtypeid, -1, false, TYPALIGN_DOUBLE));
-	call_internal("atl_directory_record", 3, args, types);
+	atl_call_internal("atl_directory_record", 3, args, types);
 }
 
 static void
@@ -318,7 +300,7 @@ atl_directory_apply(PG_FUNCTION_ARGS)
 					"WHERE d.backend_pid = pg_backend_pid() "
 					"AND d.change_id < (SELECT min(c.change_id) FROM captured c)", false, 0) < 0)
 		elog(ERROR, "atlorg: could not clear an earlier change set");
-	call_internal("atl_directory_check", 1, &changes, &changes_type);
+	atl_call_internal("atl_directory_check", 1, &changes, &changes_type);
 
 	if (SPI_execute("SELECT DISTINCT c.server::text FROM captured c ORDER BY 1", true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "atlorg: could not read the change set");

@@ -46,7 +46,7 @@ typedef struct AtlActionRequest
 	uint64		org_key;		/* whose rate budget it spends (budget.h) */
 	double		per_second;		/* the pace of that budget: atlorg.action_rate */
 	bool		dry_run;		/* record, send nothing */
-	char		skip_reason[256];	/* protected: record as skipped, send nothing */
+	char		skip_reason[512];	/* protected: record as skipped, send nothing */
 } AtlActionRequest;
 
 typedef struct AtlActionResult

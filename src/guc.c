@@ -24,6 +24,7 @@ int			atl_executor_in_flight = 10;
 int			atl_audit_retention_days = 0;
 double		atl_action_rate = 100;
 bool		atl_dry_run = false;
+bool		atl_also_remove_other_grants = false;
 
 void
 atl_define_gucs(void)
@@ -99,5 +100,10 @@ atl_define_gucs(void)
 							 "Record what actions would do, and send nothing.",
 							 "An action's own dry_run argument takes precedence.",
 							 &atl_dry_run, false, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("atlorg.also_remove_other_grants",
+							 "Let a removal of product access take an account out of a group "
+							 "that also grants something else.",
+							 "For DELETE FROM atl_directory_access; atl_remove_access() has its own argument.",
+							 &atl_also_remove_other_grants, false, PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("atlorg");
 }

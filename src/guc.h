@@ -18,6 +18,7 @@ extern int	atl_executor_in_flight;	/* atlorg.executor_in_flight */
 extern double atl_action_rate;		/* atlorg.action_rate */
 extern int	atl_audit_retention_days;	/* atlorg.audit_retention */
 extern bool atl_dry_run;			/* atlorg.dry_run */
+extern bool atl_also_remove_other_grants;	/* atlorg.also_remove_other_grants */
 
 extern void atl_define_gucs(void);
 

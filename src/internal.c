@@ -1,0 +1,38 @@
+/*
+ * internal.c: calling atlorg's internal SQL functions from C (internal.h).
+ */
+#include "postgres.h"
+
+#include "catalog/pg_collation.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
+
+#include "internal.h"
+
+#define INTERNAL_MAX_ARGS 8
+
+Datum
+atl_call_internal_nulls(const char *name, int nargs, Datum *args, const bool *nulls,
+						Oid *argtypes)
+{
+	Oid			fn = LookupFuncName(list_make2(makeString("atlorg"), makeString(pstrdup(name))),
+									nargs, argtypes, false);
+	FmgrInfo	flinfo;
+	LOCAL_FCINFO(fcinfo, INTERNAL_MAX_ARGS);
+
+	Assert(nargs <= INTERNAL_MAX_ARGS);
+	fmgr_info(fn, &flinfo);
+	InitFunctionCallInfoData(*fcinfo, &flinfo, nargs, DEFAULT_COLLATION_OID, NULL, NULL);
+	for (int i = 0; i < nargs; i++)
+	{
+		fcinfo->args[i].value = args[i];
+		fcinfo->args[i].isnull = nulls != NULL && nulls[i];
+	}
+	return FunctionCallInvoke(fcinfo);
+}
+
+Datum
+atl_call_internal(const char *name, int nargs, Datum *args, Oid *argtypes)
+{
+	return atl_call_internal_nulls(name, nargs, args, NULL, argtypes);
+}
