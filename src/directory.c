@@ -33,6 +33,7 @@
 #include "actions.h"
 #include "guc.h"
 #include "internal.h"
+#include "outcomes.h"
 #include "pinned.h"
 
 #define GROUP_IDS_PER_SEARCH 10 /* the groups search takes at most 10 ids */
@@ -46,30 +47,6 @@ typedef struct ServerPlan
 	int			n;
 } ServerPlan;
 
-/* the outcomes other than succeeded and already, for the NOTICE */
-typedef struct Summary
-{
-	int			requests;
-	const char *names[8];
-	int			counts[8];
-	int			kinds;
-} Summary;
-
-static TriggerData *
-trigger_context(FunctionCallInfo fcinfo)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	Oid			nsp = get_namespace_oid("atlorg", false);
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
-		td->tg_newtable == NULL ||
-		RelationGetRelid(td->tg_relation) != get_relname_relid("atl_directory_changes", nsp))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("atl_directory_apply() runs only as the trigger of atlorg.atl_directory_changes")));
-	return td;
-}
 
 /* the single value of a query over the transition table, copied out of SPI */
 static Datum
@@ -203,79 +180,22 @@ confirm_groups(const ServerPlan *plan)
 					 errhint("Run atl_sync() to refresh the mirror; nothing was sent.")));
 }
 
-static void
-collect_row(HeapTuple row, void *arg)
-{
-	List	  **rows = arg;
-
-	*rows = lappend(*rows, heap_copytuple(row));
-}
-
-static void
-count_outcome(Summary *sum, const char *outcome)
-{
-	int			k;
-
-	sum->requests++;
-	if (strcmp(outcome, "succeeded") == 0 || strcmp(outcome, "already") == 0)
-		return;
-	for (k = 0; k < sum->kinds && strcmp(sum->names[k], outcome) != 0; k++)
-		;
-	if (k == sum->kinds && k < lengthof(sum->names))
-		sum->names[sum->kinds++] = pstrdup(outcome);
-	if (k < lengthof(sum->names))
-		sum->counts[k]++;
-}
-
 /* run one server's requests and write back what came of them */
 static void
-run_server(const ServerPlan *plan, Datum changes, Oid changes_type, Summary *sum)
+run_server(const ServerPlan *plan, Datum changes, Oid changes_type, AtlOutcomes *sum)
 {
-	TypeCacheEntry *audit = lookup_type_cache(get_rel_type_id(get_relname_relid("atl_audit",
-																				  get_namespace_oid("atlorg", false))),
-											  TYPECACHE_TUPDESC);
-	TupleDesc	desc = BlessTupleDesc(CreateTupleDescCopy(audit->tupDesc));
+	TupleDesc	desc = atl_audit_desc();
 	List	   *rows = NIL;
-	Datum	   *elems;
-	int			n = 0;
-	ListCell   *lc;
 	Datum		args[3];
 	Oid			types[3] = {changes_type, NAMEOID, get_array_type(desc->tdtypeid)};
 
 	if (plan->n > 0)
 		atl_actions_run(plan->items, plan->n, plan->server, atl_dry_run, false, desc,
-						collect_row, &rows);
-	elems = palloc(sizeof(Datum) * Max(list_length(rows), 1));
-	foreach(lc, rows)
-	{
-		HeapTuple	row = lfirst(lc);
-		bool		isnull;
-
-		count_outcome(sum, TextDatumGetCString(heap_getattr(row, SPI_fnumber(desc, "outcome"),
-														  desc, &isnull)));
-		elems[n++] = HeapTupleGetDatum(row);
-	}
+						atl_collect_row, &rows);
 	args[0] = changes;
 	args[1] = DirectFunctionCall1(namein, CStringGetDatum(plan->server));
-	args[2] = PointerGetDatum(construct_array(elems, n, desc->tdtypeid, -1, false, TYPALIGN_DOUBLE));
+	args[2] = atl_audit_array(rows, desc, sum);
 	atl_call_internal("atl_directory_record", 3, args, types);
-}
-
-static void
-report(const Summary *sum)
-{
-	StringInfoData buf;
-
-	if (sum->kinds == 0)
-		return;
-	initStringInfo(&buf);
-	for (int k = 0; k < sum->kinds; k++)
-		appendStringInfo(&buf, "%s%d %s", k ? ", " : "", sum->counts[k], sum->names[k]);
-	ereport(NOTICE,
-			(errmsg("atl_directory: of %d requests, %s (the mirror keeps the old values there)",
-					sum->requests, buf.data),
-			 errhint("SELECT * FROM atlorg.atl_audit WHERE backend_pid = pg_backend_pid() "
-					 "AND statement_at = statement_timestamp() shows each request.")));
 }
 
 PG_FUNCTION_INFO_V1(atl_directory_apply);
@@ -283,13 +203,14 @@ PG_FUNCTION_INFO_V1(atl_directory_apply);
 Datum
 atl_directory_apply(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = trigger_context(fcinfo);
+	TriggerData *td = atl_statement_trigger(fcinfo, "atl_directory_changes",
+											  "atl_directory_apply");
 	int			pinned = atl_pin_search_path();
 	Oid			changes_type;
 	Datum		changes;
 	ServerPlan *plans;
 	int			nservers;
-	Summary		sum = {0};
+	AtlOutcomes sum = {0};
 
 	if (SPI_connect() != SPI_OK_CONNECT || SPI_register_trigger_data(td) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "atlorg: could not read the change set");
@@ -316,7 +237,7 @@ atl_directory_apply(PG_FUNCTION_ARGS)
 	}
 	for (int s = 0; s < nservers; s++)
 		run_server(&plans[s], changes, changes_type, &sum);
-	report(&sum);
+	atl_outcomes_report(&sum, "atl_directory", NULL);
 	SPI_finish();
 	atl_unpin_search_path(pinned);
 	return PointerGetDatum(NULL);

@@ -3,7 +3,10 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 
@@ -35,4 +38,20 @@ Datum
 atl_call_internal(const char *name, int nargs, Datum *args, Oid *argtypes)
 {
 	return atl_call_internal_nulls(name, nargs, args, NULL, argtypes);
+}
+
+TriggerData *
+atl_statement_trigger(FunctionCallInfo fcinfo, const char *table, const char *fn)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Oid			nsp = get_namespace_oid("atlorg", false);
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
+		td->tg_newtable == NULL ||
+		RelationGetRelid(td->tg_relation) != get_relname_relid(table, nsp))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s() runs only as the trigger of atlorg.%s", fn, table)));
+	return td;
 }

@@ -8,6 +8,7 @@
 #ifndef ATLORG_INTERNAL_H
 #define ATLORG_INTERNAL_H
 
+#include "commands/trigger.h"
 #include "fmgr.h"
 
 /* atlorg.<name>(args...), none of them null */
@@ -16,5 +17,12 @@ extern Datum atl_call_internal(const char *name, int nargs, Datum *args, Oid *ar
 /* the same, where args[i] may be null (nulls[i]) */
 extern Datum atl_call_internal_nulls(const char *name, int nargs, Datum *args,
 									 const bool *nulls, Oid *argtypes);
+
+/*
+ * The trigger data of fn, which runs only as the AFTER INSERT statement
+ * trigger (with a transition table) of atlorg.<table>: an error otherwise.
+ */
+extern TriggerData *atl_statement_trigger(FunctionCallInfo fcinfo, const char *table,
+										  const char *fn);
 
 #endif
