@@ -43,7 +43,7 @@ CREATE FUNCTION pg_temp.hostile(t regtype) RETURNS text LANGUAGE sql AS $$
     WHEN 'name'::regtype THEN quote_literal('acme"; DROP TABLE x; --')
     WHEN 'boolean'::regtype THEN 'true'
     WHEN 'bigint'::regtype THEN '-1'
-    WHEN 'integer'::regtype THEN '-2147483648'
+    WHEN 'integer'::regtype THEN '(-2147483648)'
     WHEN 'jsonb'::regtype THEN quote_literal(repeat('[', 3000) || repeat(']', 3000))
     WHEN 'bytea'::regtype THEN quote_literal('\x00ff2c0a22')
     WHEN 'timestamptz'::regtype THEN quote_literal('-infinity')

@@ -58,7 +58,7 @@ SELECT outcome, octet_length(error_key) AS key_bytes, octet_length(error_detail)
        convert_from(textsend(error_detail), 'UTF8') = error_detail AS valid_utf8
   FROM atl_disable(:'john');
 -- A protection's reason too, however long.
-INSERT INTO atl_protected_accounts (account_id, reason) VALUES (:'bot', 'x' || repeat('é', 200));
+INSERT INTO atl_protected_accounts (account_id, reason) VALUES (:'bot', 'x' || repeat('é', 300));
 SELECT outcome, octet_length(error_detail) AS detail_bytes,
        convert_from(textsend(error_detail), 'UTF8') = error_detail AS valid_utf8
   FROM atl_disable(:'bot');
