@@ -71,3 +71,10 @@ def user_role_assignments(org, user):
                         else "direct"] for role in user.platform_roles}
         out.append((f"ari:cloud:platform::org/{org.org_id}", "platform", None, roles))
     return out
+
+
+def site_names(org):
+    """{site ARI: site name} for the Jira and Confluence sites ("acme", "acme-labs"):
+    the subdomain, as the admin console names sites in its exports."""
+    return {s["ari"]: s["url"].split("//", 1)[1].split(".", 1)[0]
+            for sites in org.sites.values() for s in sites}
