@@ -118,8 +118,12 @@ def main(argv):
             print(json.dumps(entry))
     elif cmd == "activity":
         account, product, site, when = args
-        call("POST", f"/__fake/users/{urllib.parse.quote(account, safe='')}/activity",
-             {"product": product, "site": site, "last_active": None if when == "null" else when})
+        try:
+            call("POST", f"/__fake/users/{urllib.parse.quote(account, safe='')}/activity",
+                 {"product": product, "site": site,
+                  "last_active": None if when == "null" else when})
+        except urllib.error.HTTPError as exc:
+            sys.exit(f"fakectl: activity refused: {exc.read().decode()}")
     elif cmd == "export-users":
         sys.stdout.buffer.write(fetch("/__fake/export/users.csv"))
     elif cmd == "inactive":
