@@ -240,7 +240,7 @@ class Org:
         atlassian/admin too when product_admin, and these groups.  Users
         share few (products, admin, groups) combinations: the derivation is
         memoised, so generation stays ~as fast as before (a bounded dict)."""
-        sig = (tuple(p[:2] for p in products), product_admin, groups, direct_too)
+        sig = (tuple([p[:2] for p in products]), product_admin, groups, direct_too)
         got = self._seed_memo.get(sig)
         if got is None:
             got = self._seed_derive(*sig)
