@@ -30,8 +30,8 @@ The spec gives these no error body; the fake answers the UAM envelope
   group grants, at once; leaving the group takes away what nothing else
   gives (access.py).  Joining a group whose grants would take a product
   past the control config's user_limits is 409 ADMIN-UAM-409-3 (seats.py).
-A change appends an audit-log event (and product_access_granted / _revoked
-for access it changed, access_writes.py); a call that changes nothing
+A change appends an audit-log event, then product_access_granted / _revoked
+for the access it changed (access_writes.py); a call that changes nothing
 appends none.
 """
 
@@ -112,9 +112,9 @@ def remove(app, req, match):
         if problem:
             return problem
         app.org.set_membership(user, "no_membership")
-        # "assign their roles and group memberships again" after a re-invite.
-        user = app.org.edit(user, groups=(), direct=())
         app.audit.append("user_removed_from_directory", user)
+        # "assign their roles and group memberships again" after a re-invite.
+        access_writes.change_user(app, user, groups=(), direct=())
     return Response.empty(204)
 
 
