@@ -217,6 +217,8 @@ def test_group_grant_gives_every_member_access(fake, schemas):
     by_role = fake.api("POST", fake.org_path("/directories/-/groups/search"),
                        {"resourceIds": [s["jira B"]]}).json()["data"]
     assert "sales" in {x["name"] for x in by_role}
+    jira = fake.jira("/group/bulk", {"applicationKey": "jira-software"}).json()["values"]
+    assert "sales" in {x["name"] for x in jira}  # the site sees what the group grants
 
 
 def test_group_revoke_keeps_access_given_otherwise(fake, schemas):
