@@ -15,6 +15,13 @@
     fakectl.py user ACCOUNT_ID            one user, as JSON
     fakectl.py inactive PRODUCT DAYS      ground truth: one account id a line
     fakectl.py groups                     ground truth: every group with its members, a line each
+    fakectl.py access [ACCOUNT_ID]        ground truth: every effective product access (of one
+                                          user), one JSON object a line: account_id, product,
+                                          site, resource, role, direct, groups, last_active
+    fakectl.py activity ACCOUNT_ID PRODUCT SITE ISO|null
+                                          set (or clear) a user's last activity on a product
+                                          and site (site: its name, e.g. acme, or its ARI)
+    fakectl.py export-users               the admin console's "Export users" CSV of the org now
     fakectl.py requests                   the request log since the last reset, as JSON
     fakectl.py overlap REGEX              the most matching requests in flight at one moment
     fakectl.py peak REGEX S               the most matching requests arriving within S seconds
@@ -46,6 +53,12 @@ def call(method, path, body=None):
     with urllib.request.urlopen(req, timeout=60) as resp:
         raw = resp.read()
     return json.loads(raw) if raw else None
+
+
+def fetch(path):
+    """The raw body of a GET (for answers that are not JSON)."""
+    with urllib.request.urlopen(BASE + path, timeout=60) as resp:
+        return resp.read()
 
 
 def save_request_log():
@@ -99,6 +112,20 @@ def main(argv):
         groups = call("GET", "/__fake/expect/groups")
         for group in groups.get("groups", groups) if isinstance(groups, dict) else groups:
             print(json.dumps(group))
+    elif cmd == "access":
+        query = "?" + urllib.parse.urlencode({"account_id": args[0]}) if args else ""
+        for entry in call("GET", "/__fake/expect/access" + query)["access"]:
+            print(json.dumps(entry))
+    elif cmd == "activity":
+        account, product, site, when = args
+        try:
+            call("POST", f"/__fake/users/{urllib.parse.quote(account, safe='')}/activity",
+                 {"product": product, "site": site,
+                  "last_active": None if when == "null" else when})
+        except urllib.error.HTTPError as exc:
+            sys.exit(f"fakectl: activity refused: {exc.read().decode()}")
+    elif cmd == "export-users":
+        sys.stdout.buffer.write(fetch("/__fake/export/users.csv"))
     elif cmd == "inactive":
         query = urllib.parse.urlencode({"product": args[0], "days": args[1]})
         for account_id in call("GET", "/__fake/expect/inactive?" + query)["account_ids"]:

@@ -57,7 +57,7 @@ class FakeApp:
         self.org = Org(self.seed, self.users, self.org_id, self.start_epoch)
         self.cursors = CursorCodec(self.org.key + b":cursor")
         self.config = {"already_state": "204", "latency_ms": self.default_latency_ms,
-                       "jira_browse_users": True}
+                       "jira_browse_users": True, "user_limits": {}}
         # Seeded events are the same after every reset: made once, shared.
         old = getattr(self, "audit", None)
         self.audit = AuditLog(self.org, self.started, old.seeded if old else None)

@@ -26,16 +26,24 @@ GET    /__fake/expect/inactive?product=jira-software&days=90  {"count", "account
 GET    /__fake/expect/groups         {"groups": [{"id", "name", "count", "members"}]}: every
                                      group (bare id) with every member's account id
 GET    /__fake/expect/managed        {"count", "account_ids"}: the managed accounts
+GET    /__fake/expect/access         every effective product access (control_access.py)
+POST   /__fake/users/{accountId}/activity {"product", "site", "last_active"}  set or clear
+                                     a user's activity on a product and site
+GET    /__fake/export/users.csv      the admin console's "Export users" CSV (export_users.py)
 
 config keys: already_state ("204" | "409": the answer when a lifecycle action, suspend or
 restore is already in effect), latency_ms (>= 0), jira_browse_users (bool: false = the
-Jira site user lacks Browse users and groups, and is no site admin: 403 on Jira).
+Jira site user lacks Browse users and groups, and is no site admin: 403 on Jira),
+user_limits ({product key: N or null}: the most users with access to that product on
+one site; writes past it are 409, seats.py).
 The expect/ endpoints and group counts wait for the org index (orgindex.py).
 """
 
 import re
 from urllib.parse import unquote
 
+import control_access
+import org_data as D
 from http_types import Response
 from render import user_v2
 from routes_api_tokens import tokens
@@ -137,9 +145,12 @@ def set_config(app, req, m):
     body = json_object(req)
     if body is None:
         return bad("expected a JSON object")
-    unknown = set(body) - {"already_state", "latency_ms", "jira_browse_users"}
+    unknown = set(body) - {"already_state", "latency_ms", "jira_browse_users", "user_limits"}
     if unknown:
         return bad(f"unknown config keys: {sorted(unknown)}")
+    problem = limits_problem(body.get("user_limits", {}))
+    if problem:
+        return bad(problem)
     if "already_state" in body and body["already_state"] not in ("204", "409"):
         return bad('already_state must be "204" or "409"')
     if not isinstance(body.get("jira_browse_users", True), bool):
@@ -149,6 +160,18 @@ def set_config(app, req, m):
         return bad("latency_ms must be a number >= 0")
     app.config.update(body)
     return ok(app.config)
+
+
+def limits_problem(limits):
+    """Why a user_limits value is refused, or None: {product key: N or null}."""
+    if not isinstance(limits, dict):
+        return "user_limits must be an object"
+    for key, limit in limits.items():
+        if key not in dict(D.PRODUCTS):
+            return f"user_limits: unknown product {key!r}"
+        if limit is not None and (type(limit) is not int or limit < 0):
+            return "user_limits: each limit must be an integer >= 0 or null"
+    return None
 
 
 def get_config(app, req, m):
@@ -253,7 +276,7 @@ ROUTES = (
     ("GET", r"/__fake/expect/inactive", expect_inactive),
     ("GET", r"/__fake/expect/groups", expect_groups),
     ("GET", r"/__fake/expect/managed", expect_managed),
-)
+) + control_access.ROUTES
 COMPILED = [(method, re.compile(pattern + "/?"), fn) for method, pattern, fn in ROUTES]
 
 

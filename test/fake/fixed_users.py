@@ -11,7 +11,11 @@ org's verified (managed) domains.
  --- --------------------------------------------------- ----------------------------------------
   0  5b10ac8d82e05b22cc7d4ef5                             org admin (platformRoles org-admin,
      mia.krystof@acme.example                              site-admin), managed invited, active, MFA
-                                                          jira-software jira A 2 d, confluence conf A 1 d
+                                                          jira-software jira A 2 d, confluence conf A 1 d;
+                                                          as site-admins and jira-admins grant, also
+                                                          admin of jira-servicedesk and jira-core on
+                                                          jira A, NEVER used (admin everywhere she has
+                                                          access, all of it through groups)
   1  712020:978521a6-2367-4092-a7f6-7cc1b9043bdd          managed invited, active
      john.doe@acme.example                                jira-software jira A 200 d (inactive in Jira),
                                                           confluence conf A 5 d (active in Confluence)
@@ -40,6 +44,12 @@ org's verified (managed) domains.
 
 Every fixed user has accountType "atlassian" and emailVerified true except
 index 2 (false).  Generated users start at index len(FIXED_USERS).
+
+Access is derived (access.py): "products" below, with product_admin, is what
+the user holds; its direct role assignments are what its groups do not
+grant.  So user 1's jira A and conf A come only through jira-software-users
+and confluence-users, user 9's jira A through jira-software-users and its
+jira B directly, and user 8's through the two Jira product groups.
 """
 
 # products: (product key, site kind index: 0 = site A, 1 = site B, days ago or None, hours)

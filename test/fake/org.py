@@ -8,9 +8,15 @@ emails encode the index (see ids.py and email_of), so lookups are O(1) too.
 Every timestamp is start_time - (k whole days + r seconds), r in [1 h, 23 h),
 so "older than N days" cannot flip while a test runs (for runs under 1 h).
 
-Writes never touch the seeded users: a changed user (groups, product
-access, email, profile) is a copy kept in Org.edits, and org.user(i)
-returns it instead of the seeded one.  Caches built from seeded users
+Product access is derived (access.py): direct role assignments plus the
+grants of the user's groups; activity is kept apart from it.  A seeded
+user's direct assignments are the roles it was generated with that its
+groups do not grant, so its access is what was generated (plus what the
+multi-product admin groups grant, see _gen_groups).
+
+Writes never touch the seeded users: a changed user (groups, direct
+assignments, activity, email, profile) is a copy kept in Org.edits, and
+org.user(i) returns it instead of the seeded one.  Caches built from seeded users
 (usercache.py, orgindex.py) ask Org.edits which users to look at afresh.
 Lifecycle and directory state is the separate Org.overlay.
 """
@@ -24,6 +30,7 @@ import threading
 import time
 from functools import lru_cache
 
+import access as A
 import fixed_users
 import org_data as D
 import resources
@@ -65,6 +72,12 @@ class Clock:
         day, sod = divmod(whole, DAY)
         hour, rest = divmod(sod, 3600)
         return f"{self.date(day)}T{hour:02d}:{rest // 60:02d}:{rest % 60:02d}Z"
+
+    def stamp(self, epoch_ns):
+        """The Stamp of an instant (after start too: its age is then negative)."""
+        days, rest = divmod(self.start_ns - epoch_ns, DAY * 10**9)
+        secs, frac = divmod(rest, 10**9)
+        return Stamp(days, secs, frac)
 
     def date(self, day):
         """YYYY-MM-DD of a day number since the epoch."""
@@ -113,14 +126,26 @@ UNMANAGED_STATUSES = (("active", "suspended", "deactivated", "not_invited"),
                       cumulative((85, 6, 6, 3)))
 MANAGED_DOMAIN_WEIGHTS = cumulative((7, 3))
 CLEAN_RE = re.compile(r"[^a-z0-9]")
+# One generated user in DIRECT_TOO also keeps a direct atlassian/user where a
+# product group grants it too (an admin granted it before adding the group):
+# users with both methods on one site exist.  A hash of seed and index, not
+# a draw, so the generated stream is unchanged.
+DIRECT_TOO = 20
+SEED_MEMO_MAX = 50_000  # (products, admin, groups) combinations kept derived
+ACCESS_FIELDS = ("direct", "groups", "activity")
 
 
 class User:
-    """Static (seeded) properties of one user; mutable state lives in Org."""
+    """Static (seeded) properties of one user; mutable state lives in Org.
+
+    direct, groups and activity say what the user was given and did; access,
+    products and product_admin (admin on some product) are derived from them
+    (access.py) and only ever set together with them (Org._derived)."""
     __slots__ = ("index", "account_id", "name", "nickname", "email", "email_verified",
                  "claim", "source", "base_status", "mfa", "added", "job_title", "department",
-                 "organization", "location", "time_zone", "platform_roles", "product_admin",
-                 "products", "groups", "picture", "avatar", "locale")
+                 "organization", "location", "time_zone", "platform_roles", "direct",
+                 "groups", "activity", "access", "products", "product_admin", "picture",
+                 "avatar", "locale")
 
     def __init__(self, **kw):
         for k in self.__slots__:
@@ -139,10 +164,8 @@ class User:
     def roles(self):
         """Role ids this user holds anywhere (for the roleIds filter)."""
         roles = set(self.platform_roles)
-        if self.products:
-            roles.add("atlassian/user")
-        if self.product_admin:
-            roles.add("atlassian/admin")
+        for _, _, held in self.access:
+            roles.update(role for role, _ in held)
         return roles
 
 
@@ -158,8 +181,14 @@ class Org:
         self.codec = IdCodec(self.key)
         self.directory_id = seeded_uuid(self.key, "directory")
         self.sites = self._make_sites()
+        self.access_rank = A.access_ranks(self.sites)
+        self.site_a = {key: self.site_ari(key, 0) for key, _ in D.PRODUCTS}
         self.groups = resources.make_groups(self.key, self.sites)
         self.group_by_uuid = {g["uuid"]: i for i, g in enumerate(self.groups)}
+        # Seeded users derive their access from the seeded grants, whatever
+        # the groups grant now (group["grants"], changed by group role writes).
+        self.seed_grants = tuple(g["grants"] for g in self.groups)
+        self._seed_memo = {}
         self.workspaces = resources.make_workspaces(self.key, self.sites)
         self.domains = resources.make_domains(self.key)
         self.apps = resources.make_apps(self.key)
@@ -198,11 +227,56 @@ class Org:
                           Stamp(days, hours * 3600 + 17 * index, 123456789 * (index + 1) % 10**9))
                          for key, site, days, hours in spec["products"])
         kw = {k: v for k, v in spec.items() if k in User.__slots__}
-        kw.update(index=index, base_status=spec["status"], products=products,
+        kw.update(index=index, base_status=spec["status"],
                   added=Stamp(spec["added_days"], 10 * 3600 + index, 0),
                   groups=tuple(sorted(D.GROUP_INDEX[g] for g in spec["groups"])))
+        kw.update(self._seed_access(products, spec["product_admin"], kw["groups"]))
         kw["picture"] = kw["avatar"] = self._initials_avatar(spec["name"], index)
         return User(**kw)
+
+    def _seed_access(self, products, product_admin, groups, direct_too=False):
+        """direct, activity and the derived fields of a seeded user that was
+        generated with `products` ((key, site, Stamp or None), ...), as
+        atlassian/admin too when product_admin, and these groups.  Users
+        share few (products, admin, groups) combinations: the derivation is
+        memoised, so generation stays ~as fast as before (a bounded dict)."""
+        sig = (tuple([p[:2] for p in products]), product_admin, groups, direct_too)
+        got = self._seed_memo.get(sig)
+        if got is None:
+            got = self._seed_derive(*sig)
+            if len(self._seed_memo) >= SEED_MEMO_MAX:
+                self._seed_memo.clear()
+            self._seed_memo[sig] = got
+        direct, access, admin, same = got
+        activity = {(key, site): stamp for key, site, stamp in products if stamp is not None}
+        if not same:  # the groups grant more than it was generated with
+            products = A.products_of(access, activity)
+        return dict(direct=direct, groups=groups, activity=activity, access=access,
+                    products=products, product_admin=admin)
+
+    def _seed_derive(self, pairs, product_admin, groups, direct_too):
+        """(direct, access, product admin?, access pairs == pairs?) for _seed_access."""
+        roles = A.PRODUCT_ROLES if product_admin else A.PRODUCT_ROLES[:1]
+        held = [(key, site, role) for key, site in pairs for role in roles]
+        granted = {(key, site, role) for g in groups for site, key, role in self.seed_grants[g]}
+        direct = A.seeded_direct(held, granted)
+        if direct_too:
+            both = next((h for h in held if h in granted and h[2] == A.USER), None)
+            if both:
+                direct = tuple(h for h in held if h not in granted or h == both)
+        access = A.derive(self.access_rank, self.seed_grants.__getitem__, direct, groups)
+        return direct, access, A.is_admin(access), tuple(a[:2] for a in access) == pairs
+
+    def _derived(self, direct, groups, activity, grants_of):
+        access = A.derive(self.access_rank, grants_of, direct, groups)
+        return dict(direct=direct, groups=groups, activity=activity, access=access,
+                    products=A.products_of(access, activity), product_admin=A.is_admin(access))
+
+    def _direct_too(self, index):
+        """Whether generated user `index` keeps a direct grant a group duplicates
+        (multiplicative hashing of seed and index: cheap, and no draw)."""
+        mixed = ((index * 0x9E3779B1) ^ (self.seed * 0x85EBCA6B)) & 0xFFFFFFFF
+        return (mixed * 0xC2B2AE35 & 0xFFFFFFFF) >> 16 < 0x10000 // DIRECT_TOO
 
     def _rng(self, index, stage):
         return SeededRandom(((self.seed & 0xFFFFFFFF) << 40) | (index << 2) | stage)
@@ -215,7 +289,8 @@ class Org:
         kw.update(self._gen_claim_and_status(r))
         profile, dept_group = self._gen_profile(r, index, kw["claim"])
         kw.update(profile)
-        kw.update(self._gen_access(r, kw["claim"], kw["base_status"], dept_group))
+        kw.update(self._gen_access(r, kw["claim"], kw["base_status"], dept_group,
+                                   self._direct_too(index)))
         return User(**kw)
 
     @staticmethod
@@ -282,7 +357,7 @@ class Org:
         initials = "".join(p[0] for p in name.split()[:2]).upper()
         return f"{AVATAR_HOST}/initials/{initials}-{index % 6}.png"
 
-    def _gen_access(self, r, claim, base_status, dept_group):
+    def _gen_access(self, r, claim, base_status, dept_group, direct_too):
         managed = claim == "managed"
         roles = []
         if managed and r.random() < 0.004:
@@ -295,10 +370,11 @@ class Org:
             roles.append("atlassian/ai-access")
         products = self._gen_products(r)
         product_admin = managed and r.random() < 0.04
-        groups = self._gen_groups(r, managed, base_status, roles, products, product_admin,
-                                  dept_group)
-        return dict(platform_roles=tuple(roles), products=products,
-                    product_admin=product_admin, groups=groups)
+        on_a = {key for key, site, _ in products if site == self.site_a[key]}
+        groups = self._gen_groups(r, managed, base_status, roles, products, on_a,
+                                  product_admin, dept_group)
+        return dict(platform_roles=tuple(roles),
+                    **self._seed_access(products, product_admin, groups, direct_too))
 
     def _gen_products(self, r):
         keys = [k for k, p in (("jira-software", 0.7), ("confluence", 0.65),
@@ -322,16 +398,23 @@ class Org:
         return Stamp(days, r.randrange(3600, 82800), r.randrange(0, 10**9))
 
     @staticmethod
-    def _gen_groups(r, managed, base_status, roles, products, product_admin, dept_group):
+    def _gen_groups(r, managed, base_status, roles, products, on_a, product_admin, dept_group):
         """Memberships follow access (product groups, admin groups), employment
-        (all-staff, department) and a little randomness, as in real orgs."""
-        names = {D.PRODUCT_GROUP[key] for key, _, _ in products}
+        (all-staff, department) and a little randomness, as in real orgs.
+
+        Groups that grant one product (the product groups, confluence-admins)
+        grant it on site A, so only users who hold it there join them: the
+        group grants nothing they were not generated with.  site-admins (the
+        site and org admins) and jira-admins (Jira's product admins) grant
+        admin on several products of site A, and their members hold all of
+        it: the access they were generated with plus the group's."""
+        names = {D.PRODUCT_GROUP[key] for key in on_a}
         if "atlassian/site-admin" in roles or "atlassian/org-admin" in roles:
             names.add("site-admins")
         kinds = {dict(D.PRODUCTS)[key] for key, _, _ in products}
         if product_admin and "jira" in kinds:
             names.add("jira-admins")
-        if product_admin and "confluence" in kinds:
+        if product_admin and "confluence" in on_a:
             names.add("confluence-admins")
         if managed:
             names.add("acme-all-staff")
@@ -422,10 +505,20 @@ class Org:
                 self.jira_removed.add(user.index)
             self.version += 1
 
+    def grants_of(self, g):
+        """What group g grants now: ((site ARI, product key, role), ...)."""
+        return self.groups[g]["grants"]
+
     def edit(self, user, **changes):
-        """Change fields of a user (its current copy); returns the new copy."""
+        """Change fields of a user (its current copy); returns the new copy.
+        A change of direct assignments, groups or activity derives the
+        access afresh, from what the groups grant now."""
         with self.lock:
             old = self.user(user.index)
+            if any(k in changes for k in ACCESS_FIELDS):
+                mine = {k: changes.get(k, getattr(old, k)) for k in ACCESS_FIELDS}
+                changes.update(self._derived(mine["direct"], mine["groups"], mine["activity"],
+                                             self.grants_of))
             new = old.replace(**changes)
             self.edits[user.index] = new
             if "email" in changes:
@@ -435,6 +528,26 @@ class Org:
                 self._nick_order = None  # sortBy nick_name must see it
             self.version += 1
             return new
+
+    def refresh_access(self, user):
+        """Derive a user's access again after a group's grants changed;
+        returns (old copy, new copy), the same object when nothing changed."""
+        with self.lock:
+            old = self.user(user.index)
+            access = A.derive(self.access_rank, self.grants_of, old.direct, old.groups)
+            if access == old.access:
+                return old, old
+            return old, self.edit(old, groups=old.groups)
+
+    def set_activity(self, user, key, site, stamp):
+        """Set (Stamp) or clear (None) a user's last activity on a product and site."""
+        with self.lock:
+            activity = dict(self.user(user.index).activity)
+            if stamp is None:
+                activity.pop((key, site), None)
+            else:
+                activity[(key, site)] = stamp
+            return self.edit(user, activity=activity)
 
     # ---- ground truth -----------------------------------------------------
     @staticmethod

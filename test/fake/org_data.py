@@ -127,7 +127,8 @@ DEFAULT_GROUPS = frozenset(("site-admins", "jira-software-users", "jira-admins",
                             "jira-servicemanagement-users", "jira-core-users"))
 # Roles a group grants: (site kind, site number, product key, role).  Product
 # groups grant access on site A only, so access to site B is always a direct
-# grant in users' role assignments.
+# grant in users' role assignments.  Members hold what their groups grant
+# (access.py): org.py puts users in these groups accordingly.
 _ADMIN_A = (("jira", 0, "jira-software", "atlassian/admin"),
             ("jira", 0, "jira-servicedesk", "atlassian/admin"),
             ("jira", 0, "jira-core", "atlassian/admin"))

@@ -8,10 +8,6 @@ of a seed has the same ids (tests and docs may name them).
 import org_data as D
 from ids import seeded_uuid
 
-# Every role a group grant or a product access can give on a site.
-PRODUCT_ROLES = ("atlassian/user", "atlassian/admin")
-
-
 def make_groups(key, sites):
     """Group dicts: uuid, name, description, synced, default, grants.
 
@@ -62,22 +58,23 @@ def user_role_assignments(org, user):
     """The user's role assignments, as the v2 API lists them.
 
     [(resource ARI, resource owner, directory id or None, {role: [methods]})]:
-    one entry per product and site the user has access to, with role
-    atlassian/user (plus atlassian/admin for product admins, the same rule as
-    the roleIds filter), each "group_direct" when one of the user's groups
-    grants it there, else "direct"; then one platform entry (directory id
-    None) for org-level roles.
+    one entry per product and site of the user's effective access
+    (access.py), each role held there with how: "direct" (roles/assign),
+    "group_direct" (a group of the user grants it) or both; then one
+    platform entry (directory id None) for org-level roles.
     """
-    granted = {g for i in user.groups for g in org.groups[i]["grants"]}
-    roles_here = PRODUCT_ROLES if user.product_admin else PRODUCT_ROLES[:1]
-    out = []
-    for product, site, _ in user.products:
-        roles = {role: ["group_direct" if (site, product, role) in granted else "direct"]
-                 for role in roles_here}
-        out.append((site, product, org.directory_id, roles))
+    out = [(site, product, org.directory_id, {role: list(methods) for role, methods in roles})
+           for product, site, roles in user.access]
     if user.platform_roles:
         in_admins = D.GROUP_INDEX["site-admins"] in user.groups
         roles = {role: ["group_direct" if role == "atlassian/site-admin" and in_admins
                         else "direct"] for role in user.platform_roles}
         out.append((f"ari:cloud:platform::org/{org.org_id}", "platform", None, roles))
     return out
+
+
+def site_names(org):
+    """{site ARI: site name} for the Jira and Confluence sites ("acme", "acme-labs"):
+    the subdomain, as the admin console names sites in its exports."""
+    return {s["ari"]: s["url"].split("//", 1)[1].split(".", 1)[0]
+            for sites in org.sites.values() for s in sites}

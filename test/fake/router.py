@@ -15,7 +15,9 @@ write operations name no scope: a scoped key is refused by all of them.
 
 The write operations' names: the spec's operationId where there is one
 (assignRole, revokeRole, addUserToGroup, removeUserFromGroup, removeUser),
-else the fake's own, as for the lifecycle operations.
+else the fake's own, as for the lifecycle operations and the group role
+grants (assignGroupRole, revokeGroupRole: the spec gives them no
+operationId, and test/schemas/operations.json does not list them yet).
 """
 
 import re
@@ -25,6 +27,7 @@ import routes_api_tokens
 import routes_directory
 import routes_directory_writes as dir_writes
 import routes_events
+import routes_group_roles
 import routes_groups
 import routes_jira
 import routes_jira_writes
@@ -86,6 +89,10 @@ ROUTES = (
      None),
     ("DELETE", DIR + r"/groups/([^/]+)/memberships/([^/]+)", dir_writes.remove_member,
      "removeGroupMember", None),
+    ("POST", DIR + r"/groups/([^/]+)/role-assignments/assign", routes_group_roles.assign,
+     "assignGroupRole", None),
+    ("POST", DIR + r"/groups/([^/]+)/role-assignments/revoke", routes_group_roles.revoke,
+     "revokeGroupRole", None),
     ("POST", V1 + r"/users/([^/]+)/roles/assign", routes_roles.assign, "assignRole", None),
     ("POST", V1 + r"/users/([^/]+)/roles/revoke", routes_roles.revoke, "revokeRole", None),
     ("PUT", UM + r"/email", routes_profile.set_email, "setEmail", UM_SCOPE),

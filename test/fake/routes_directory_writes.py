@@ -21,21 +21,27 @@ The spec gives these no error body; the fake answers the UAM envelope
   change, or 409 ADMIN-UAM-409-2 with the control config already_state
   "409" (undocumented either way);
 - remove: membershipStatus no_membership (status not_invited while the
-  account is active), every group membership and product access dropped;
+  account is active), every group membership and direct role assignment
+  dropped, hence all product access (activity is kept);
 - memberships: unknown group 404 ADMIN-UAM-404-3; groups synced from an
   identity provider cannot be changed (403 ADMIN-UAM-403-1); adding a
   member again is 409 ADMIN-UAM-409-2 always (live behaviour); removing a
-  non-member is 404 ADMIN-UAM-404-1.  Membership does not change product
-  access (that is roles/assign and roles/revoke).
-A change appends an audit-log event; a call that changes nothing appends none.
+  non-member is 404 ADMIN-UAM-404-1.  A membership gives the access the
+  group grants, at once; leaving the group takes away what nothing else
+  gives (access.py).  Joining a group whose grants would take a product
+  past the control config's user_limits is 409 ADMIN-UAM-409-3 (seats.py).
+A change appends an audit-log event, then product_access_granted / _revoked
+for the access it changed (access_writes.py); a call that changes nothing
+appends none.
 """
 
 from urllib.parse import unquote
 
+import access_writes
 import errors
 import params
 import routes_directory as body_rules
-from events import group_ref
+import seats
 from http_types import Response
 from routes_groups import find_group
 
@@ -106,9 +112,9 @@ def remove(app, req, match):
         if problem:
             return problem
         app.org.set_membership(user, "no_membership")
-        # "assign their roles and group memberships again" after a re-invite.
-        user = app.org.edit(user, groups=(), products=(), product_admin=False)
         app.audit.append("user_removed_from_directory", user)
+        # "assign their roles and group memberships again" after a re-invite.
+        access_writes.change_user(app, user, groups=(), direct=())
     return Response.empty(204)
 
 
@@ -141,8 +147,11 @@ def add_member(app, req, match):
         if g in user.groups:
             return conflict(f"User {user.account_id} is already a member of group "
                             f"{group['uuid']}")
-        user = app.org.edit(user, groups=tuple(sorted(user.groups + (g,))))
-        app.audit.append("user_added_to_group", user, [group_ref(group)])
+        full = seats.over_limit(app, {pair: [user] for pair in access_writes.newly_held(
+            user, [(key, site) for site, key, _ in group["grants"]])})
+        if full:
+            return seats.refusal(*full)
+        access_writes.join(app, user, g)
     return Response.empty(204)
 
 
@@ -158,6 +167,5 @@ def remove_member(app, req, match):
         if g not in user.groups:
             return errors.v2(404, "ADMIN-UAM-404-1", "Unknown Resource",
                              f"User {user.account_id} is not a member of group {group['uuid']}")
-        user = app.org.edit(user, groups=tuple(x for x in user.groups if x != g))
-        app.audit.append("user_removed_from_group", user, [group_ref(group)])
+        access_writes.leave(app, user, g)
     return Response.empty(204)

@@ -5,8 +5,11 @@ DELETE /rest/api/3/group/user?groupId=|groupname=&accountId=     -> 200, no body
 DELETE /rest/api/3/user?accountId=                                -> 204
 
 Jira Cloud groups are the org's directory groups, so a membership changed
-here is the org's (users/search groups, group counts, expect/groups) and
-appends the same audit-log event as the Organizations API.  DELETE /user
+here is the org's (users/search groups, group counts, expect/groups): it
+gives or takes the access the group grants and appends the same audit-log
+events as the Organizations API (access_writes.py).  The site checks no
+user limit (the control config's user_limits apply to the
+Organizations API).  DELETE /user
 removes the user from the site's user base only ("does not delete the
 user's Atlassian account"): the user leaves users/search and group/member
 of the site, the org keeps it unchanged; granting product access on the
@@ -28,10 +31,11 @@ Errors are ErrorCollection bodies:
 
 from urllib.parse import quote
 
+import access_writes
 import errors
 import params
 import routes_jira
-from events import group_ref, site_ref
+from events import site_ref
 from http_types import JSON_TYPE, Response
 from paging import base_url
 
@@ -92,8 +96,7 @@ def add_user_to_group(app, req, match):
         if g in user.groups:
             return bad(f"Cannot add user. '{account_id}' is already a member of "
                        f"'{group['name']}'.")
-        user = app.org.edit(user, groups=tuple(sorted(user.groups + (g,))))
-        app.audit.append("user_added_to_group", user, [group_ref(group)])
+        access_writes.join(app, user, g)
         size = app.index.get().member_count(app.org, g) - sum(
             g in app.org.user(i).groups for i in app.org.jira_removed)
     return Response.json(201, group_json(req, group, size))
@@ -125,8 +128,7 @@ def remove_user_from_group(app, req, match):
         if g not in user.groups:
             return bad(f"Cannot remove user. '{account_id}' is not a member of "
                        f"'{group['name']}'.")
-        user = app.org.edit(user, groups=tuple(x for x in user.groups if x != g))
-        app.audit.append("user_removed_from_group", user, [group_ref(group)])
+        access_writes.leave(app, user, g)
     return Response.empty(200)
 
 

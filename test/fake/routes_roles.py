@@ -3,19 +3,22 @@ POST /admin/v1/orgs/{orgId}/users/{accountId}/roles/assign   -> 204
 POST /admin/v1/orgs/{orgId}/users/{accountId}/roles/revoke   -> 204
 body {"role": "atlassian/user", "resource": "ari:cloud:jira::site/<id>"}.
 
-What the model holds, hence what a grant can change:
-- atlassian/user on a product site: the user's productAccess entry for
-  that product and site (a new one has never been used: no timestamp);
-- atlassian/admin on a product site: access there too, plus the user's
-  product-admin flag, which the model keeps per user, not per site
-  (revoking it clears the flag and leaves the access);
+These change the user's direct role assignments only (access.py): the
+user's access is those plus what the user's groups grant.
+- atlassian/user or atlassian/admin on a product site: a direct assignment
+  of that role there.  Assigning gives access (a new one has never been
+  used: no timestamp, unless the user used it before); revoking takes the
+  direct assignment away, and the access goes only when no other role and
+  no group gives it (revoking a direct atlassian/user that a group grants
+  too leaves the access, now group_direct; revoking atlassian/admin leaves
+  atlassian/user if the user holds it otherwise);
 - atlassian/org-admin: the platform role; the resource is ignored, as the
   spec says.
 A resource is a site ARI of the org: ari:cloud:jira::site/<id> means Jira
 Software there; ari:cloud:jira-software::, jira-servicedesk:: and
 jira-core::site/<id> name the Jira product; ari:cloud:confluence::site/<id>.
-Granting access on the Jira site also puts a user removed from that site's
-user base (DELETE /rest/api/3/user) back into it.
+Access newly gained on a Jira site also puts a user removed from that
+site's user base (DELETE /rest/api/3/user) back into it (access_writes.py).
 
 Errors (UAM envelope): body not JSON / role missing or not in the spec's
 enum / resource missing for a product role -> 400 ADMIN-UAM-400-1; a role
@@ -23,17 +26,22 @@ the resource cannot hold (guest, customer, site-admin, ... or a product
 role on the Bitbucket workspace) -> 400 ADMIN-UAM-400-3; assigning to a
 deactivated account -> 400 ADMIN-UAM-400-2 "Inactive user"; unknown user or
 resource -> 404 ADMIN-UAM-404-3 (the code the spec lists for this 404).
-Assigning a role the user has, or revoking one it lacks, changes nothing:
-204 and no audit-log event.
+a grant that would take more users of the product on that site than the
+control config's user_limits allows -> 409 ADMIN-UAM-409-3 (seats.py).
+Assigning a direct role the user has, or revoking one it lacks, changes
+nothing: 204.  The audit log records product_access_granted / _revoked
+only when the effective access changed (a direct assignment next to a
+group's grant of the same role appends none).
 """
 
 import re
 from urllib.parse import unquote
 
+import access_writes
 import errors
 import params
 import routes_directory as body_rules
-from events import site_ref
+import seats
 from http_types import Response
 
 # The spec's RoleApiRequest.role enum.
@@ -111,35 +119,21 @@ def product_site(org, role, resource):
     return (ari, key, kind), None
 
 
-def grant_product(app, user, role, site, key, kind):
-    org = app.org
-    changes = {}
-    if not any(k == key and s == site for k, s, _ in user.products):
-        changes["products"] = user.products + ((key, site, None),)
-    if role == "atlassian/admin" and not user.product_admin:
-        changes["product_admin"] = True
-    if kind == "jira" and user.index in org.jira_removed:
-        org.set_jira_listed(user, True)
-    if changes:
-        user = org.edit(user, **changes)
-        app.audit.append("product_access_granted", user, [site_ref(site, key, role)], kind)
+def grant_product(app, user, role, site, key, _kind):
+    if (key, site, role) in user.direct:
+        return Response.empty(204)
+    full = seats.over_limit(app, {(key, site): [user]} if access_writes.newly_held(
+        user, [(key, site)]) else {})
+    if full:
+        return seats.refusal(*full)
+    access_writes.change_user(app, user, direct=user.direct + ((key, site, role),))
     return Response.empty(204)
 
 
-def revoke_product(app, user, role, site, key, kind):
-    changes = {}
-    if role == "atlassian/admin":
-        if user.product_admin:
-            changes["product_admin"] = False
-    else:
-        left = tuple(p for p in user.products if not (p[0] == key and p[1] == site))
-        if left != user.products:
-            changes["products"] = left
-            if not left:
-                changes["product_admin"] = False  # no product left to administer
-    if changes:
-        user = app.org.edit(user, **changes)
-        app.audit.append("product_access_revoked", user, [site_ref(site, key, role)], kind)
+def revoke_product(app, user, role, site, key, _kind):
+    if (key, site, role) in user.direct:
+        left = tuple(d for d in user.direct if d != (key, site, role))
+        access_writes.change_user(app, user, direct=left)
     return Response.empty(204)
 
 

@@ -196,7 +196,11 @@ def test_remove_from_directory_clears_access(fake, schemas):
     roles = fake.get(fake.org_path(f"/directories/-/users/{JOHN}/role-assignments"))
     assert roles.json()["data"] == []
     assert user_action(fake, JOHN, "remove").status == 404  # gone from the directory
-    assert_event(latest_events(fake, 1)[0], "user_removed_from_directory", JOHN)
+    # the removal, then one revocation per role lost (jira A and conf A, through groups)
+    removal, *revoked = reversed(latest_events(fake, 3))
+    assert_event(removal, "user_removed_from_directory", JOHN)
+    assert [(e["attributes"]["action"], e["attributes"]["context"][1]["id"]) for e in revoked] \
+        == [("product_access_revoked", p["id"]) for p in before["productAccess"]]
 
 
 # ==== group memberships ==================================================================
@@ -771,10 +775,12 @@ def test_reset_undoes_every_write(fake):
     users, events = fake.all_users(), event_count(fake)
     groups = fake.control("GET", "expect/groups")
     g = info(fake)["group_ids"]
+    bob_access = fake.control("GET", f"expect/access?account_id={BOB}")["count"]
     for _, send in WRITES:
         assert send(fake, g, True).status in (200, 204)
     assert fake.jira("/user", {"accountId": TWO_SITES}, method="DELETE").status == 204
-    assert event_count(fake) == events + len(WRITES) + 1
+    # one event a write, plus Bob's access revoked when removed from the directory
+    assert event_count(fake) == events + len(WRITES) + 1 + bob_access
     assert fake.all_users() != users
     fake.control("POST", "reset")
     assert fake.all_users() == users and event_count(fake) == events
