@@ -45,6 +45,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fake"))
 from org import DAY, Org, Stamp  # noqa: E402
+from access import ADMIN, highest  # noqa: E402
 
 ORG_ID = "acme-org"          # the fake's default; users do not depend on it
 MONTHS = ("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec").split()
@@ -128,9 +129,10 @@ def current_row(m, user, status):
            "Org role": org_role(user),
            GROUPS: ", ".join(m.org.groups[g]["name"] for g in user.groups)}
     row.update(dict.fromkeys(ACCESS + SEEN, ""))   # no access: both columns empty
+    held = {(key, ari): roles for key, ari, roles in user.access}
     for key, ari, stamp in user.products:
         col = f"{APPS[key]} - {m.site_of[ari]}"
-        row[col] = "Admin" if user.product_admin else "User"
+        row[col] = "Admin" if highest(held[key, ari]) == ADMIN else "User"
         row["Last seen in " + col] = NEVER_ACCESSED if stamp is None else m.day(stamp)[1]
     return row
 

@@ -69,7 +69,8 @@ def test_operations_json_lists_the_operations(schemas):
         "getUsers", "getUserLastActiveDates", "getDomains", "getEvents", "getEventActions",
         "getAllUsers", "bulkGetGroups", "getUsersFromGroup",
         "suspendUser", "restoreUser", "removeDirectoryUser", "addGroupMember",
-        "removeGroupMember", "assignRole", "revokeRole", "setEmail", "getProfile",
+        "removeGroupMember", "assignGroupRole", "revokeGroupRole", "assignRole", "revokeRole",
+        "setEmail", "getProfile",
         "updateProfile", "getApiTokens", "deleteApiToken", "addUserToGroup",
         "removeUserFromGroup", "removeUser"}
     search = schemas.ops[SEARCH]

@@ -148,6 +148,11 @@ OPERATIONS = [
     {"name": "removeGroupMember", "api": "organizations", "method": "DELETE",
      "uam_errors": True,
      "path": "/v2/orgs/{orgId}/directories/{directoryId}/groups/{groupId}/memberships/{accountId}"},
+    # what a group grants (the spec gives these no operationId)
+    {"name": "assignGroupRole", "api": "organizations", "method": "POST", "uam_errors": True,
+     "path": "/v2/orgs/{orgId}/directories/{directoryId}/groups/{groupId}/role-assignments/assign"},
+    {"name": "revokeGroupRole", "api": "organizations", "method": "POST", "uam_errors": True,
+     "path": "/v2/orgs/{orgId}/directories/{directoryId}/groups/{groupId}/role-assignments/revoke"},
     # Organizations API v1 product and org roles
     {"name": "assignRole", "api": "organizations", "method": "POST",
      "path": "/v1/orgs/{orgId}/users/{userId}/roles/assign"},
