@@ -55,7 +55,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION atl_access_site(text, text, name) IS
-  'internal: the site a caller names for a product, as atl_sites() knows it (called by the access actions)';
+  'read: the site a caller names for a product (its name, URL, cloud id or an ARI on it), as atl_sites() knows it';
 
 -- The product key a caller names, or an error.
 CREATE FUNCTION atl_access_product(product text)
@@ -73,7 +73,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION atl_access_product(text) IS
-  'internal: the product key a caller names, or an error (called by the access actions)';
+  'read: the product key a caller names, or an error';
 
 -- The requests that grant role on product at site to each account: one
 -- role assignment each.
@@ -140,7 +140,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION atl_access_memberships(text[], text[], name) IS
-  'internal: which of the accounts are in which of the groups, live (called by atl_remove_access)';
+  'read: which of the accounts are in which of the groups, live';
 
 -- The requests that remove product at site from each account (see the top
 -- of this file).  An account with no access there has none.

@@ -10,8 +10,8 @@
 -- skipped (protected) accounts and dry runs (atlorg.dry_run) leave the
 -- mirror as it was, and a NOTICE counts them; the audit (atl_runs) has
 -- every request.  A group left also takes, in the mirror, the other access
--- it alone granted.  UPDATE is not supported: DELETE and INSERT say what
--- is meant.
+-- it alone granted.  UPDATE is an error (0A000): DELETE and INSERT say
+-- what is meant.
 --
 -- How: as atl_directory (sql/43_directory.sql).  A rule records the
 -- statement's change set in atl_access_changes; a statement trigger on it
@@ -29,7 +29,7 @@ CREATE SEQUENCE atl_access_changes_seq;
 CREATE UNLOGGED TABLE atl_access_changes (
   change_id      bigint PRIMARY KEY DEFAULT nextval('atl_access_changes_seq'),
   backend_pid    integer NOT NULL DEFAULT pg_backend_pid(),
-  kind           text NOT NULL CHECK (kind IN ('remove', 'grant')),
+  kind           text NOT NULL CHECK (kind IN ('remove', 'grant', 'update')),
   server         name,
   account_id     text,
   product        text,
@@ -55,6 +55,11 @@ AS $$
 DECLARE
   bad record;
 BEGIN
+  IF EXISTS (SELECT FROM unnest(changes) c WHERE c.kind = 'update') THEN
+    RAISE EXCEPTION 'cannot update view "atl_directory_access"'
+      USING ERRCODE = 'feature_not_supported',
+            HINT = 'DELETE removes an access and INSERT grants one; to change a role, INSERT the new one.';
+  END IF;
   SELECT c.readonly_given AS col INTO bad FROM unnest(changes) c
    WHERE c.readonly_given IS NOT NULL LIMIT 1;
   IF FOUND THEN
@@ -225,3 +230,8 @@ CREATE VIEW atl_seats AS
                               FROM atl_mirror_access m WHERE m.server = srv.server)) AS s;
 COMMENT ON VIEW atl_seats IS
   'atlorg: seats per product and site in the mirror: active in the last 30/60/90 days, never used';
+
+-- UPDATE is refused (by the trigger's check), not passed to the mirror.
+CREATE RULE atl_directory_access_update AS ON UPDATE TO atl_directory_access DO INSTEAD
+  INSERT INTO atl_access_changes (kind, server, account_id, product, site)
+  VALUES ('update', OLD.server, OLD.account_id, OLD.product, OLD.site_id);

@@ -92,7 +92,7 @@ GRANT UPDATE ON atl_directory TO atlorg_actor;
 GRANT SELECT, UPDATE, DELETE ON atl_directory_changes TO atlorg_actor;
 GRANT USAGE ON SEQUENCE atl_directory_changes_seq TO atlorg_actor;	-- its default runs as the caller
 GRANT SELECT ON atl_directory_access, atl_seats TO atlorg_reader;
-GRANT INSERT, DELETE ON atl_directory_access TO atlorg_actor;
+GRANT INSERT, UPDATE, DELETE ON atl_directory_access TO atlorg_actor;	-- UPDATE: to hear why not
 GRANT SELECT, UPDATE, DELETE ON atl_access_changes TO atlorg_actor;
 GRANT USAGE ON SEQUENCE atl_access_changes_seq TO atlorg_actor;
 GRANT INSERT, UPDATE, DELETE ON atl_protected_accounts TO atlorg_manager;

@@ -369,10 +369,16 @@ class Org:
         if r.random() < 0.15:
             roles.append("atlassian/ai-access")
         products = self._gen_products(r)
+        if base_status == "not_invited":
+            # no membership, no access: roles and groups are the directory's
+            # (the draws above still happen, so no other value moves)
+            products = ()
         product_admin = managed and r.random() < 0.04
         on_a = {key for key, site, _ in products if site == self.site_a[key]}
         groups = self._gen_groups(r, managed, base_status, roles, products, on_a,
                                   product_admin, dept_group)
+        if base_status == "not_invited":
+            groups = tuple(g for g in groups if not self.groups[g]["grants"])
         return dict(platform_roles=tuple(roles),
                     **self._seed_access(products, product_admin, groups, direct_too))
 
