@@ -155,6 +155,26 @@ SELECT * FROM atl_grant_access(:'by_group', 'jira-software', 'acme', role => NUL
 SELECT count(*) AS sent FROM atl_audit
  WHERE backend_pid = pg_backend_pid() AND account_id IN ('../../users') ;
 
+-- The Deactivate Users app's job with the functions (the README's
+-- recipes): previewed from the API, and from an export file, which finds
+-- the same accounts.
+SELECT r.action, r.outcome, count(*) FROM (
+SELECT r.account_id, r.action, r.outcome, r.error_detail
+  FROM atl_remove_access(ARRAY(SELECT account_id FROM atl_product_access()
+                                WHERE product = 'jira-software' AND site = 'acme-labs'
+                                  AND atl_inactive(last_active, '90 days')),
+                         'jira-software', 'acme-labs', dry_run => true) AS r
+) r GROUP BY 1, 2 ORDER BY 1, 2;
+\getenv dir CSV_DIR
+\set export_file :dir/export-users.csv
+\! test/fakectl.py export-users > "$CSV_DIR/export-users.csv"
+SELECT r.action, r.outcome, count(*) FROM (
+SELECT * FROM atl_remove_access(
+  ARRAY(SELECT account_id FROM atl_csv_product_access(pg_read_binary_file(:'export_file'))
+         WHERE product = 'jira-software' AND site = 'acme-labs' AND NOT atl_active_within(last_active, 90)),
+  'jira-software', 'acme-labs', dry_run => true)
+) r GROUP BY 1, 2 ORDER BY 1, 2;
+
 -- Protected accounts are skipped (recorded so), unless forced; a dry run
 -- says so too.
 INSERT INTO atl_protected_accounts VALUES (:'two_sites', 'break-glass admin');
@@ -169,6 +189,7 @@ SELECT atl_sync() IS NOT NULL AS synced;
 SET atlorg.dry_run = on;
 DELETE FROM atl_directory_access
  WHERE product = 'jira-software' AND site = 'acme-labs' AND atl_inactive(last_active, '90 days');
+\echo removed :ROW_COUNT
 RESET atlorg.dry_run;
 SELECT actions, requests, dry_run, skipped FROM atl_runs ORDER BY run_id DESC LIMIT 1;
 SELECT count(*) AS still_in_mirror FROM atl_directory_access
@@ -178,6 +199,7 @@ CREATE TEMP TABLE acme_before AS
 DELETE FROM atl_directory_access
  WHERE product = 'jira-software' AND site = 'acme-labs' AND atl_inactive(last_active, '90 days')
    AND account_id <> :'two_sites';
+\echo removed :ROW_COUNT
 DELETE FROM atl_directory_access
  WHERE product = 'jira-software' AND site = 'acme-labs' AND atl_inactive(last_active, '90 days')
    AND account_id = :'two_sites'
@@ -226,10 +248,12 @@ SELECT a.account_id, 'jira-software', 'acme'
  WHERE a.product = 'jira-software' AND a.site = 'acme-labs' AND u.status = 'active'
    AND NOT EXISTS (SELECT FROM atl_directory_access b
                     WHERE b.account_id = a.account_id AND b.product = 'jira-software' AND b.site = 'acme');
+\echo granted :ROW_COUNT
 DELETE FROM atl_directory_access
  WHERE product = 'jira-software' AND site = 'acme-labs'
    AND account_id IN (SELECT account_id FROM atl_directory_access
                        WHERE product = 'jira-software' AND site = 'acme');
+\echo removed :ROW_COUNT
 :reload
 SELECT site, count(*) FROM expected WHERE product = 'jira-software' GROUP BY 1 ORDER BY 1;
 SELECT site, count(*) FROM atl_directory_access WHERE product = 'jira-software' GROUP BY 1 ORDER BY 1;
