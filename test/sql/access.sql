@@ -61,10 +61,13 @@ SELECT (SELECT count(*) FROM live WHERE product = 'jira-software' AND site = 'ac
 -- numbers from live rows and from the export file (atl_seats_of).
 SELECT product, site, seats, active_30, active_60, active_90, never_used, direct, via_groups
   FROM atl_seats ORDER BY product, site;
+\getenv dir CSV_DIR
+\set export_file :dir/export-users.csv
+\! test/fakectl.py export-users > "$CSV_DIR/export-users.csv"
 SELECT (SELECT count(*) FROM (SELECT product, site, seats, active_30, active_60, active_90, never_used FROM atl_seats
                               EXCEPT SELECT product, site, seats, active_30, active_60, active_90, never_used
-                                       FROM atl_seats_of(ARRAY(SELECT ROW(c.*)::atl_access FROM from_csv c))) x) AS csv_differs,
-       (SELECT count(*) FROM (SELECT * FROM atl_seats_of(ARRAY(SELECT ROW(l.*)::atl_access FROM live l))
+                                       FROM atl_seats_of(ARRAY(SELECT a FROM atl_csv_product_access(pg_read_binary_file(:'export_file')) a))) x) AS csv_differs,
+       (SELECT count(*) FROM (SELECT * FROM atl_seats_of(ARRAY(SELECT a FROM atl_product_access() a))
                               EXCEPT SELECT product, site, seats, active_30, active_60, active_90, never_used, direct, via_groups
                                        FROM atl_seats) x) AS live_differs;
 
@@ -165,8 +168,7 @@ SELECT r.account_id, r.action, r.outcome, r.error_detail
                                   AND atl_inactive(last_active, '90 days')),
                          'jira-software', 'acme-labs', dry_run => true) AS r
 ) r GROUP BY 1, 2 ORDER BY 1, 2;
-\getenv dir CSV_DIR
-\set export_file :dir/export-users.csv
+-- (the file exported when the org was as it is now)
 \! test/fakectl.py export-users > "$CSV_DIR/export-users.csv"
 SELECT r.action, r.outcome, count(*) FROM (
 SELECT * FROM atl_remove_access(
