@@ -135,9 +135,8 @@ END;
 COMMENT ON FUNCTION atl_role_assignments(text[], name) IS
   'read: the role assignments of many accounts, and how each was assigned';
 
--- What every group grants: one row per group, resource and role.  Only
--- groups that grant something (a resource count above 0, or none given)
--- are asked.
+-- What every group grants: one row per group, resource and role (every
+-- group is asked: a resource count is no proof that it grants nothing).
 CREATE TYPE atl_group_grant AS (
   group_id text, group_name text, external_synced boolean, resource_id text,
   resource_owner text, product text, site_id text, role text, default_role text);
@@ -148,8 +147,7 @@ LANGUAGE sql VOLATILE
 BEGIN ATOMIC
   WITH g AS MATERIALIZED (
     SELECT g.group_id, g.name, g.external_synced
-      FROM atl_groups(server => atl_group_grants.server) AS g
-     WHERE coalesce(g.resource_count, 1) > 0)
+      FROM atl_groups(server => atl_group_grants.server) AS g)
   SELECT g.group_id, g.name, g.external_synced, r ->> 'resourceId', r ->> 'resourceOwner',
          atl_resource_product(r ->> 'resourceId', r ->> 'resourceOwner'),
          atl_site_id(r ->> 'resourceId'), role.value, r ->> 'defaultRole'
@@ -217,8 +215,9 @@ BEGIN ATOMIC
       SELECT array_agg(DISTINCT g.group_name ORDER BY g.group_name) AS names,
              array_agg(DISTINCT g.group_id ORDER BY g.group_id) AS ids,
              (array_agg(g.role ORDER BY g.role = 'atlassian/user', g.role <> 'atlassian/admin', g.role))[1] AS role
-        FROM unnest(u.group_ids) AS m(group_id)
-        JOIN granted g ON g.group_id = m.group_id AND g.product = k.product AND g.site_id = k.site_id) AS via
+        FROM unnest(u.group_ids) AS m(group_id)   -- a bare id, or an ARI ending in one
+        JOIN granted g ON g.group_id = regexp_replace(m.group_id, '^.*/', '')
+                      AND g.product = k.product AND g.site_id = k.site_id) AS via
       ON true
     LEFT JOIN LATERAL (
       SELECT s.name, s.host_url FROM unnest(sites) AS s
@@ -227,9 +226,22 @@ END;
 COMMENT ON FUNCTION atl_access_of(atl_user[], atl_group_grant[], atl_role_assignment[], atl_site[]) IS
   'read: per-site access from the users, what groups grant, the users'' role assignments and the sites';
 
+-- Whose role assignments per-site access needs: every member of the
+-- directory (an access never used may be absent from productAccess), and
+-- anyone productAccess names.
+CREATE FUNCTION atl_access_holders(users atl_user[])
+RETURNS text[]
+LANGUAGE sql IMMUTABLE
+RETURN ARRAY(SELECT u.account_id FROM unnest(users) AS u
+              WHERE u.membership_status IS DISTINCT FROM 'no_membership'
+                 OR (jsonb_typeof(u.product_access) = 'array'
+                     AND jsonb_array_length(u.product_access) > 0));
+COMMENT ON FUNCTION atl_access_holders(atl_user[]) IS
+  'read: whose role assignments per-site access needs: every member of the directory, and anyone productAccess names';
+
 -- Live: every account's access per product and site.  Reads the users,
--- the sites, what each group grants, and the role assignments of every
--- user with access (one request each, many at once).
+-- the sites, what each group grants, and the role assignments of
+-- atl_access_holders() (one request each, many at once).
 CREATE FUNCTION atl_product_access(server name DEFAULT NULL)
 RETURNS SETOF atl_access
 LANGUAGE sql VOLATILE
@@ -239,11 +251,8 @@ BEGIN ATOMIC
     FROM atl_access_of(
            ARRAY(SELECT u.u FROM u),
            ARRAY(SELECT g FROM atl_group_grants(atl_product_access.server) AS g),
-           ARRAY(SELECT r FROM atl_role_assignments(
-                   ARRAY(SELECT (u.u).account_id FROM u
-                          WHERE jsonb_typeof((u.u).product_access) = 'array'
-                            AND jsonb_array_length((u.u).product_access) > 0),
-                   atl_product_access.server) AS r),
+           ARRAY(SELECT r FROM atl_role_assignments(atl_access_holders(ARRAY(SELECT u.u FROM u)),
+                                                    atl_product_access.server) AS r),
            ARRAY(SELECT s FROM atl_sites(atl_product_access.server) AS s)) AS a;
 END;
 COMMENT ON FUNCTION atl_product_access(name) IS

@@ -40,16 +40,14 @@ BEGIN
   CREATE TEMP TABLE atl_sync_groups ON COMMIT DROP AS
     SELECT * FROM atlorg.atl_groups(server => srv);
   -- per-site access: what groups grant, and the role assignments of every
-  -- user with access (one request each, many at once)
+  -- member of the directory (one request each, many at once)
   CREATE TEMP TABLE atl_sync_access ON COMMIT DROP AS
-    SELECT * FROM atlorg.atl_access_of(
-      ARRAY(SELECT ROW(n.*)::atlorg.atl_user FROM pg_temp.atl_sync_users n),
+    WITH u AS (SELECT ARRAY(SELECT ROW(n.*)::atlorg.atl_user FROM pg_temp.atl_sync_users n) AS users)
+    SELECT a.* FROM u, atlorg.atl_access_of(
+      u.users,
       ARRAY(SELECT g FROM atlorg.atl_group_grants(srv) g),
-      ARRAY(SELECT r FROM atlorg.atl_role_assignments(
-              ARRAY(SELECT n.account_id FROM pg_temp.atl_sync_users n
-                     WHERE jsonb_typeof(n.product_access) = 'array'
-                       AND jsonb_array_length(n.product_access) > 0), srv) r),
-      ARRAY(SELECT s FROM atlorg.atl_sites(srv) s));
+      ARRAY(SELECT r FROM atlorg.atl_role_assignments(atlorg.atl_access_holders(u.users), srv) r),
+      ARRAY(SELECT s FROM atlorg.atl_sites(srv) s)) a;
   ALTER TABLE pg_temp.atl_sync_access ADD PRIMARY KEY (account_id, product, site_id);
 
   -- users, and their per-product rows

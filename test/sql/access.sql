@@ -71,6 +71,40 @@ SELECT (SELECT count(*) FROM (SELECT product, site, seats, active_30, active_60,
                               EXCEPT SELECT product, site, seats, active_30, active_60, active_90, never_used, direct, via_groups
                                        FROM atl_seats) x) AS live_differs;
 
+-- Where Atlassian's documents allow two shapes, both give the same rows:
+-- an access never used that productAccess leaves out (the role says it),
+-- a role assignment with only the older "roles" (how it was assigned is
+-- then unknown: direct is null), the product named only in the ARI, a
+-- user's groups named by ARI or by bare id.
+SELECT a.account_id, a.product, a.site, a.role, a.direct, a.via_groups, a.last_active
+  FROM atl_access_of(
+    ARRAY[ROW('u1', 'U One', NULL, 'u1@acme.example', true, 'active', 'active', 'active', 'managed',
+              NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '{jsm-users}',
+              '{ari:cloud:identity::group/g1}', NULL, NULL, NULL,
+              '[{"id": "ari:cloud:jira-software::site/c1", "key": "jira-software",
+                 "lastActiveTimestamp": "2026-11-20T10:00:00Z"}]')::atl_user,
+          ROW('u2', 'U Two', NULL, 'u2@acme.example', true, 'active', 'active', 'active', 'managed',
+              NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '{jsm-users}', '{g1}',
+              NULL, NULL, NULL, '[]')::atl_user],
+    ARRAY[ROW('g1', 'jsm-users', false, 'ari:cloud:jira-servicedesk::site/c1', NULL,
+              'jira-servicedesk', 'c1', 'atlassian/user', NULL)::atl_group_grant],
+    ARRAY[ROW('u1', 'ari:cloud:jira::site/c1', 'jira-software', 'jira-software', 'c1',
+              'atlassian/user', NULL)::atl_role_assignment,
+          ROW('u1', 'ari:cloud:jira-servicedesk::site/c1', NULL,
+              atl_resource_product('ari:cloud:jira-servicedesk::site/c1', NULL), 'c1',
+              'atlassian/user', '{group_direct}')::atl_role_assignment,
+          ROW('u2', 'ari:cloud:jira-servicedesk::site/c1', 'jira-servicedesk', 'jira-servicedesk',
+              'c1', 'atlassian/user', '{group_direct}')::atl_role_assignment,
+          ROW('u2', 'ari:cloud:platform::org/o1', 'platform', 'platform', 'o1',
+              'atlassian/org-admin', '{direct}')::atl_role_assignment],
+    ARRAY[ROW('c1', 'ari:cloud:jira::site/c1', 'jira-software', 'acme', 'https://acme.atlassian.net')::atl_site]) AS a
+ ORDER BY 1, 2;
+SELECT atl_resource_product('ari:cloud:jira::site/c1', NULL) AS generic_jira,
+       atl_resource_product('ari:cloud:jira::site/c1', 'jira-core') AS owner_named,
+       atl_resource_product('ari:cloud:confluence::site/c1', '') AS ari_only,
+       atl_product_resource('jira-software', 'c1', 'ari:cloud:jira::site/c1') AS for_jira_software,
+       atl_product_resource('confluence', 'c1', 'ari:cloud:confluence::site/c1') AS as_given;
+
 -- The accounts the rest of this file acts on, chosen from the org's truth:
 -- two_sites  Jira Software on both sites, used on acme this month, idle on acme-labs
 -- by_group   Jira Software on acme only through jira-software-users
