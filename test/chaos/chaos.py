@@ -16,6 +16,7 @@ every mutation, repeated cursors a quarter as often as the others) for one
 statement at a time, with a new seed drawn from CHAOS_SEED (default 7), and
 runs it.  Two statements in three are a read (atl_users, atl_groups,
 atl_group_members, atl_accounts, atl_last_active, atl_events, atl_jira_*,
+atl_role_assignments, atl_group_grants, atl_sites,
 atl_read of several operations, ...) at a rate of 0.5, 0.3 or 0.1, so that
 some reads go many pages deep before a bad answer; the third is an action at
 a rate of 0.5 (atl_suspend, atl_restore, atl_disable, atl_enable,
@@ -264,6 +265,9 @@ def reads(ids, groups):
         ("atl_last_active(unknown)", f"SELECT * FROM atl_last_active({some_unknown})"),
         ("atl_user_roles", f"SELECT * FROM atl_user_roles('{one}')"),
         ("atl_group_roles", f"SELECT * FROM atl_group_roles('{group}')"),
+        ("atl_role_assignments", f"SELECT * FROM atl_role_assignments({some})"),
+        ("atl_group_grants", "SELECT * FROM atl_group_grants()"),
+        ("atl_sites", "SELECT * FROM atl_sites()"),
         ("atl_api_tokens", f"SELECT * FROM atl_api_tokens('{ids[1]}')"),
         ("atl_events", "SELECT * FROM atl_events(since => now() - interval '400 days', "
                        "max_rows => 600)"),

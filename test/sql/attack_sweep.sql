@@ -90,6 +90,7 @@ GRANT SELECT ON atlorg_functions TO PUBLIC;
 
 -- Atlassian answers 503 to everything, actions are dry runs: what is swept
 -- is atlorg's own handling, and nothing reaches the organization.
+\! test/fakectl.py reset-log
 \! test/fakectl.py fault '{"path": ".", "kind": "status", "status": 503}'
 ALTER ROLE atl_sweep_stranger SET atlorg.max_retries = 0;
 SET atlorg.max_retries = 0;
