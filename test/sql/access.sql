@@ -6,6 +6,8 @@
 --
 \! test/fakectl.py reset
 SET timezone = 'UTC';
+-- the fake sets no rate limit: actions go unpaced here
+SET atlorg.action_rate = 0;
 
 -- The org's truth: one row per account, product and site.  :reload reads
 -- it again after a change.
