@@ -72,9 +72,9 @@ CREATE TABLE atl_mirror_syncs (
   groups_gone       integer NOT NULL,
   memberships_added integer NOT NULL,
   memberships_gone  integer NOT NULL,
-  access_added      integer NOT NULL,
-  access_changed    integer NOT NULL,
-  access_gone       integer NOT NULL
+  access_added      integer,   -- null: per-site access was not synced
+  access_changed    integer,
+  access_gone       integer
 );
 
 -- When each server's mirror was last synced.

@@ -1,14 +1,16 @@
 -- atl_sync(): refresh the mirror of one server from the live reads.
 --
 -- Everything is read first (users with their products and groups, then
--- groups with their counts), then the mirror is brought in line row by row,
+-- groups with their counts, then, unless access is false, per-site access:
+-- what groups grant and every member's role assignments, one request
+-- each), then the mirror is brought in line row by row,
 -- so unchanged rows are not rewritten.  It all happens in the caller's
 -- transaction: a sync that fails (a read error, a cancel) changes nothing.
 -- Two syncs of the same server wait for each other.
 -- One function (its steps are not functions of their own: a user could
 -- call those with tables of their making), with search_path pinned: the
 -- tables it names are atlorg's, its temporary tables are named pg_temp.
-CREATE FUNCTION atl_sync(server name DEFAULT NULL)
+CREATE FUNCTION atl_sync(server name DEFAULT NULL, access boolean DEFAULT true)
 RETURNS TABLE (users_added integer, users_changed integer, users_gone integer,
                groups_added integer, groups_changed integer, groups_gone integer,
                memberships_added integer, memberships_gone integer,
@@ -40,15 +42,18 @@ BEGIN
   CREATE TEMP TABLE atl_sync_groups ON COMMIT DROP AS
     SELECT * FROM atlorg.atl_groups(server => srv);
   -- per-site access: what groups grant, and the role assignments of every
-  -- member of the directory (one request each, many at once)
-  CREATE TEMP TABLE atl_sync_access ON COMMIT DROP AS
-    WITH u AS (SELECT ARRAY(SELECT ROW(n.*)::atlorg.atl_user FROM pg_temp.atl_sync_users n) AS users)
-    SELECT a.* FROM u, atlorg.atl_access_of(
-      u.users,
-      ARRAY(SELECT g FROM atlorg.atl_group_grants(srv) g),
-      ARRAY(SELECT r FROM atlorg.atl_role_assignments(atlorg.atl_access_holders(u.users), srv) r),
-      ARRAY(SELECT s FROM atlorg.atl_sites(srv) s)) a;
-  ALTER TABLE pg_temp.atl_sync_access ADD PRIMARY KEY (account_id, product, site_id);
+  -- member of the directory (one request each, many at once); without it,
+  -- the mirror's per-site rows stay as they are
+  IF access THEN
+    CREATE TEMP TABLE atl_sync_access ON COMMIT DROP AS
+      WITH u AS (SELECT ARRAY(SELECT ROW(n.*)::atlorg.atl_user FROM pg_temp.atl_sync_users n) AS users)
+      SELECT a.* FROM u, atlorg.atl_access_of(
+        u.users,
+        ARRAY(SELECT g FROM atlorg.atl_group_grants(srv) g),
+        ARRAY(SELECT r FROM atlorg.atl_role_assignments(atlorg.atl_access_holders(u.users), srv) r),
+        ARRAY(SELECT s FROM atlorg.atl_sites(srv) s)) a;
+    ALTER TABLE pg_temp.atl_sync_access ADD PRIMARY KEY (account_id, product, site_id);
+  END IF;
 
   -- users, and their per-product rows
   DELETE FROM atl_mirror_users m
@@ -143,34 +148,36 @@ BEGIN
   DROP TABLE pg_temp.atl_sync_members;
 
   -- per-site access
-  DELETE FROM atl_mirror_access m
-   WHERE m.server = srv
-     AND NOT EXISTS (SELECT FROM pg_temp.atl_sync_access n
-                      WHERE (n.account_id, n.product, n.site_id) = (m.account_id, m.product, m.site_id));
-  GET DIAGNOSTICS access_gone = ROW_COUNT;
+  IF access THEN
+    DELETE FROM atl_mirror_access m
+     WHERE m.server = srv
+       AND NOT EXISTS (SELECT FROM pg_temp.atl_sync_access n
+                        WHERE (n.account_id, n.product, n.site_id) = (m.account_id, m.product, m.site_id));
+    GET DIAGNOSTICS access_gone = ROW_COUNT;
 
-  UPDATE atl_mirror_access m
-     SET (email, site, site_url, role, direct, via_groups, via_group_ids, last_active,
-          resource_id, synced_at)
-       = (n.email, n.site, n.site_url, n.role, n.direct, n.via_groups, n.via_group_ids,
-          n.last_active, n.resource_id, started)
-    FROM pg_temp.atl_sync_access n
-   WHERE m.server = srv
-     AND (n.account_id, n.product, n.site_id) = (m.account_id, m.product, m.site_id)
-     AND (m.email, m.site, m.site_url, m.role, m.direct, m.via_groups, m.via_group_ids,
-          m.last_active, m.resource_id)
-         IS DISTINCT FROM
-         (n.email, n.site, n.site_url, n.role, n.direct, n.via_groups, n.via_group_ids,
-          n.last_active, n.resource_id);
-  GET DIAGNOSTICS access_changed = ROW_COUNT;
+    UPDATE atl_mirror_access m
+       SET (email, site, site_url, role, direct, via_groups, via_group_ids, last_active,
+            resource_id, synced_at)
+         = (n.email, n.site, n.site_url, n.role, n.direct, n.via_groups, n.via_group_ids,
+            n.last_active, n.resource_id, started)
+      FROM pg_temp.atl_sync_access n
+     WHERE m.server = srv
+       AND (n.account_id, n.product, n.site_id) = (m.account_id, m.product, m.site_id)
+       AND (m.email, m.site, m.site_url, m.role, m.direct, m.via_groups, m.via_group_ids,
+            m.last_active, m.resource_id)
+           IS DISTINCT FROM
+           (n.email, n.site, n.site_url, n.role, n.direct, n.via_groups, n.via_group_ids,
+            n.last_active, n.resource_id);
+    GET DIAGNOSTICS access_changed = ROW_COUNT;
 
-  INSERT INTO atl_mirror_access
-  SELECT srv, n.*, started
-    FROM pg_temp.atl_sync_access n
-   WHERE NOT EXISTS (SELECT FROM atl_mirror_access m
-                      WHERE m.server = srv
-                        AND (n.account_id, n.product, n.site_id) = (m.account_id, m.product, m.site_id));
-  GET DIAGNOSTICS access_added = ROW_COUNT;
+    INSERT INTO atl_mirror_access
+    SELECT srv, n.*, started
+      FROM pg_temp.atl_sync_access n
+     WHERE NOT EXISTS (SELECT FROM atl_mirror_access m
+                        WHERE m.server = srv
+                          AND (n.account_id, n.product, n.site_id) = (m.account_id, m.product, m.site_id));
+    GET DIAGNOSTICS access_added = ROW_COUNT;
+  END IF;
 
   synced_at := clock_timestamp();
   INSERT INTO atl_mirror_syncs (server, started_at, finished_at, users_added, users_changed,
@@ -184,5 +191,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION atl_sync(name) IS
-  'action: refresh the local mirror of a server''s directory; returns what changed';
+COMMENT ON FUNCTION atl_sync(name, boolean) IS
+  'action: refresh the local mirror of a server''s directory (per-site access too, unless access is false); returns what changed';

@@ -41,6 +41,12 @@ SELECT (SELECT count(*) FROM (SELECT account_id, email, product, site, site_url,
                               EXCEPT SELECT account_id, email, product, site, site_url, role, direct, via_groups,
                                             via_group_ids, last_active, resource_id, site_id FROM atl_directory_access) x) AS only_live;
 SELECT access_added, access_changed, access_gone FROM atl_sync();   -- nothing changed
+-- A quick sync of users and groups only: the per-site rows stay as they
+-- are, and it says it did not look (nulls).
+\! test/fakectl.py reset-log
+SELECT access_added, access_changed, access_gone, users_changed FROM atl_sync(access => false);
+\! test/fakectl.py sent role-assignments
+SELECT count(*) = (SELECT count(*) FROM live) AS kept FROM atl_directory_access;
 
 -- From the admin console's export file: the same accesses, roles and days.
 \set export `test/fakectl.py export-users`
