@@ -85,7 +85,7 @@ SELECT (atlorg.atl_update_profile('712020:1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
 SELECT count(*) AS groups FROM atlorg.atl_groups();
 SELECT count(*) AS members FROM atlorg.atl_group_members(ARRAY['no-such-group']);
 SELECT count(*) AS events FROM atlorg.atl_events(max_rows => 5);
-SELECT users_added IS NOT NULL AS synced FROM atlorg.atl_sync();
+SELECT users_added IS NOT NULL AS synced FROM atlorg.atl_sync(access => false);
 SELECT atlorg.atl_protection('5b10ac8d82e05b22cc7d4ef5', 'acme');
 UPDATE atlorg.atl_directory SET department = 'Trapped'
  WHERE server OPERATOR(pg_catalog.=) 'acme'

@@ -4,7 +4,7 @@
 --
 \! test/fakectl.py reset
 TRUNCATE atl_audit;
-SELECT users_added + users_changed >= 0 AS synced FROM atl_sync();
+SELECT users_added + users_changed >= 0 AS synced FROM atl_sync(access => false);
 CREATE TEMP TABLE picked AS
   SELECT account_id, row_number() OVER (ORDER BY account_id) AS n FROM atl_directory
    WHERE status = 'active' AND claim_status = 'managed' AND management_source = 'invited'

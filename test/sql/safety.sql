@@ -22,7 +22,7 @@ SELECT outcome, error_detail FROM atl_disable('557057:3c4d5e6f-7a8b-4c9d-8e0f-2a
 SELECT outcome FROM atl_disable('557057:3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e7f', force => true);
 
 -- Org admins, as the mirror knows them.
-SELECT users_added + users_changed >= 0 AS synced FROM atl_sync();
+SELECT users_added + users_changed >= 0 AS synced FROM atl_sync(access => false);
 SELECT outcome, error_detail FROM atl_disable('5b10ac8d82e05b22cc7d4ef5');
 
 -- Which of these an action would skip, and why (the README's example).
