@@ -42,6 +42,8 @@ SELECT * FROM atl_sync();
 SELECT g.name, count(*) AS members
   FROM atl_mirror_groups g JOIN atl_mirror_group_members m USING (server, group_id)
  GROUP BY 1 ORDER BY 2 DESC LIMIT 5;
+-- Seats per product and site, for the licence renewal.
+SELECT product, site, seats, active_90, never_used FROM atl_seats;
 
 -- 8. Bulk, as an UPDATE of the mirror: preview first (a dry run records
 --    what would happen and sends nothing), then do it.  Org admins are
