@@ -3,8 +3,12 @@ EXTENSION = atlorg
 MODULE_big = atlorg
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# The extension script is assembled from one file per concern in sql/.
-DATA_built = atlorg--1.0.sql
+# The current version's install script is assembled from one file per
+# concern in sql/.  A released version's script is frozen, kept as shipped,
+# and an upgrade script takes an installation from it to the next.
+EXTVERSION = 1.1
+DATA_built = atlorg--$(EXTVERSION).sql
+DATA = atlorg--1.0.sql atlorg--1.0--1.1.sql
 EXTENSION_SQL_PARTS = $(sort $(wildcard sql/*.sql))
 
 PG_CONFIG ?= pg_config
@@ -41,6 +45,6 @@ REGRESS = fdw users user_filters reads last_active jira keys sync http_faults di
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-atlorg--1.0.sql: $(EXTENSION_SQL_PARTS)
+atlorg--$(EXTVERSION).sql: $(EXTENSION_SQL_PARTS)
 	cat $^ > $@
 

@@ -3,8 +3,8 @@
 # as root), builds with -Werror, installs, starts a throwaway PostgreSQL
 # cluster and a fake Atlassian org of 10,000 users on loopback, then runs
 #   1. the pg_regress suite (test/sql, test/expected), the attack suite
-#      (test/sql/attack_*.sql) among it, and a pg_dump and restore of the
-#      audit it leaves,
+#      (test/sql/attack_*.sql) among it, a pg_dump and restore of the
+#      audit it leaves, and an upgrade from the released 1.0 (test/upgrade.sh),
 #   2. the check of every request the suite sent against Atlassian's OpenAPI
 #      schemas (test/schemas/operations.json),
 #   3. the chaos test: a few thousand mutated answers through reads and
@@ -63,6 +63,16 @@ if PGOPTIONS="-c client_min_messages=warning" psql -XqAt -d postgres -c "DROP DA
 else
   echo "FAILED: the audit did not restore"; count fail
 fi
+
+echo "== upgrading 1.0 to the current version"
+upgrade_out=$(ATLORG_TMP=$ATLORG_TMP bash test/upgrade.sh 2>&1 || true)
+echo "$upgrade_out" | grep -vE '^NOTICE' || true
+upgrade_ok=$(echo "$upgrade_out" | grep -c '^ok:' || true)
+upgrade_bad=$(echo "$upgrade_out" | grep -c '^FAILED' || true)
+passed=$((passed + upgrade_ok))
+failed=$((failed + upgrade_bad))
+# three checks, each ok or FAILED: fewer means the script stopped early
+[ $((upgrade_ok + upgrade_bad)) = 3 ] || count fail
 
 echo "== without shared_preload_libraries"
 plain_port=$(free_port)

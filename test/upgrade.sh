@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Released means frozen: atlorg 1.0's install script is kept as shipped,
+# and an installation moves on with ALTER EXTENSION atlorg UPDATE.  Against
+# the running test cluster and fake org (test/run.sh's environment):
+#   1. a database installs 1.0, fills the mirror, the audit and the
+#      protected accounts, and is updated to the current version: every row
+#      is still there, and the current version's features work on it;
+#   2. its catalog is the same as a fresh install's, as pg_dump sees it
+#      (--binary-upgrade dumps an extension's objects one by one; the lines
+#      that pin OIDs are left out).
+# Prints "ok: ..." or "FAILED: ..." per check; exits non-zero on a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fresh=atl_upgrade_fresh
+upgraded=atl_upgrade_from_1_0
+current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" atlorg.control)
+status=0
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$@"; }
+
+for db in $fresh $upgraded; do
+  PGOPTIONS="-c client_min_messages=warning" sql postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+done
+sql $fresh -c "CREATE EXTENSION atlorg"
+
+# 1.0, filled: a server, a sync (users, groups, per-site access), an
+# action (its audit row) and a protected account
+sql $upgraded >/dev/null <<SQL
+CREATE EXTENSION atlorg VERSION '1.0';
+CREATE SERVER acme FOREIGN DATA WRAPPER atlorg OPTIONS (org_id 'acme-org', api_base '$FAKE_URL');
+CREATE USER MAPPING FOR CURRENT_USER SERVER acme OPTIONS (api_key '$FAKE_KEY');
+SELECT count(*) FROM atlorg.atl_sync();
+SELECT count(*) FROM atlorg.atl_disable('712020:978521a6-2367-4092-a7f6-7cc1b9043bdd', dry_run => true);
+INSERT INTO atlorg.atl_protected_accounts VALUES ('5b10ac8d82e05b22cc7d4ef5', 'break-glass admin');
+SQL
+
+counts="SELECT (SELECT count(*) FROM atlorg.atl_mirror_users), (SELECT count(*) FROM atlorg.atl_mirror_access),
+                (SELECT count(*) FROM atlorg.atl_mirror_group_members), (SELECT count(*) FROM atlorg.atl_audit),
+                (SELECT count(*) FROM atlorg.atl_protected_accounts), (SELECT count(*) FROM atlorg.atl_mirror_syncs)"
+before=$(sql $upgraded -c "$counts")
+sql $upgraded -c "ALTER EXTENSION atlorg UPDATE"
+after=$(sql $upgraded -c "$counts")
+version=$(sql $upgraded -c "SELECT extversion FROM pg_extension WHERE extname = 'atlorg'")
+if [ "$version" = "$current" ] && [ "$before" = "$after" ] && [ "$(echo "$before" | cut -d'|' -f1)" -gt 0 ]; then
+  echo "ok: 1.0 -> $version kept every row (users|access|memberships|audit|protected|syncs: $after)"
+else
+  echo "FAILED: 1.0 -> $version: rows before $before, after $after"; status=1
+fi
+
+# the current version's features on the upgraded database
+if works=$(sql $upgraded -c "SELECT users_changed FROM atlorg.atl_sync(access => false)" \
+             -c "SELECT count(*) > 0 FROM atlorg.atl_seats" \
+             -c "SELECT outcome FROM atlorg.atl_disable('712020:978521a6-2367-4092-a7f6-7cc1b9043bdd', dry_run => true)") &&
+   [ "$(echo "$works" | tr '\n' ' ')" = "0 t dry_run " ]; then
+  echo "ok: the upgraded database syncs, reads its seats and acts"
+else
+  echo "FAILED: the upgraded database: ${works:-an error}"; status=1
+fi
+
+# the same objects, grants, comments and dependencies as a fresh install
+# (left out: OIDs, pg_dump's random \restrict key and the sequences'
+# positions; the server and its mapping go first, the key with them)
+sql $upgraded -c "DROP SERVER acme CASCADE"
+catalog() {
+  pg_dump --schema-only --binary-upgrade -d "$1" |
+    grep -v -E '^(--|SET |SELECT pg_catalog\.(set_config|binary_upgrade_)|\\(un)?restrict )' |
+    grep -v -E "^WHERE oid = '[0-9]+';$|^SELECT pg_catalog\.setval\(" | sed '/^$/d'
+}
+catalog $fresh >"$ATLORG_TMP/catalog.fresh"
+catalog $upgraded >"$ATLORG_TMP/catalog.upgraded"
+if diff -u "$ATLORG_TMP/catalog.fresh" "$ATLORG_TMP/catalog.upgraded" >"$ATLORG_TMP/catalog.diff"; then
+  echo "ok: an upgraded install has a fresh install's catalog ($(wc -l <"$ATLORG_TMP/catalog.fresh") lines of pg_dump)"
+else
+  echo "FAILED: the upgraded catalog differs from a fresh install's:"; head -60 "$ATLORG_TMP/catalog.diff"; status=1
+fi
+exit $status
