@@ -106,6 +106,15 @@ UPDATE atl_directory SET groups = groups || 'no-such-group'::text
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 \! test/fakectl.py sent '.'
 
+-- DELETE and INSERT are errors, not changes of the mirror: nothing is
+-- deleted, nothing added.
+DELETE FROM atl_directory WHERE account_id IN (SELECT account_id FROM picked WHERE n = 11);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+INSERT INTO atl_directory (server, account_id) VALUES ('acme', 'no-such-account');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) AS still_there FROM atl_mirror_users
+ WHERE account_id IN (SELECT account_id FROM picked WHERE n = 11);
+
 -- Nothing matched: nothing sent, UPDATE 0; the change set is always emptied.
 UPDATE atl_directory SET status = 'deactivated' WHERE account_id = 'no-such-account';
 SELECT count(*) AS change_rows FROM atl_directory_changes;
