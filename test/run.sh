@@ -9,7 +9,8 @@
 #      schemas (test/schemas/operations.json),
 #   3. the chaos test: a few thousand mutated answers through reads and
 #      actions (test/chaos/chaos.py says what must hold),
-#   4. the secrecy check: the API key in no log and no output,
+#   4. a nightly policy scheduled with pg_cron (test/cron.sh), then the
+#      secrecy check: the API key in no log and no output,
 #   5. 20 s of libFuzzer over the CSV-to-row path (FUZZ_SECONDS to change),
 #   6. a short memory-safety run: a few regression files against the module
 #      built with AddressSanitizer (test/memcheck.sh $MEMCHECK_SHORT, its own
@@ -102,6 +103,15 @@ echo "== chaos: mutated answers"
 export CHAOS_REPORT="$ATLORG_TMP/chaos-violations.txt"
 : >"$CHAOS_REPORT"
 if bash test/chaos/run.sh; then count ok; else count fail; fi
+
+echo "== a nightly policy scheduled with pg_cron"
+cron_out=$(ATLORG_TMP=$ATLORG_TMP bash test/cron.sh 2>&1 || true)
+echo "$cron_out"
+cron_ok=$(echo "$cron_out" | grep -c '^ok:' || true)
+cron_bad=$(echo "$cron_out" | grep -c '^FAILED' || true)
+passed=$((passed + cron_ok))
+failed=$((failed + cron_bad))
+[ $((cron_ok + cron_bad)) = 2 ] || count fail
 
 echo "== secrecy: the API key in no log, output or result"
 if grep -rlF "$FAKE_KEY" "$ATLORG_SERVER_LOG" "$ATLORG_TMP/fake.log" test/results test/nopreload/results \

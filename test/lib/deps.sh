@@ -1,6 +1,6 @@
 # Installs what atlorg needs to build and test, on Debian 12, as root.
 # Sourced by test/run.sh and test/demo.sh; does nothing when all is there.
-ATLORG_PACKAGES="build-essential postgresql-15 postgresql-server-dev-15
+ATLORG_PACKAGES="build-essential postgresql-15 postgresql-server-dev-15 postgresql-15-cron
   libcurl4-openssl-dev libcsv-dev python3 python3-jsonschema python3-pytest python3-psycopg2 bc
   clang libclang-rt-14-dev"
 

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# A nightly policy with pg_cron (Debian's postgresql-15-cron): "deactivate
+# whoever is inactive in Jira Software for 90 days, except the allowlist",
+# scheduled by a role that is only an atlorg actor, run by pg_cron, checked
+# against the audit.  A cluster of its own (pg_cron preloaded next to
+# atlorg), against test/run.sh's fake org.  pg_cron 1.4 schedules by the
+# minute: the job is set for every minute and the first run awaited.
+# Prints "ok: ..." or "FAILED: ..." per check; exits non-zero on a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. test/lib/cluster.sh
+
+port=$(free_port)
+rm -rf "$ATLORG_TMP/data-cron"
+atlorg_cluster_start "$ATLORG_TMP/data-cron" "$port" "atlorg,pg_cron" \
+  "cron.database_name = 'postgres'
+cron.host = '$ATLORG_TMP'"
+trap 'as_pg "$PG_BIN/pg_ctl" -D "$ATLORG_TMP/data-cron" -m immediate stop >/dev/null 2>&1 || true' EXIT
+sql() { PGPORT=$port psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+status=0
+
+$PYTHON test/fakectl.py reset
+sql >/dev/null <<SQL
+CREATE EXTENSION atlorg;
+CREATE EXTENSION pg_cron;
+CREATE ROLE nightly LOGIN IN ROLE atlorg_actor;
+GRANT USAGE ON SCHEMA cron TO nightly;
+CREATE SCHEMA nightly AUTHORIZATION nightly;
+CREATE SERVER acme FOREIGN DATA WRAPPER atlorg OPTIONS (org_id 'acme-org', api_base '$FAKE_URL');
+GRANT USAGE ON FOREIGN SERVER acme TO nightly;
+CREATE USER MAPPING FOR nightly SERVER acme OPTIONS (api_key '$FAKE_KEY');
+SQL
+
+# the README's policy, as the role nightly schedules it
+sql -U nightly >/dev/null <<'SQL'
+CREATE TABLE nightly_allowlist (account_id text PRIMARY KEY);
+INSERT INTO nightly_allowlist
+SELECT account_id FROM atlorg.atl_users(status => '{active}', claim_status => 'managed')
+ WHERE atlorg.atl_inactive(product_last_active, 'jira-software', '90 days')
+ ORDER BY account_id LIMIT 5;
+SELECT cron.schedule('atlorg-inactive-jira', '* * * * *', $$
+  SELECT atlorg.atl_sync(access => false);
+  UPDATE atlorg.atl_directory SET status = 'deactivated'
+   WHERE status = 'active' AND claim_status = 'managed'
+     AND atlorg.atl_inactive(product_last_active, 'jira-software', '90 days')
+     AND account_id NOT IN (SELECT account_id FROM nightly_allowlist);
+$$);
+SQL
+expected=$(sql -U nightly -c "SELECT count(*) FROM atlorg.atl_users(status => '{active}', claim_status => 'managed')
+  WHERE atlorg.atl_inactive(product_last_active, 'jira-software', '90 days')
+    AND account_id NOT IN (SELECT account_id FROM nightly_allowlist)")
+
+# the first run: at the next minute, and its requests take a few seconds
+for _ in $(seq 1 150); do
+  state=$(sql -c "SELECT status FROM cron.job_run_details ORDER BY runid LIMIT 1")
+  case "$state" in succeeded|failed) break ;; esac
+  sleep 1
+done
+if [ "$state" = succeeded ]; then
+  echo "ok: pg_cron ran the policy as nightly"
+else
+  echo "FAILED: the job's first run: ${state:-none within 150 s} $(sql -c "SELECT return_message FROM cron.job_run_details ORDER BY runid LIMIT 1")"
+  status=1
+fi
+sql -U nightly -c "SELECT cron.unschedule('atlorg-inactive-jira')" >/dev/null
+
+read -r requests accounts acted allowlisted < <(sql -F ' ' -c "
+  SELECT count(*), count(DISTINCT account_id), string_agg(DISTINCT acted_by, ','),
+         count(*) FILTER (WHERE account_id IN (SELECT account_id FROM nightly.nightly_allowlist))
+    FROM atlorg.atl_audit WHERE action = 'disable'")
+if [ "$accounts" -gt 0 ] && [ "$accounts" = "$expected" ] && [ "$acted" = nightly ] &&
+   [ "$allowlisted" = 0 ]; then
+  echo "ok: the run acted on all $expected inactive accounts (protected ones skipped), none on the allowlist, each audited as nightly"
+else
+  echo "FAILED: audit after the run: $requests requests, $accounts accounts of $expected, by '$acted', $allowlisted allowlisted"
+  sql -c "SELECT outcome, count(*) FROM atlorg.atl_audit GROUP BY 1"
+  status=1
+fi
+$PYTHON test/fakectl.py reset
+exit $status
