@@ -35,6 +35,18 @@ $PYTHON test/csv/make_exports.py "$CSV_DIR" >/dev/null
 passed=0
 failed=0
 count() { if [ "$1" = ok ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi; }
+# a script printing one "ok: ..." or "FAILED: ..." line per check: each
+# counts; fewer lines than its $1 checks means it stopped early (a failure)
+run_checks() {
+  local n=$1 out ok bad
+  out=$(ATLORG_TMP=$ATLORG_TMP bash "$2" 2>&1 || true)
+  echo "$out" | grep -vE '^NOTICE' || true
+  ok=$(echo "$out" | grep -c '^ok:' || true)
+  bad=$(echo "$out" | grep -c '^FAILED' || true)
+  passed=$((passed + ok))
+  failed=$((failed + bad))
+  [ $((ok + bad)) = "$n" ] || count fail
+}
 
 echo "== pg_regress"
 rm -rf test/results
@@ -66,14 +78,7 @@ else
 fi
 
 echo "== upgrading 1.0 to the current version"
-upgrade_out=$(ATLORG_TMP=$ATLORG_TMP bash test/upgrade.sh 2>&1 || true)
-echo "$upgrade_out" | grep -vE '^NOTICE' || true
-upgrade_ok=$(echo "$upgrade_out" | grep -c '^ok:' || true)
-upgrade_bad=$(echo "$upgrade_out" | grep -c '^FAILED' || true)
-passed=$((passed + upgrade_ok))
-failed=$((failed + upgrade_bad))
-# three checks, each ok or FAILED: fewer means the script stopped early
-[ $((upgrade_ok + upgrade_bad)) = 3 ] || count fail
+run_checks 3 test/upgrade.sh
 
 echo "== without shared_preload_libraries"
 plain_port=$(free_port)
@@ -105,13 +110,7 @@ export CHAOS_REPORT="$ATLORG_TMP/chaos-violations.txt"
 if bash test/chaos/run.sh; then count ok; else count fail; fi
 
 echo "== a nightly policy scheduled with pg_cron"
-cron_out=$(ATLORG_TMP=$ATLORG_TMP bash test/cron.sh 2>&1 || true)
-echo "$cron_out"
-cron_ok=$(echo "$cron_out" | grep -c '^ok:' || true)
-cron_bad=$(echo "$cron_out" | grep -c '^FAILED' || true)
-passed=$((passed + cron_ok))
-failed=$((failed + cron_bad))
-[ $((cron_ok + cron_bad)) = 2 ] || count fail
+run_checks 2 test/cron.sh
 
 echo "== secrecy: the API key in no log, output or result"
 if grep -rlF "$FAKE_KEY" "$ATLORG_SERVER_LOG" "$ATLORG_TMP/fake.log" test/results test/nopreload/results \
