@@ -142,6 +142,28 @@ SELECT account_id AS both FROM expected
  WHERE product = 'jira-software' AND site = 'acme' AND direct AND cardinality(via_groups) > 0
  ORDER BY 1 LIMIT 1 \gset
 
+-- The smaller reads, as the README shows them.
+SELECT atl_site_id('ari:cloud:jira::site/c1') AS site_id,
+       atl_product_role('atlassian/user') AS user_gives_access,
+       atl_product_role('atlassian/org-admin') AS org_admin_gives_access,
+       atl_csv_role('Admin') AS csv_admin;
+SELECT atl_access_product('Jira-Service-Desk') AS product;
+SELECT a.name, a.site_id = s.site_id AS same_site
+  FROM atl_access_site('https://acme-labs.atlassian.net', 'jira-software', NULL) AS a,
+       atl_sites() AS s
+ WHERE s.name = 'acme-labs' AND s.product = 'jira-software';
+SELECT product, site_id IS NOT NULL AS on_a_site, role, assigned_via
+  FROM atl_role_assignments(ARRAY[:'both'])
+ WHERE product = 'jira-software' ORDER BY 1, 2, 3;
+SELECT count(*) AS both_in_jira_software_users
+  FROM atl_access_memberships(ARRAY[:'both'],
+                              ARRAY(SELECT group_id FROM atl_mirror_groups WHERE name = 'jira-software-users'),
+                              NULL);
+SELECT count(*) > 0 AS user_pages FROM atl_user_role_pages(ARRAY[:'both']);
+SELECT count(*) > 0 AS group_pages
+  FROM atl_group_role_pages(ARRAY(SELECT group_id FROM atl_mirror_groups WHERE name = 'jira-software-users'));
+SELECT cardinality(atl_access_holders(ARRAY(SELECT u FROM atl_users(max_rows => 5) AS u))) AS holders;
+
 -- Removing access granted through a group takes the account out of that
 -- group, and only that one; the audit says which request it took.
 SELECT a.action, g.name AS group_name, a.outcome
