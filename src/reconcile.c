@@ -112,9 +112,39 @@ profile_seen(JsonbContainer *user, const char *body)
 	return compared > 0 ? ATL_SEEN_CHANGED : ATL_SEEN_UNKNOWN;
 }
 
+/*
+ * An account Atlassian refuses this action for (not managed by the org, or
+ * synced from an identity provider, for lifecycle, e-mail and profile):
+ * an unchanged account then proves nothing (the request may have been
+ * refused), and sending it again would only be refused again.
+ */
+static bool
+would_refuse(const AtlActionRequest *req, JsonbContainer *user)
+{
+	static const char *const user_management[] = {
+		"disable", "enable", "delete", "cancel-delete", "set_email", "update_profile"
+	};
+
+	for (int i = 0; i < lengthof(user_management); i++)
+		if (strcmp(req->action, user_management[i]) == 0)
+			return !text_is(user, "claimStatus", "managed") ||
+				text_is(user, "managementSource", "synced");
+	return false;
+}
+
+static AtlSeen judge_change(const AtlActionRequest *req, JsonbContainer *user);
+
 /* what the user as read says of the request */
 static AtlSeen
 judge(const AtlActionRequest *req, JsonbContainer *user)
+{
+	AtlSeen		seen = judge_change(req, user);
+
+	return seen == ATL_SEEN_UNCHANGED && would_refuse(req, user) ? ATL_SEEN_UNKNOWN : seen;
+}
+
+static AtlSeen
+judge_change(const AtlActionRequest *req, JsonbContainer *user)
 {
 	const char *a = req->action;
 	char	   *status = user ? atl_json_text(user, "status") : NULL;
@@ -160,6 +190,11 @@ seen_words(AtlSeen seen, const AtlActionRequest *req, JsonbContainer *user)
 
 	if (seen == ATL_SEEN_UNKNOWN && user == NULL)
 		return psprintf("the directory did not list account %s when read back", req->account_id);
+	if (seen == ATL_SEEN_UNKNOWN && judge_change(req, user) == ATL_SEEN_UNCHANGED)
+		return psprintf("read back: no change, but Atlassian refuses %s for this account "
+						"(claim status %s, managed by %s), so the request may have been refused",
+						req->action, atl_json_text(user, "claimStatus") ?: "?",
+						atl_json_text(user, "managementSource") ?: "nobody");
 	if (seen == ATL_SEEN_UNKNOWN)
 		return psprintf("no read shows what %s changes", req->action);
 	return psprintf("read back: %s (status %s)",
