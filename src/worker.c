@@ -469,7 +469,7 @@ serve(WorkerState *st)
 		prune_audit_if_due(&last_prune);
 		adopt_runs_if_due(st);
 		audited = take_queued(st) > 0;
-		atl_worker_tend_runs(st->dboid);
+		audited |= atl_worker_tend_runs(st->dboid);
 		if (st->active > 0)
 		{
 			/* a short wait: new work is announced by the latch, which curl cannot watch */
@@ -561,9 +561,20 @@ atl_worker_main(Datum main_arg)
 	st.batch.cxt = st.cxt;
 	atl_batch_open(&st.batch);
 	/* what a dead predecessor left in flight: the runs, the audit, then callers */
+	atl_run_forget_taken(st.dboid);
 	atl_worker_adopt_runs();
 	recover(&st);
 	atl_executor_resolve_orphans(st.dboid);
+	/*
+	 * Started by the launcher with nothing to do: gone at once, so that it
+	 * never stands in the way of a DROP DATABASE after a restart.
+	 */
+	if (MyBgworkerEntry->bgw_extra[sizeof(Oid)] && st.active == 0 && !runs_going(st.dboid) &&
+		atl_executor_retire_worker(st.dboid))
+	{
+		atl_batch_close(&st.batch);
+		proc_exit(0);
+	}
 	serve(&st);
 	atl_batch_close(&st.batch);
 	proc_exit(0);

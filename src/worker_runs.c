@@ -79,8 +79,8 @@ run_idle(const AtlRunEntry *e)
 	return e->taken == 0 && !atl_executor_run_has_slots(e->run_id);
 }
 
-/* what a run's entry asks of the executor now; false: nothing */
-static void
+/* what a run's entry asks of the executor now; false: nothing was written */
+static bool
 tend_one(AtlRunEntry *e)
 {
 	const char *end_state = e->cancel ? "cancelled" : "finished";
@@ -91,7 +91,7 @@ tend_one(AtlRunEntry *e)
 	{
 		atl_worker_cancel_rest(e);
 		mark_drained(e->run_id);
-		return;
+		return true;
 	}
 	if (e->row_written && e->paused != e->recorded_paused && !e->cancel)
 	{
@@ -100,11 +100,11 @@ tend_one(AtlRunEntry *e)
 		if ((live = atl_run_find(e->run_id)) != NULL)
 			live->recorded_paused = e->paused;
 		LWLockRelease(atl_executor_shared->lock);
-		return;
+		return true;
 	}
 	ended = e->background ? e->drained && run_idle(e) : !e->open && run_idle(e);
 	if (!ended)
-		return;
+		return false;
 	if (e->row_written)
 		atl_worker_end_run(e, end_state);
 	/* free it, unless its statement came back for more meanwhile */
@@ -113,12 +113,14 @@ tend_one(AtlRunEntry *e)
 		live->taken == 0)
 		memset(live, 0, sizeof(AtlRunEntry));
 	LWLockRelease(atl_executor_shared->lock);
+	return e->row_written;
 }
 
-void
+bool
 atl_worker_tend_runs(Oid dboid)
 {
 	AtlRunEntry *copy = palloc(sizeof(AtlRunEntry));
+	bool		wrote = false;
 
 	for (int i = 0; i < ATL_MAX_RUNS; i++)
 	{
@@ -131,9 +133,10 @@ atl_worker_tend_runs(Oid dboid)
 			memcpy(copy, e, sizeof(AtlRunEntry));
 		LWLockRelease(atl_executor_shared->lock);
 		if (mine)
-			tend_one(copy);
+			wrote |= tend_one(copy);
 	}
 	pfree(copy);
+	return wrote;
 }
 
 /* reading back needs a transaction (catalogs, the user mapping) */

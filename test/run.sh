@@ -127,7 +127,7 @@ if FUZZ_DIR="$ATLORG_TMP/fuzz" bash test/fuzz/run.sh; then count ok; else count 
 # the files most likely to touch memory: the CSV reader, JSON paging of
 # every read, the executor's concurrent actions (bulk, which needs the Jira
 # site that jira sets up), the mirror's sync; fdw, first, is always run
-MEMCHECK_SHORT=${MEMCHECK_SHORT:-users reads jira csv bulk directory attack_audit attack_sweep}
+MEMCHECK_SHORT=${MEMCHECK_SHORT:-users reads jira csv bulk directory runs attack_audit attack_sweep}
 echo "== memory safety (AddressSanitizer, short)"
 memcheck_start=$(date +%s)
 if bash test/memcheck.sh $MEMCHECK_SHORT >"$ATLORG_TMP/memcheck.log" 2>&1; then
