@@ -200,7 +200,8 @@ settle(AtlActionResult *res, const char *outcome, const char *why, const char *e
 }
 
 int
-atl_worker_recover(AtlActionRequest **resend_out, int64 **audit_ids_out)
+atl_worker_recover(AtlActionRequest **resend_out, int64 **audit_ids_out,
+				   AtlActionResult **settled_out, int *nsettled)
 {
 	AtlActionRequest *reqs;
 	AtlActionResult *res;
@@ -248,5 +249,7 @@ atl_worker_recover(AtlActionRequest **resend_out, int64 **audit_ids_out)
 	atl_worker_end_orphan_runs();
 	*resend_out = resend;
 	*audit_ids_out = audit_ids;
+	*settled_out = res;			/* the settled ones among them, by audit id */
+	*nsettled = n;
 	return nresend;
 }
