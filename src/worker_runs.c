@@ -236,7 +236,7 @@ atl_worker_recover(AtlActionRequest **resend_out, int64 **audit_ids_out,
 			settle(&res[i], "succeeded", "reading the account back shows the change", evidence[i]);
 		else if (seen[i] == ATL_SEEN_UNCHANGED)
 			settle(&res[i], "failed", queued ? "it could not be sent again" :
-				   "reading the account back shows it was not made, and the statement that asked for it ended with its session, so it was not sent again",
+				   "reading the account back shows it was not made; a synchronous statement's request is never sent twice",
 				   evidence[i]);
 		else
 			settle(&res[i], "unknown", "nothing read back could tell whether it took effect",
