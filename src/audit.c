@@ -47,6 +47,7 @@ audit_table(void)
 /* the worker's context, given back after each transaction */
 static MemoryContext caller_cxt = NULL;
 static bool runs_ready = false;	/* the database has atlorg 1.1's run tables */
+static char resting_activity[256] = "";	/* shown between and during transactions */
 
 void
 atl_audit_begin(const char *activity)
@@ -57,7 +58,8 @@ atl_audit_begin(const char *activity)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "atlorg: SPI_connect failed");
-	pgstat_report_activity(STATE_RUNNING, activity);
+	/* what the executor shows while it waits stays shown */
+	pgstat_report_activity(STATE_RUNNING, resting_activity[0] ? resting_activity : activity);
 	(void) audit_table();
 	runs_ready = atl_run_store_ready();
 }
@@ -69,7 +71,16 @@ atl_audit_commit(void)
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(caller_cxt);
-	pgstat_report_activity(STATE_IDLE, NULL);
+	if (resting_activity[0])
+		pgstat_report_activity(STATE_RUNNING, resting_activity);
+	else
+		pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+void
+atl_audit_set_resting_activity(const char *activity)
+{
+	strlcpy(resting_activity, activity ? activity : "", sizeof(resting_activity));
 }
 
 bool

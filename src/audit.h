@@ -26,6 +26,11 @@ extern void atl_audit_record_outcomes(const AtlActionRequest *const *reqs,
 /* the executor's own transactions, around SPI (an error ends the worker) */
 extern void atl_audit_begin(const char *activity);
 extern void atl_audit_commit(void);
+/*
+ * What pg_stat_activity shows of the executor while it waits (a pause),
+ * even during its short transactions; NULL: the transactions' own text.
+ */
+extern void atl_audit_set_resting_activity(const char *activity);
 /* in one: does the database have atlorg 1.1's runs and queue? */
 extern bool atl_audit_has_runs(void);
 

@@ -53,6 +53,7 @@ typedef struct AtlActionRequest
 	bool		verify;			/* read the account back after a success */
 	bool		cancelled;		/* its run was cancelled: record, send nothing */
 	bool		unsendable;		/* no credentials: recorded as failed, skip_reason says why */
+	bool		resent;			/* sent again after a crash: the first send counts as an attempt */
 	Oid			acted_by_oid;	/* whose credentials (a background run's) */
 } AtlActionRequest;
 

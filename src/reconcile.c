@@ -8,13 +8,13 @@
 #include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 
 #include "catalogue.h"
 #include "json.h"
 #include "pager.h"
 #include "reconcile.h"
 #include "source.h"
+#include "subxact.h"
 
 #define READ_BATCH 10			/* users/search takes ten accountIds */
 
@@ -226,45 +226,43 @@ read_accounts(AtlActionRequest *const *reqs, int n, ReadBack *rb)
 	atl_pager_each(&pager, keep_user, rb);
 }
 
+typedef struct ReadArgs
+{
+	AtlActionRequest *const *reqs;
+	int			n;
+	ReadBack   *rb;
+} ReadArgs;
+
+static void
+read_accounts_step(void *arg)
+{
+	ReadArgs   *a = arg;
+
+	read_accounts(a->reqs, a->n, a->rb);
+}
+
 /* one read for a batch (same server and role), caught: its error is the evidence */
 static void
 reconcile_batch(AtlActionRequest *const *reqs, int n, AtlSeen *seen, char **evidence)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
 	ReadBack	rb;
+	ReadArgs	args = {reqs, n, &rb};
+	char	   *error;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
+	if (!atl_subxact_try(read_accounts_step, &args, &error))
 	{
-		read_accounts(reqs, n, &rb);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		for (int i = 0; i < n; i++)
-		{
-			seen[i] = judge(reqs[i], rb.users[i]);
-			evidence[i] = pstrdup(seen_words(seen[i], reqs[i], rb.users[i]));
-		}
-	}
-	PG_CATCH();
-	{
-		ErrorData  *e;
-
-		MemoryContextSwitchTo(cxt);
-		e = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
 		for (int i = 0; i < n; i++)
 		{
 			seen[i] = ATL_SEEN_UNKNOWN;
-			evidence[i] = psprintf("reading the account back failed: %s", e->message);
+			evidence[i] = psprintf("reading the account back failed: %s", error);
 		}
+		return;
 	}
-	PG_END_TRY();
+	for (int i = 0; i < n; i++)
+	{
+		seen[i] = judge(reqs[i], rb.users[i]);
+		evidence[i] = pstrdup(seen_words(seen[i], reqs[i], rb.users[i]));
+	}
 }
 
 void

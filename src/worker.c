@@ -152,6 +152,10 @@ typedef struct WorkerState
 	char		paused_server[NAMEDATALEN]; /* of that pause */
 	bool		pause_shown;	/* in pg_stat_activity */
 	bool		queue_due;		/* look at atl_queue on the next take */
+	int64	   *deferred;		/* audit rows of requests left in flight, judged later */
+	int64	   *deferred_runs;	/* their runs */
+	int			ndeferred;
+	TimestampTz deferred_until; /* when they cannot be under way any more */
 	TimestampTz adopted_at;		/* when it last looked for new background runs */
 } WorkerState;
 
@@ -198,24 +202,29 @@ org_limited(AtlBatch *batch, AtlBatchJob *job, long pause_ms)
 
 /*
  * While an answer's pause lasts, pg_stat_activity says so on the executor's
- * row.  The audit's transactions set the activity too, so it is said again
- * after each (rewrite).
+ * row, during its short transactions too (audit.h).
  */
 static void
-show_pause(WorkerState *st, bool rewrite)
+show_pause(WorkerState *st)
 {
 	bool		paused = st->paused_until > GetCurrentTimestamp();
 	char		activity[NAMEDATALEN + 100];
 
-	if (paused && (!st->pause_shown || rewrite))
+	if (paused == st->pause_shown)
+		return;
+	if (paused)
 	{
 		snprintf(activity, sizeof(activity),
 				 "atlorg: actions on server \"%s\" wait: Atlassian's rate limit paused the organization",
 				 st->paused_server);
+		atl_audit_set_resting_activity(activity);
 		pgstat_report_activity(STATE_RUNNING, activity);
 	}
-	else if (!paused && st->pause_shown)
+	else
+	{
+		atl_audit_set_resting_activity(NULL);
 		pgstat_report_activity(STATE_IDLE, NULL);
+	}
 	st->pause_shown = paused;
 }
 
@@ -226,6 +235,21 @@ finish_unsent(WorkerState *st, Active *a, const char *outcome, const char *detai
 	copy_text(a->res.outcome, sizeof(a->res.outcome), outcome);
 	copy_text(a->res.error_detail, sizeof(a->res.error_detail), detail);
 	st->finished = lappend(st->finished, a);
+}
+
+/*
+ * A request sent again after a crash: its first send counts as an attempt,
+ * and "already" means that first send took effect.
+ */
+static void
+count_first_send(AtlActionResult *res)
+{
+	res->attempts++;
+	if (strcmp(res->outcome, "already") != 0)
+		return;
+	copy_text(res->outcome, sizeof(res->outcome), "succeeded");
+	snprintf(res->error_detail, sizeof(res->error_detail),
+			 "sent again after the executor stopped with it in flight: Atlassian had made the change, so the first send took effect");
 }
 
 static void
@@ -242,6 +266,8 @@ job_done(AtlBatch *batch, AtlBatchJob *job, void *arg)
 		classify(&job->res, &a->res);
 		a->res.attempts = job->res.attempts;
 		a->res.elapsed_ms = job->res.elapsed_ms;
+		if (a->req.resent)
+			count_first_send(&a->res);
 	}
 	/* the list is the worker's */
 	old = MemoryContextSwitchTo(st->cxt);
@@ -375,7 +401,7 @@ record_finished(WorkerState *st)
 	pfree(results);
 	pfree(reqs);
 	/* before the callers hear: one may look at pg_stat_activity next */
-	show_pause(st, true);
+	show_pause(st);
 	foreach(lc, st->finished)
 	{
 		Active	   *a = lfirst(lc);
@@ -429,17 +455,16 @@ reload_config_if_asked(void)
  * Background runs committed since the last look (a commit also sets the
  * latch): into shared memory, and the queue is looked at.
  */
-static bool
+static void
 adopt_runs_if_due(WorkerState *st)
 {
 	TimestampTz now = GetCurrentTimestamp();
 
 	if (!TimestampDifferenceExceeds(st->adopted_at, now, ADOPT_EVERY_MS))
-		return false;
+		return;
 	st->adopted_at = now;
 	atl_worker_adopt_runs();
 	st->queue_due = true;
-	return true;
 }
 
 /* does any run of this database still need the executor? */
@@ -456,6 +481,8 @@ runs_going(Oid dboid)
 	return going;
 }
 
+static void recover_deferred(WorkerState *st);
+
 /* the worker's loop: until it has been idle long enough */
 static void
 serve(WorkerState *st)
@@ -465,28 +492,26 @@ serve(WorkerState *st)
 
 	for (;;)
 	{
-		bool		audited;
 		bool		worked;
 
 		CHECK_FOR_INTERRUPTS();
 		reload_config_if_asked();
 		prune_audit_if_due(&last_prune);
-		/* each transaction resets pg_stat_activity: a pause is shown again */
-		audited = adopt_runs_if_due(st);
+		adopt_runs_if_due(st);
+		recover_deferred(st);
 		worked = take_queued(st) > 0;
 		worked |= atl_worker_tend_runs(st->dboid);
-		audited |= worked;
 		if (st->active > 0)
 		{
 			/* a short wait: new work is announced by the latch, which curl cannot watch */
 			atl_batch_step(&st->batch, st->finished ? 0 : BUSY_POLL_MS);
-			audited |= record_finished(st);
-			show_pause(st, audited);
+			record_finished(st);
+			show_pause(st);
 			idle_since = GetCurrentTimestamp();
 			continue;
 		}
-		show_pause(st, audited);
-		if (worked || runs_going(st->dboid))
+		show_pause(st);
+		if (worked || st->ndeferred > 0 || runs_going(st->dboid))
 			idle_since = GetCurrentTimestamp();
 		if (TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), atl_worker_idle_ms) &&
 			atl_executor_retire_worker(st->dboid))
@@ -510,34 +535,72 @@ extension_installed(void)
 	return installed;
 }
 
-/*
- * Requests a stopped executor left in flight are reconciled first; those
- * of background runs provably not made are sent again, on their own audit
- * rows, before anything new is taken.
- */
+/* the reconciled requests to send again, started before anything new is taken */
 static void
-recover(WorkerState *st)
+start_resends(WorkerState *st, const AtlRecovery *r)
 {
-	AtlActionRequest *resend;
-	int64	   *audit_ids;
-	AtlActionResult *settled;
-	int			nsettled;
-	int			n = atl_worker_recover(&resend, &audit_ids, &settled, &nsettled);
-
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < r->nresend; i++)
 	{
 		Active	   *a = MemoryContextAllocZero(st->cxt, sizeof(Active));
 
-		memcpy(&a->req, &resend[i], sizeof(AtlActionRequest));
-		a->res.audit_id = audit_ids[i];
+		memcpy(&a->req, &r->resend[i], sizeof(AtlActionRequest));
+		a->res.audit_id = r->resend_ids[i];
 		a->res.requested_at = GetCurrentTimestamp();
 		atl_run_count_taken(a->req.run_id, 1);
 		start_taken(st, a);
 	}
-	if (n > 0)
-		explicit_bzero(resend, sizeof(AtlActionRequest) * n);
+	if (r->nresend > 0)
+		explicit_bzero(r->resend, sizeof(AtlActionRequest) * r->nresend);
+}
+
+/* requests judged later count as taken: their runs cannot end before */
+static void
+keep_deferred(WorkerState *st, const AtlRecovery *r)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+	st->ndeferred = r->ndeferred;
+	st->deferred = palloc(sizeof(int64) * Max(r->ndeferred, 1));
+	st->deferred_runs = palloc(sizeof(int64) * Max(r->ndeferred, 1));
+	memcpy(st->deferred, r->deferred, sizeof(int64) * r->ndeferred);
+	memcpy(st->deferred_runs, r->deferred_runs, sizeof(int64) * r->ndeferred);
+	MemoryContextSwitchTo(old);
+	for (int i = 0; i < r->ndeferred; i++)
+		atl_run_count_taken(r->deferred_runs[i], 1);
+}
+
+/*
+ * Requests a stopped executor left in flight are reconciled first: a change
+ * Atlassian shows is recorded at once; the rest wait until they cannot be
+ * under way any more (atlorg.request_timeout: the dead executor started no
+ * attempt after it died), so that nothing is sent twice.
+ */
+static void
+recover(WorkerState *st)
+{
+	AtlRecovery r;
+
+	atl_worker_recover(NULL, 0, false, &r);
+	keep_deferred(st, &r);
+	st->deferred_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													 atl_request_timeout_ms + 1000);
 	/* the callers that were waiting hear what reconciling found */
-	atl_executor_resolve_orphans(st->dboid, settled, nsettled);
+	atl_executor_resolve_orphans(st->dboid, r.settled, r.nsettled);
+}
+
+/* the deferred requests, once their time has come: judged for good */
+static void
+recover_deferred(WorkerState *st)
+{
+	AtlRecovery r;
+
+	if (st->ndeferred == 0 || GetCurrentTimestamp() < st->deferred_until)
+		return;
+	atl_worker_recover(st->deferred, st->ndeferred, true, &r);
+	for (int i = 0; i < st->ndeferred; i++)
+		atl_run_count_taken(st->deferred_runs[i], -1);
+	st->ndeferred = 0;
+	start_resends(st, &r);
 }
 
 void
@@ -578,7 +641,8 @@ atl_worker_main(Datum main_arg)
 	 * Started by the launcher with nothing to do: gone at once, so that it
 	 * never stands in the way of a DROP DATABASE after a restart.
 	 */
-	if (MyBgworkerEntry->bgw_extra[sizeof(Oid)] && st.active == 0 && !runs_going(st.dboid) &&
+	if (MyBgworkerEntry->bgw_extra[sizeof(Oid)] && st.active == 0 && st.ndeferred == 0 &&
+		!runs_going(st.dboid) &&
 		atl_executor_retire_worker(st.dboid))
 	{
 		atl_batch_close(&st.batch);

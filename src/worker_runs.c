@@ -197,59 +197,79 @@ settle(AtlActionResult *res, const char *outcome, const char *why, const char *e
 	snprintf(res->error_detail, sizeof(res->error_detail),
 			 "the executor stopped while this request was in flight; %s (%s)", why, evidence);
 	res->finished_at = GetCurrentTimestamp();
+	res->attempts = 1;			/* the send whose answer was lost */
 }
 
-int
-atl_worker_recover(AtlActionRequest **resend_out, int64 **audit_ids_out,
-				   AtlActionResult **settled_out, int *nsettled)
+/* what to do with one reconciled request; false: judge it later */
+static bool
+decide(AtlRecovery *out, AtlActionRequest *req, AtlActionResult *res, AtlSeen seen,
+	   const char *evidence, bool final)
+{
+	bool		queued = req->queue_seq != 0;
+
+	if (seen == ATL_SEEN_CHANGED)
+		settle(res, "succeeded", "reading the account back shows the change", evidence);
+	else if (!final)
+		return false;
+	else if (seen == ATL_SEEN_UNCHANGED && queued && !req->unsendable)
+	{
+		/* provably not made, and no longer under way: sent again, on its row */
+		req->verify = false;
+		req->resent = true;
+		out->resend_ids[out->nresend] = res->audit_id;
+		memcpy(&out->resend[out->nresend++], req, sizeof(AtlActionRequest));
+		return true;
+	}
+	else if (seen == ATL_SEEN_UNCHANGED)
+		settle(res, "failed", queued ? "it could not be sent again" :
+			   "reading the account back shows it was not made; a synchronous statement's request is never sent twice",
+			   evidence);
+	else
+		settle(res, "unknown", "nothing read back could tell whether it took effect", evidence);
+	memcpy(&out->settled[out->nsettled++], res, sizeof(AtlActionResult));
+	return true;
+}
+
+void
+atl_worker_recover(const int64 *only, int nonly, bool final, AtlRecovery *out)
 {
 	AtlActionRequest *reqs;
 	AtlActionResult *res;
-	int			n = atl_worker_load_pending(&reqs, &res);
+	int			n = atl_worker_load_pending(only, nonly, &reqs, &res);
 	AtlActionRequest **rp = palloc(sizeof(AtlActionRequest *) * Max(n, 1));
-	AtlActionResult **final_res = palloc(sizeof(AtlActionResult *) * Max(n, 1));
 	AtlActionRequest **final_req = palloc(sizeof(AtlActionRequest *) * Max(n, 1));
+	AtlActionResult **final_res = palloc(sizeof(AtlActionResult *) * Max(n, 1));
 	AtlSeen    *seen = palloc(sizeof(AtlSeen) * Max(n, 1));
 	char	  **evidence = palloc(sizeof(char *) * Max(n, 1));
 	int			nfinal = 0;
-	int			nresend = 0;
-	AtlActionRequest *resend = palloc(sizeof(AtlActionRequest) * Max(n, 1));
-	int64	   *audit_ids = palloc(sizeof(int64) * Max(n, 1));
 
+	memset(out, 0, sizeof(*out));
+	out->resend = palloc(sizeof(AtlActionRequest) * Max(n, 1));
+	out->resend_ids = palloc(sizeof(int64) * Max(n, 1));
+	out->settled = palloc(sizeof(AtlActionResult) * Max(n, 1));
+	out->deferred = palloc(sizeof(int64) * Max(n, 1));
+	out->deferred_runs = palloc(sizeof(int64) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 		rp[i] = &reqs[i];
 	if (n > 0)
 		reconcile_in_transaction(rp, n, seen, evidence);
 	for (int i = 0; i < n; i++)
 	{
-		bool		queued = reqs[i].queue_seq != 0;
+		int			before = out->nsettled;
 
-		if (seen[i] == ATL_SEEN_UNCHANGED && queued && !reqs[i].unsendable)
+		if (!decide(out, &reqs[i], &res[i], seen[i], evidence[i], final))
 		{
-			/* provably not made: sent again, on the same audit row */
-			reqs[i].verify = false;
-			audit_ids[nresend] = res[i].audit_id;
-			memcpy(&resend[nresend++], &reqs[i], sizeof(AtlActionRequest));
-			continue;
+			out->deferred_runs[out->ndeferred] = reqs[i].run_id;
+			out->deferred[out->ndeferred++] = res[i].audit_id;
 		}
-		if (seen[i] == ATL_SEEN_CHANGED)
-			settle(&res[i], "succeeded", "reading the account back shows the change", evidence[i]);
-		else if (seen[i] == ATL_SEEN_UNCHANGED)
-			settle(&res[i], "failed", queued ? "it could not be sent again" :
-				   "reading the account back shows it was not made; a synchronous statement's request is never sent twice",
-				   evidence[i]);
-		else
-			settle(&res[i], "unknown", "nothing read back could tell whether it took effect",
-				   evidence[i]);
-		final_req[nfinal] = &reqs[i];
-		final_res[nfinal++] = &res[i];
+		else if (out->nsettled > before)
+		{
+			final_req[nfinal] = &reqs[i];
+			final_res[nfinal++] = &out->settled[before];
+		}
 	}
 	if (nfinal > 0)
 		atl_audit_record_outcomes((const AtlActionRequest *const *) final_req, final_res, nfinal);
-	atl_worker_end_orphan_runs();
-	*resend_out = resend;
-	*audit_ids_out = audit_ids;
-	*settled_out = res;			/* the settled ones among them, by audit id */
-	*nsettled = n;
-	return nresend;
+	if (only == NULL)
+		atl_worker_end_orphan_runs();
 }

@@ -10,17 +10,18 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lwlock.h"
+#include "lib/stringinfo.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "actions.h"
 #include "audit.h"
 #include "executor_slots.h"
 #include "source.h"
+#include "subxact.h"
 #include "run_store.h"
 #include "worker_store.h"
 
@@ -145,6 +146,28 @@ atl_worker_adopt_runs(void)
 	atl_audit_commit();
 }
 
+typedef struct CredentialArgs
+{
+	const AtlRunEntry *run;
+	AtlActionRequest *reqs;
+	const bool *site;
+	int			n;
+} CredentialArgs;
+
+static void
+credentials_step(void *arg)
+{
+	CredentialArgs *a = arg;
+	AtlSource  *src = atl_source_lookup_as(a->run->server, a->run->acted_by_oid);
+
+	for (int i = 0; i < a->n; i++)
+	{
+		atl_action_fill_credentials(&a->reqs[i], src);
+		if (a->site[i])
+			atl_action_use_site(&a->reqs[i], src);
+	}
+}
+
 /*
  * The run's role's credentials, for every request of a claim; a role that
  * can no longer use the server (its mapping dropped, its USAGE revoked)
@@ -153,41 +176,17 @@ atl_worker_adopt_runs(void)
 static void
 add_credentials(const AtlRunEntry *run, AtlActionRequest *reqs, const bool *site, int n)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	CredentialArgs args = {run, reqs, site, n};
+	char	   *error;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
+	if (atl_subxact_try(credentials_step, &args, &error))
+		return;
+	for (int i = 0; i < n; i++)
 	{
-		AtlSource  *src = atl_source_lookup_as(run->server, run->acted_by_oid);
-
-		for (int i = 0; i < n; i++)
-		{
-			atl_action_fill_credentials(&reqs[i], src);
-			if (site[i])
-				atl_action_use_site(&reqs[i], src);
-		}
-		ReleaseCurrentSubTransaction();
+		reqs[i].unsendable = true;
+		snprintf(reqs[i].skip_reason, sizeof(reqs[i].skip_reason),
+				 "the run's role could not act: %s", error);
 	}
-	PG_CATCH();
-	{
-		ErrorData  *e;
-
-		MemoryContextSwitchTo(cxt);
-		e = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		for (int i = 0; i < n; i++)
-		{
-			reqs[i].unsendable = true;
-			snprintf(reqs[i].skip_reason, sizeof(reqs[i].skip_reason),
-					 "the run's role could not act: %s", e->message);
-		}
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
 }
 
 /* a queue row (seq, action, account_id, target, params, method, url, site_auth, skip_reason) */
@@ -362,19 +361,42 @@ pending_run(AtlRunEntry *run, int row)
 	run->verify = col_bool(row, 14);
 }
 
+/* "AND a.id IN (...)" for the rows asked for, or "" for all */
+static char *
+only_rows(const int64 *only, int nonly)
+{
+	StringInfoData buf;
+
+	if (only == NULL)
+		return "";
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, " AND a.id IN (");
+	for (int i = 0; i < nonly; i++)
+		appendStringInfo(&buf, "%s%lld", i ? ", " : "", (long long) only[i]);
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
 int
-atl_worker_load_pending(AtlActionRequest **reqs_out, AtlActionResult **res_out)
+atl_worker_load_pending(const int64 *only, int nonly, AtlActionRequest **reqs_out,
+						AtlActionResult **res_out)
 {
 	MemoryContext out = CurrentMemoryContext;
 	AtlActionRequest *reqs;
 	AtlActionResult *res;
 	int			n;
 
+	if (only != NULL && nonly == 0)
+	{
+		*reqs_out = NULL;
+		*res_out = NULL;
+		return 0;
+	}
 	atl_audit_begin("atlorg: reading requests a stopped executor left");
 	if (SPI_execute(psprintf("SELECT a.id, a.server, q.seq, a.action, a.account_id, a.target, "
 							 "a.params::text, a.acted_by, a.session_role, a.backend_pid, a.statement_at, "
 							 "%s, %s, %s, q.method, q.url, q.site_auth, q.skip_reason "
-							 "FROM atlorg.atl_audit a %s WHERE a.outcome = 'pending' ORDER BY a.id",
+							 "FROM atlorg.atl_audit a %s WHERE a.outcome = 'pending'%s ORDER BY a.id",
 							 atl_audit_has_runs() ? "a.run_id" : "NULL::bigint",
 							 atl_audit_has_runs() ? "r.acted_by_oid" : "NULL::oid",
 							 atl_audit_has_runs() ? "r.verify" : "false",
@@ -382,7 +404,8 @@ atl_worker_load_pending(AtlActionRequest **reqs_out, AtlActionResult **res_out)
 							 "LEFT JOIN atlorg.atl_queue q ON q.audit_id = a.id "
 							 "LEFT JOIN atlorg.atl_run r ON r.id = a.run_id" :
 							 "LEFT JOIN (SELECT NULL::int AS seq, NULL::text AS method, NULL::text AS url, "
-							 "NULL::boolean AS site_auth, NULL::text AS skip_reason) q ON false"),
+							 "NULL::boolean AS site_auth, NULL::text AS skip_reason) q ON false",
+							 only_rows(only, nonly)),
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "atlorg: could not read pending audit rows");
 	n = (int) SPI_processed;

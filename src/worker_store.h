@@ -35,9 +35,11 @@ extern void atl_worker_end_orphan_runs(void);
 
 /*
  * After a restart: every request left 'pending' (intent recorded, no
- * outcome), as a request, its row in res[i].audit_id; *queued[i]: it is a
- * background run's (and may be sent again).  How many.
+ * outcome), or those of only[] (NULL: all), as a request (queue_seq set:
+ * a background run's, which may be sent again), its row in res[i].audit_id.
+ * How many.
  */
-extern int	atl_worker_load_pending(AtlActionRequest **reqs, AtlActionResult **res);
+extern int	atl_worker_load_pending(const int64 *only, int nonly, AtlActionRequest **reqs,
+									AtlActionResult **res);
 
 #endif

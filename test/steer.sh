@@ -12,6 +12,7 @@
 # Prints "ok: ..." or "FAILED: ..." per check; exits non-zero on a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. test/lib/cluster.sh
 
 db=atl_steer
 status=0
