@@ -23,7 +23,9 @@ CREATE TABLE atl_audit (
   attempts      integer     NOT NULL DEFAULT 0,
   elapsed_ms    double precision,
   backend_pid   integer     NOT NULL,
-  statement_at  timestamptz NOT NULL    -- when the caller's statement began: its run
+  statement_at  timestamptz NOT NULL,   -- when the caller's statement began
+  run_id        bigint,                 -- its run (atl_run); null only for rows from before 1.1
+  verified      boolean                 -- atlorg.verify: Atlassian showed the change when read back
 );
 
 COMMENT ON TABLE atl_audit IS
@@ -46,25 +48,6 @@ CREATE TABLE atl_protected_accounts (
   added_at   timestamptz NOT NULL DEFAULT now()
 );
 SELECT pg_catalog.pg_extension_config_dump('atl_protected_accounts', '');
-
--- Runs: every statement that acted is one run (its requests share the
--- session and the statement's start): who, what, when, how it went.
-CREATE VIEW atl_runs AS
-  SELECT min(id) AS run_id, acted_by, session_role, server,
-         string_agg(DISTINCT action, ', ' ORDER BY action) AS actions,
-         statement_at AS started_at, max(finished_at) AS finished_at,
-         max(finished_at) - statement_at AS took,
-         count(*) AS requests,
-         count(*) FILTER (WHERE outcome = 'succeeded') AS succeeded,
-         count(*) FILTER (WHERE outcome = 'already') AS already,
-         count(*) FILTER (WHERE outcome IN ('refused', 'failed', 'unknown')) AS failed,
-         count(*) FILTER (WHERE outcome = 'skipped') AS skipped,
-         count(*) FILTER (WHERE outcome = 'dry_run') AS dry_run,
-         count(*) FILTER (WHERE outcome IN ('pending', 'cancelled')) AS pending_or_cancelled
-    FROM atl_audit
-   GROUP BY backend_pid, statement_at, acted_by, session_role, server;
-
-COMMENT ON VIEW atl_runs IS 'atlorg: one row per statement that acted, summing its requests';
 
 -- Retention: the audit keeps everything until told otherwise (pg_cron's
 -- job_run_details grows without bound; this does not have to).  Deletes

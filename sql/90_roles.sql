@@ -77,7 +77,7 @@ $$;
 -- Anyone may look atlorg's names up (and be told "permission denied"
 -- rather than "does not exist"); using anything takes one of the roles.
 GRANT USAGE ON SCHEMA atlorg TO PUBLIC;
-GRANT SELECT ON atl_audit, atl_runs, atl_protected_accounts, atl_mirror_users,
+GRANT SELECT ON atl_audit, atl_runs, atl_run, atl_run_progress, atl_protected_accounts, atl_mirror_users,
                 atl_mirror_user_products, atl_mirror_access, atl_mirror_groups, atl_mirror_group_members,
                 atl_mirror_syncs, atl_mirror_status TO atlorg_reader;
 -- atl_sync() writes the mirror as its caller
@@ -97,5 +97,13 @@ GRANT SELECT, UPDATE, DELETE ON atl_access_changes TO atlorg_actor;
 GRANT USAGE ON SEQUENCE atl_access_changes_seq TO atlorg_actor;
 GRANT INSERT, UPDATE, DELETE ON atl_protected_accounts TO atlorg_manager;
 GRANT USAGE ON FOREIGN DATA WRAPPER atlorg TO atlorg_manager;
--- the executor: the audit, and nothing else
+-- the executor: the audit, the runs and their queue (which atlorg's C code
+-- also writes as this role, in the caller's transaction), and a background
+-- run's successes in the mirror
 GRANT SELECT, INSERT, UPDATE, DELETE ON atl_audit TO atlorg_executor;
+GRANT SELECT, INSERT, UPDATE ON atl_run TO atlorg_executor;
+GRANT SELECT, INSERT, UPDATE, DELETE ON atl_queue TO atlorg_executor;
+GRANT USAGE ON SEQUENCE atl_run_ids TO atlorg_executor;
+GRANT SELECT, UPDATE ON atl_mirror_users TO atlorg_executor;
+GRANT SELECT ON atl_mirror_groups TO atlorg_executor;
+GRANT EXECUTE ON FUNCTION atl_mirror_follow(name, text, text, text, jsonb) TO atlorg_executor;

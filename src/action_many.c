@@ -12,6 +12,9 @@
 #include "action_ops.h"
 #include "actions.h"
 #include "executor.h"
+#include "guc.h"
+#include "run_store.h"
+#include "runs.h"
 #include "source.h"
 
 typedef struct ActionRun
@@ -27,7 +30,10 @@ typedef struct ActionRun
 	ActionRowSink sink;
 	void	   *sink_arg;
 	MemoryContext row_cxt;
+	int64		run_id;			/* runs.h; 0 in a database still at 1.0 */
 } ActionRun;
+
+static void put_row(const AtlActionRequest *req, const AtlActionResult *res, void *arg);
 
 static int
 compare_strings(const char *a, const char *b)
@@ -119,7 +125,64 @@ next_request(AtlActionRequest *req, void *arg)
 	atl_action_item_request(req, &run->items[i], run->src, run->dry_run,
 							run->items[i].skip_reason ? run->items[i].skip_reason :
 							run->protections ? run->protections[i] : NULL);
+	req->run_id = run->run_id;
+	req->verify = atl_verify;
+	/* cancelled from another session: the rest is recorded, never sent */
+	req->cancelled = atl_run_cancelled(run->run_id);
 	return true;
+}
+
+/* the distinct requests of a run: what it plans */
+static int
+count_distinct(const ActionRun *run)
+{
+	int			n = 0;
+
+	for (int i = 0; i < run->n; i++)
+		n += !run->repeated[i];
+	return n;
+}
+
+/* a background run's queued request, as the row the caller gets back */
+static void
+put_queued_row(const AtlActionRequest *req, void *arg)
+{
+	AtlActionResult res;
+
+	memset(&res, 0, sizeof(res));
+	strlcpy(res.outcome, "queued", sizeof(res.outcome));
+	put_row(req, &res, arg);
+}
+
+/* atlorg.background: queue the run in the caller's transaction, send nothing now */
+static void
+queue_run(ActionRun *run)
+{
+	int64		run_id = atl_run_store_queue(run->src->server_name, run->dry_run,
+											 next_request, run, put_queued_row, run);
+
+	atl_executor_wake_at_commit();
+	ereport(NOTICE,
+			(errmsg("atlorg: run %lld queued %d requests; it starts when this transaction commits",
+					(long long) run_id, count_distinct(run)),
+			 errhint("Watch it in atl_run_progress; atl_run_wait(%lld) waits for its end.",
+					 (long long) run_id)));
+}
+
+/* the requests through the executor, waiting for each outcome */
+static void
+run_now(ActionRun *run)
+{
+	run->run_id = atl_run_open(run->src->server_name, count_distinct(run), run->dry_run);
+	PG_TRY();
+	{
+		atl_executor_run_many(next_request, put_row, run);
+	}
+	PG_FINALLY();
+	{
+		atl_run_close(run->run_id);
+	}
+	PG_END_TRY();
 }
 
 static void
@@ -149,6 +212,9 @@ atl_actions_run(ActionItem *items, int n, const char *server, bool dry_run, bool
 	run.sink_arg = arg;
 	run.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "atlorg action row",
 										ALLOCSET_SMALL_SIZES);
-	atl_executor_run_many(next_request, put_row, &run);
+	if (atl_background)
+		queue_run(&run);
+	else
+		run_now(&run);
 	MemoryContextDelete(run.row_cxt);
 }

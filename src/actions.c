@@ -42,6 +42,16 @@ atl_action_fill(AtlActionRequest *req, const AtlSource *src, const char *action,
 			sizeof(req->session_role));
 	req->backend_pid = MyProcPid;
 	req->statement_at = GetCurrentStatementStartTimestamp();
+	req->acted_by_oid = GetUserId();
+	atl_action_fill_credentials(req, src);
+	req->dry_run = dry_run;
+	if (protection)
+		strlcpy(req->skip_reason, protection, sizeof(req->skip_reason));
+}
+
+void
+atl_action_fill_credentials(AtlActionRequest *req, const AtlSource *src)
+{
 	if (strlen(src->api_key) >= sizeof(req->api_key))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -51,9 +61,6 @@ atl_action_fill(AtlActionRequest *req, const AtlSource *src, const char *action,
 	/* the budget is the organization's, whichever server or session acts */
 	req->org_key = atl_budget_key(psprintf("%s/admin/v1/orgs/%s", src->api_base, src->org_id));
 	req->per_second = atl_action_rate * 0.99;	/* a margin for clock skew */
-	req->dry_run = dry_run;
-	if (protection)
-		strlcpy(req->skip_reason, protection, sizeof(req->skip_reason));
 }
 
 /* one column of the returned audit row */
@@ -103,6 +110,9 @@ atl_action_audit_tuple(TupleDesc desc, const AtlActionRequest *req, const AtlAct
 		{"elapsed_ms", Float8GetDatum(res->elapsed_ms), false},
 		{"backend_pid", Int32GetDatum(req->backend_pid), false},
 		{"statement_at", TimestampTzGetDatum(req->statement_at), false},
+		{"run_id", Int64GetDatum(req->run_id), req->run_id == 0},
+		{"verified", BoolGetDatum(res->verified == ATL_VERIFIED_SHOWN),
+		res->verified == ATL_VERIFIED_UNREAD},
 	};
 	Datum	   *values;
 	bool	   *nulls;

@@ -30,6 +30,8 @@ extern char **atl_action_protections(const AtlSource *src, const ActionItem *ite
 /* the request's who, where, budget, dry run and protection */
 extern void atl_action_fill(AtlActionRequest *req, const AtlSource *src, const char *action,
 							const char *account_id, bool dry_run, const char *protection);
+/* the org key, the limits and the budget (a background run's executor fills them late) */
+extern void atl_action_fill_credentials(AtlActionRequest *req, const AtlSource *src);
 /* the request goes to the Jira site, with its basic-auth credentials */
 extern void atl_action_use_site(AtlActionRequest *req, const AtlSource *src);
 

@@ -11,6 +11,7 @@
 
 #include "budget.h"
 #include "executor.h"
+#include "launcher.h"
 #include "guc.h"
 
 PG_MODULE_MAGIC;
@@ -54,4 +55,5 @@ _PG_init(void)
 	shmem_request_hook = atl_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = atl_shmem_startup;
+	atl_launcher_register();
 }

@@ -17,6 +17,8 @@
 #include "utils/timestamp.h"
 
 #include "audit.h"
+#include "run_store.h"
+#include "worker_store.h"
 
 /*
  * atl_audit, schema-qualified (the worker's search_path is pinned too):
@@ -44,9 +46,10 @@ audit_table(void)
 
 /* the worker's context, given back after each transaction */
 static MemoryContext caller_cxt = NULL;
+static bool runs_ready = false;	/* the database has atlorg 1.1's run tables */
 
-static void
-begin(const char *activity)
+void
+atl_audit_begin(const char *activity)
 {
 	caller_cxt = CurrentMemoryContext;
 	SetCurrentStatementStartTimestamp();
@@ -55,16 +58,24 @@ begin(const char *activity)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "atlorg: SPI_connect failed");
 	pgstat_report_activity(STATE_RUNNING, activity);
+	(void) audit_table();
+	runs_ready = atl_run_store_ready();
 }
 
-static void
-commit(void)
+void
+atl_audit_commit(void)
 {
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(caller_cxt);
 	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+bool
+atl_audit_has_runs(void)
+{
+	return runs_ready;
 }
 
 static Datum
@@ -74,28 +85,54 @@ text_or_null(const char *s, char *null_flag)
 	return *null_flag == 'n' ? (Datum) 0 : CStringGetTextDatum(s);
 }
 
+static void
+run_plan(SPIPlanPtr plan, Datum *values, const char *nulls, int expect)
+{
+	if (SPI_execute_plan(plan, values, nulls, false, 0) != expect)
+		elog(ERROR, "atlorg: could not record an action in atl_audit");
+}
+
+/* a queued request's row now has its audit row: it may be on the wire */
+static void
+mark_queue_row(const AtlActionRequest *req, int64 audit_id)
+{
+	Datum		values[3] = {Int64GetDatum(req->run_id), Int32GetDatum(req->queue_seq),
+	Int64GetDatum(audit_id)};
+
+	if (SPI_execute_with_args("UPDATE atlorg.atl_queue SET audit_id = $3 "
+							  "WHERE run_id = $1 AND seq = $2",
+							  3, (Oid[]) {INT8OID, INT4OID, INT8OID}, values, NULL, false,
+							  0) != SPI_OK_UPDATE)
+		elog(ERROR, "atlorg: could not mark a queued request");
+}
+
 void
 atl_audit_record_intents(const AtlActionRequest *const *reqs, AtlActionResult *const *res, int n)
 {
-	Oid			types[9] = {NAMEOID, NAMEOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID,
-	TEXTOID, TEXTOID, NAMEOID};
+	Oid			types[10] = {NAMEOID, NAMEOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID,
+	TEXTOID, TEXTOID, NAMEOID, INT8OID};
 	SPIPlanPtr	plan;
 
-	begin("atlorg: recording actions");
+	atl_audit_begin("atlorg: recording actions");
+	if (runs_ready)
+		atl_worker_store_runs(reqs, n);
 	plan = SPI_prepare(psprintf("INSERT INTO %s (acted_by, server, action, account_id, "
-								"backend_pid, statement_at, target, params, session_role) "
-								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.jsonb, $9) "
-								"RETURNING id, requested_at", audit_table()),
-					   9, types);
+								"backend_pid, statement_at, target, params, session_role%s) "
+								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.jsonb, $9%s) "
+								"RETURNING id, requested_at", audit_table(),
+								runs_ready ? ", run_id" : "", runs_ready ? ", $10" : ""),
+					   runs_ready ? 10 : 9, types);
 	if (plan == NULL)
 		elog(ERROR, "atlorg: could not prepare the audit insert");
 	for (int i = 0; i < n; i++)
 	{
 		const AtlActionRequest *req = reqs[i];
-		Datum		values[9];
-		char		nulls[10] = "         ";
+		Datum		values[10];
+		char		nulls[11] = "          ";
 		bool		isnull;
 
+		if (res[i]->audit_id != 0)
+			continue;			/* sent again after a crash: its row is there */
 		values[0] = CStringGetDatum(req->acted_by);
 		values[1] = CStringGetDatum(req->server);
 		values[2] = CStringGetTextDatum(req->action);
@@ -105,36 +142,68 @@ atl_audit_record_intents(const AtlActionRequest *const *reqs, AtlActionResult *c
 		values[6] = text_or_null(req->target, &nulls[6]);
 		values[7] = text_or_null(req->body, &nulls[7]);
 		values[8] = CStringGetDatum(req->session_role);
-		if (SPI_execute_plan(plan, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
-			SPI_processed != 1)
-			elog(ERROR, "atlorg: could not record an action in atl_audit");
+		values[9] = Int64GetDatum(req->run_id);
+		nulls[9] = req->run_id ? ' ' : 'n';
+		run_plan(plan, values, nulls, SPI_OK_INSERT_RETURNING);
 		res[i]->audit_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 													   SPI_tuptable->tupdesc, 1, &isnull));
 		res[i]->requested_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0],
 																 SPI_tuptable->tupdesc, 2, &isnull));
+		if (req->queue_seq)
+			mark_queue_row(req, res[i]->audit_id);
 	}
-	commit();
+	atl_audit_commit();
+}
+
+/*
+ * A background request's end: its queue row goes, and a success shows in
+ * the mirror at once.
+ */
+static void
+finish_queued(const AtlActionRequest *req, const AtlActionResult *res)
+{
+	Datum		values[5];
+	char		nulls[5] = "     ";
+
+	values[0] = Int64GetDatum(req->run_id);
+	values[1] = Int32GetDatum(req->queue_seq);
+	if (SPI_execute_with_args("DELETE FROM atlorg.atl_queue WHERE run_id = $1 AND seq = $2",
+							  2, (Oid[]) {INT8OID, INT4OID}, values, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "atlorg: could not take a request off the queue");
+	if (strcmp(res->outcome, "succeeded") != 0 && strcmp(res->outcome, "already") != 0)
+		return;
+	values[0] = CStringGetDatum(req->server);
+	values[1] = CStringGetTextDatum(req->action);
+	values[2] = CStringGetTextDatum(req->account_id);
+	values[3] = text_or_null(req->target, &nulls[3]);
+	values[4] = text_or_null(req->body, &nulls[4]);
+	if (SPI_execute_with_args("SELECT atlorg.atl_mirror_follow($1, $2, $3, $4, $5::pg_catalog.jsonb)",
+							  5, (Oid[]) {NAMEOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID}, values, nulls,
+							  false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "atlorg: could not update the mirror");
 }
 
 void
-atl_audit_record_outcomes(AtlActionResult *const *results, int n)
+atl_audit_record_outcomes(const AtlActionRequest *const *reqs, AtlActionResult *const *results,
+						  int n)
 {
-	Oid			types[9] = {INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
-	INT4OID, FLOAT8OID, TIMESTAMPTZOID};
+	Oid			types[10] = {INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
+	INT4OID, FLOAT8OID, TIMESTAMPTZOID, BOOLOID};
 	SPIPlanPtr	plan;
 
-	begin("atlorg: recording outcomes");
+	atl_audit_begin("atlorg: recording outcomes");
 	plan = SPI_prepare(psprintf("UPDATE %s SET outcome = $2, http_status = $3, error_key = $4, "
 								"error_reason = $5, error_detail = $6, attempts = $7, "
-								"elapsed_ms = $8, finished_at = $9 WHERE id = $1",
-								audit_table()), 9, types);
+								"elapsed_ms = $8, finished_at = $9%s WHERE id = $1",
+								audit_table(), runs_ready ? ", verified = $10" : ""),
+					   runs_ready ? 10 : 9, types);
 	if (plan == NULL)
 		elog(ERROR, "atlorg: could not prepare the audit update");
 	for (int i = 0; i < n; i++)
 	{
 		const AtlActionResult *res = results[i];
-		Datum		values[9];
-		char		nulls[10] = "         ";
+		Datum		values[10];
+		char		nulls[11] = "          ";
 
 		values[0] = Int64GetDatum(res->audit_id);
 		values[1] = CStringGetTextDatum(res->outcome);
@@ -146,22 +215,25 @@ atl_audit_record_outcomes(AtlActionResult *const *results, int n)
 		values[6] = Int32GetDatum(res->attempts);
 		values[7] = Float8GetDatum(res->elapsed_ms);
 		values[8] = TimestampTzGetDatum(res->finished_at);
-		if (SPI_execute_plan(plan, values, nulls, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "atlorg: could not record an outcome in atl_audit");
+		values[9] = BoolGetDatum(res->verified == ATL_VERIFIED_SHOWN);
+		nulls[9] = res->verified == ATL_VERIFIED_UNREAD ? 'n' : ' ';
+		run_plan(plan, values, nulls, SPI_OK_UPDATE);
+		if (reqs[i]->queue_seq && runs_ready)
+			finish_queued(reqs[i], res);
 	}
-	commit();
+	atl_audit_commit();
 }
 
 void
 atl_audit_resolve_pending(void)
 {
-	begin("atlorg: resolving requests of a stopped executor");
+	atl_audit_begin("atlorg: resolving requests of a stopped executor");
 	if (SPI_execute(psprintf("UPDATE %s SET outcome = 'unknown', finished_at = clock_timestamp(), "
 							 "error_detail = 'the atlorg executor stopped while the request was in flight' "
 							 "WHERE outcome = 'pending'", audit_table()),
 					false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "atlorg: could not resolve pending rows in atl_audit");
-	commit();
+	atl_audit_commit();
 }
 
 int64
@@ -169,12 +241,12 @@ atl_audit_prune(int keep_days)
 {
 	int64		pruned;
 
-	begin("atlorg: pruning the audit");
+	atl_audit_begin("atlorg: pruning the audit");
 	if (SPI_execute(psprintf("DELETE FROM %s WHERE requested_at < now() - interval '%d days' "
 							 "AND outcome <> 'pending'", audit_table(), keep_days),
 					false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "atlorg: could not prune atl_audit");
 	pruned = (int64) SPI_processed;
-	commit();
+	atl_audit_commit();
 	return pruned;
 }

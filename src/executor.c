@@ -158,18 +158,46 @@ atl_executor_take(Oid dboid, AtlActionRequest *req)
 	for (int i = 0; i < ATL_SLOTS; i++)
 	{
 		AtlSlot    *slot = &atl_executor_shared->slots[i];
+		AtlRunEntry *run;
 
-		if (slot->state == SLOT_QUEUED && slot->dboid == dboid &&
-			(next == NULL || slot->seq < next->seq))
-			next = slot;
+		if (slot->state != SLOT_QUEUED || slot->dboid != dboid ||
+			(next != NULL && slot->seq > next->seq))
+			continue;
+		/* a paused run's requests wait where they are */
+		run = atl_run_find(slot->req.run_id);
+		if (run && run->paused && !run->cancel)
+			continue;
+		next = slot;
 	}
 	if (next)
 	{
+		AtlRunEntry *run = atl_run_find(next->req.run_id);
+
 		next->state = SLOT_RUNNING;
 		memcpy(req, &next->req, sizeof(*req));
+		if (run)
+			run->taken++;		/* until its outcome is recorded */
 	}
 	LWLockRelease(atl_executor_shared->lock);
 	return next;
+}
+
+/* does a run still have requests in slots (queued, or taken and running)? */
+bool
+atl_executor_run_has_slots(int64 run_id)
+{
+	bool		found = false;
+
+	LWLockAcquire(atl_executor_shared->lock, LW_SHARED);
+	for (int i = 0; i < ATL_SLOTS && !found; i++)
+	{
+		AtlSlot    *slot = &atl_executor_shared->slots[i];
+
+		found = (slot->state == SLOT_QUEUED || slot->state == SLOT_RUNNING) &&
+			slot->req.run_id == run_id;
+	}
+	LWLockRelease(atl_executor_shared->lock);
+	return found;
 }
 
 bool
@@ -177,8 +205,11 @@ atl_executor_cancel_requested(AtlSlot *slot)
 {
 	bool		cancel;
 
+	AtlRunEntry *run;
+
 	LWLockAcquire(atl_executor_shared->lock, LW_SHARED);
-	cancel = slot->cancel_requested;
+	run = atl_run_find(slot->req.run_id);
+	cancel = slot->cancel_requested || (run && run->cancel);
 	LWLockRelease(atl_executor_shared->lock);
 	return cancel;
 }

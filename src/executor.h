@@ -47,7 +47,19 @@ typedef struct AtlActionRequest
 	double		per_second;		/* the pace of that budget: atlorg.action_rate */
 	bool		dry_run;		/* record, send nothing */
 	char		skip_reason[512];	/* protected: record as skipped, send nothing */
+	int64		run_id;			/* its run (runs.h); 0 in a database still at 1.0 */
+	int32		queue_seq;		/* a background run's queue row; 0: none */
+	bool		background;		/* from atl_queue, not from a waiting caller */
+	bool		verify;			/* read the account back after a success */
+	bool		cancelled;		/* its run was cancelled: record, send nothing */
+	bool		unsendable;		/* no credentials: recorded as failed, skip_reason says why */
+	Oid			acted_by_oid;	/* whose credentials (a background run's) */
 } AtlActionRequest;
+
+/* what reading the account back after its action showed */
+#define ATL_VERIFIED_UNREAD 0
+#define ATL_VERIFIED_SHOWN 1
+#define ATL_VERIFIED_NOT_SHOWN 2
 
 typedef struct AtlActionResult
 {
@@ -61,6 +73,7 @@ typedef struct AtlActionResult
 	char		error_detail[ATL_ERROR_TEXT_MAX];
 	int			attempts;
 	double		elapsed_ms;
+	int			verified;		/* atlorg.verify: ATL_VERIFIED_* */
 } AtlActionResult;
 
 /* shared memory, requested from _PG_init when preloaded */
@@ -83,6 +96,16 @@ typedef void (*AtlActionDone) (const AtlActionRequest *req, const AtlActionResul
 							   void *arg);
 extern void atl_executor_run_many(AtlActionNext next, AtlActionDone on_result, void *arg);
 
+/* make sure the database's executor runs and looks at its queue now */
+extern void atl_executor_wake(void);
+/* the same when this transaction commits (a background run was queued) */
+extern void atl_executor_wake_at_commit(void);
+
+/* start an executor for a database (the backends' launch, and the launcher's) */
+typedef struct BackgroundWorkerHandle BackgroundWorkerHandle;
+extern bool atl_executor_launch(Oid dboid, Oid executor_role, pid_t notify_pid,
+								BackgroundWorkerHandle **handle);
+
 /* worker side, see worker.c */
 typedef struct AtlSlot AtlSlot;
 extern bool atl_executor_register_worker(Oid dboid);
@@ -90,6 +113,7 @@ extern void atl_executor_resolve_orphans(Oid dboid);
 extern bool atl_executor_retire_worker(Oid dboid);
 extern AtlSlot *atl_executor_take(Oid dboid, AtlActionRequest *req);
 extern bool atl_executor_cancel_requested(AtlSlot *slot);
+extern bool atl_executor_run_has_slots(int64 run_id);
 extern void atl_executor_publish_audit_id(AtlSlot *slot, int64 audit_id,
 										  TimestampTz requested_at);
 extern void atl_executor_finish(AtlSlot *slot, const AtlActionResult *res);

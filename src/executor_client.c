@@ -6,6 +6,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
@@ -50,14 +51,12 @@ forget_launch(void)
 	my_launch = NULL;
 }
 
-static void
-launch_worker(TimestampTz launched_at)
+/* an executor for a database (its start and stop set notify_pid's latch) */
+bool
+atl_executor_launch(Oid dboid, Oid executor_role, pid_t notify_pid,
+					BackgroundWorkerHandle **handle)
 {
 	BackgroundWorker worker;
-	BackgroundWorkerHandle *handle;
-	Oid			executor_role;
-	MemoryContext old;
-	bool		registered;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -65,15 +64,25 @@ launch_worker(TimestampTz launched_at)
 	worker.bgw_restart_time = BGW_NEVER_RESTART;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "atlorg");
 	snprintf(worker.bgw_function_name, BGW_MAXLEN, "atl_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "atlorg executor for database %u", MyDatabaseId);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "atlorg executor for database %u", dboid);
 	snprintf(worker.bgw_type, BGW_MAXLEN, "atlorg executor");
-	worker.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
+	worker.bgw_main_arg = ObjectIdGetDatum(dboid);
 	/* the worker acts as atlorg_executor, never as a superuser */
-	executor_role = get_role_oid("atlorg_executor", false);
 	memcpy(worker.bgw_extra, &executor_role, sizeof(Oid));
-	worker.bgw_notify_pid = MyProcPid;	/* its start and stop set our latch */
+	worker.bgw_notify_pid = notify_pid;
+	return RegisterDynamicBackgroundWorker(&worker, handle);
+}
+
+static void
+launch_worker(TimestampTz launched_at)
+{
+	BackgroundWorkerHandle *handle;
+	MemoryContext old;
+	bool		registered;
+
 	old = MemoryContextSwitchTo(TopMemoryContext);
-	registered = RegisterDynamicBackgroundWorker(&worker, &handle);
+	registered = atl_executor_launch(MyDatabaseId, get_role_oid("atlorg_executor", false),
+									 MyProcPid, &handle);
 	MemoryContextSwitchTo(old);
 	if (!registered)
 		ereport(ERROR,
@@ -445,6 +454,54 @@ atl_executor_run_many(AtlActionNext next, AtlActionDone on_result, void *arg)
 	}
 	PG_END_TRY();
 	wipe_requests();
+}
+
+void
+atl_executor_wake(void)
+{
+	require_shared();
+	ensure_worker();
+	forget_launch();
+}
+
+/*
+ * A background run was queued: at commit, the executor must be there (an
+ * error before the commit ends it: nothing is queued that nobody would
+ * send) and look at the queue at once.
+ */
+static bool wake_registered = false;
+static bool wake_pending = false;
+
+static void
+wake_at_commit(XactEvent event, void *arg)
+{
+	WorkerEntry *entry;
+
+	if (!wake_pending)
+		return;
+	if (event == XACT_EVENT_PRE_COMMIT)
+		atl_executor_wake();
+	else if (event == XACT_EVENT_COMMIT)
+	{
+		wake_pending = false;
+		LWLockAcquire(atl_executor_shared->lock, LW_SHARED);
+		entry = atl_executor_find_worker(MyDatabaseId);
+		if (entry && entry->proc)
+			SetLatch(&entry->proc->procLatch);
+		LWLockRelease(atl_executor_shared->lock);
+	}
+	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		wake_pending = false;
+}
+
+void
+atl_executor_wake_at_commit(void)
+{
+	require_shared();
+	if (!wake_registered)
+		RegisterXactCallback(wake_at_commit, NULL);
+	wake_registered = true;
+	wake_pending = true;
 }
 
 /* atl_executor_run(): one request, one result */

@@ -15,6 +15,7 @@
 #include "storage/proc.h"
 
 #include "executor.h"
+#include "runs.h"
 
 #define ATL_SLOTS 256
 #define ATL_MAX_WORKERS 16		/* databases with a running executor */
@@ -48,6 +49,7 @@ typedef struct ExecutorShared
 	uint64		next_seq;
 	WorkerEntry workers[ATL_MAX_WORKERS];
 	AtlSlot		slots[ATL_SLOTS];
+	AtlRunEntry runs[ATL_MAX_RUNS];
 } ExecutorShared;
 
 extern ExecutorShared *atl_executor_shared;

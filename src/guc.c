@@ -25,6 +25,9 @@ int			atl_audit_retention_days = 0;
 double		atl_action_rate = 100;
 bool		atl_dry_run = false;
 bool		atl_also_remove_other_grants = false;
+bool		atl_background = false;
+bool		atl_verify = false;
+char	   *atl_run_label = NULL;
 
 void
 atl_define_gucs(void)
@@ -105,5 +108,15 @@ atl_define_gucs(void)
 							 "that also grants something else.",
 							 "For DELETE FROM atl_directory_access; atl_remove_access() has its own argument.",
 							 &atl_also_remove_other_grants, false, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("atlorg.background",
+							 "Set-based actions and UPDATE atl_directory queue a background run and return at once.",
+							 "The run is queued in the caller's transaction: it happens if and only if that commits.",
+							 &atl_background, false, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("atlorg.verify",
+							 "Read every changed account back after its action and record whether Atlassian shows the change.",
+							 NULL, &atl_verify, false, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("atlorg.run_label",
+							   "A label for the runs this session starts (atl_runs.label).",
+							   NULL, &atl_run_label, "", PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("atlorg");
 }

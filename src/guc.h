@@ -19,6 +19,9 @@ extern double atl_action_rate;		/* atlorg.action_rate */
 extern int	atl_audit_retention_days;	/* atlorg.audit_retention */
 extern bool atl_dry_run;			/* atlorg.dry_run */
 extern bool atl_also_remove_other_grants;	/* atlorg.also_remove_other_grants */
+extern bool atl_background;		/* atlorg.background */
+extern bool atl_verify;			/* atlorg.verify */
+extern char *atl_run_label;		/* atlorg.run_label */
 
 extern void atl_define_gucs(void);
 

@@ -281,10 +281,8 @@ option_or(List *options, const char *name, const char *fallback)
 }
 
 static UserMapping *
-caller_user_mapping(ForeignServer *server)
+caller_user_mapping(ForeignServer *server, Oid userid)
 {
-	Oid			userid = GetUserId();
-
 	if (!SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(userid),
 							   ObjectIdGetDatum(server->serverid)) &&
 		!SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
@@ -300,6 +298,12 @@ caller_user_mapping(ForeignServer *server)
 
 AtlSource *
 atl_source_lookup(const char *server_name)
+{
+	return atl_source_lookup_as(server_name, GetUserId());
+}
+
+AtlSource *
+atl_source_lookup_as(const char *server_name, Oid userid)
 {
 	ForeignServer *server;
 	ForeignDataWrapper *fdw;
@@ -318,10 +322,10 @@ atl_source_lookup(const char *server_name)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("server \"%s\" is not an atlorg server", server_name)));
-	if (pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
+	if (pg_foreign_server_aclcheck(server->serverid, userid, ACL_USAGE) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_SERVER, server->servername);
 
-	mapping = caller_user_mapping(server);
+	mapping = caller_user_mapping(server, userid);
 	src->server_name = pstrdup(server->servername);
 	src->org_id = pstrdup(option_or(server->options, "org_id", ""));
 	src->directory_id = pstrdup(option_or(server->options, "directory_id", "-"));

@@ -25,6 +25,11 @@ typedef struct AtlSource
 
 /* server_name NULL: atlorg.server, else the only atlorg server */
 extern AtlSource *atl_source_lookup(const char *server_name);
+/*
+ * the same for another role (the executor, acting for a background run's
+ * role): that role's rights and user mapping.  server_name must be given.
+ */
+extern AtlSource *atl_source_lookup_as(const char *server_name, Oid userid);
 
 /* errors with a hint unless the source has an org API key / a Jira site */
 extern void atl_source_require_org(const AtlSource *src);

@@ -29,6 +29,12 @@
 #include "http.h"
 #include "json.h"
 #include "remote_text.h"
+#include "runs.h"
+#include "worker_runs.h"
+#include "worker_store.h"
+#include "executor_slots.h"
+#include "access/xact.h"
+#include "commands/extension.h"
 
 PGDLLEXPORT void atl_worker_main(Datum main_arg);
 
@@ -36,6 +42,8 @@ PGDLLEXPORT void atl_worker_main(Datum main_arg);
 #define PRUNE_EVERY_MS (3600 * 1000)
 #define NOT_SENT "the caller stopped waiting before the request was sent; nothing was sent"
 #define ATL_TAKE_MAX 64
+#define PAUSED_POLL_MS 200
+#define ADOPT_EVERY_MS 250		/* how often a busy executor looks for new runs */
 
 /*
  * Requests run many at once on one batch (batch.h), each only when its
@@ -124,10 +132,10 @@ classify(const AtlHttpResult *http, AtlActionResult *res)
 				  http->error[0] ? http->error : e.detail);
 }
 
-/* an action the worker has taken, from its slot to its recorded outcome */
+/* an action the worker has taken, from its slot (or the queue) to its recorded outcome */
 typedef struct Active
 {
-	AtlSlot    *slot;
+	AtlSlot    *slot;			/* NULL: a background run's, from atl_queue */
 	AtlActionRequest req;
 	AtlActionResult res;
 	AtlHttpRequest http;		/* points into req */
@@ -143,6 +151,8 @@ typedef struct WorkerState
 	TimestampTz paused_until;	/* the latest pause an answer asked for */
 	char		paused_server[NAMEDATALEN]; /* of that pause */
 	bool		pause_shown;	/* in pg_stat_activity */
+	bool		queue_due;		/* look at atl_queue on the next take */
+	TimestampTz adopted_at;		/* when it last looked for new background runs */
 } WorkerState;
 
 /* a queued job may start when its organization's budget allows */
@@ -151,6 +161,11 @@ gate_job(AtlBatch *batch, AtlBatchJob *job, TimestampTz now, TimestampTz *wake)
 {
 	Active	   *a = job->user;
 
+	if (atl_run_paused(a->req.run_id))
+	{
+		*wake = TimestampTzPlusMilliseconds(now, PAUSED_POLL_MS);
+		return ATL_GATE_WAIT;
+	}
 	return atl_budget_claim(a->req.org_key, a->req.per_second, now, wake) ?
 		ATL_GATE_GO : ATL_GATE_WAIT;
 }
@@ -159,7 +174,9 @@ gate_job(AtlBatch *batch, AtlBatchJob *job, TimestampTz now, TimestampTz *wake)
 static bool
 job_abandoned(AtlBatch *batch, AtlBatchJob *job)
 {
-	return atl_executor_cancel_requested(((Active *) job->user)->slot);
+	Active	   *a = job->user;
+
+	return a->slot ? atl_executor_cancel_requested(a->slot) : atl_run_cancelled(a->req.run_id);
 }
 
 /* the organization's limit is spent: every executor waits (pause_ms is capped) */
@@ -255,16 +272,37 @@ start_active(WorkerState *st, Active *a)
  * transaction (before anything is sent), then start, or finish at once what
  * is not to be sent.
  */
+/* a taken action whose intent is recorded: start it, or end it unsent */
+static void
+start_taken(WorkerState *st, Active *a)
+{
+	st->active++;
+	if (a->slot)
+		atl_executor_publish_audit_id(a->slot, a->res.audit_id, a->res.requested_at);
+	/* a preview says skipped exactly where the real run would */
+	if (a->req.unsendable)
+		finish_unsent(st, a, "failed", a->req.skip_reason);
+	else if (a->req.skip_reason[0])
+		finish_unsent(st, a, "skipped", a->req.skip_reason);
+	else if (a->req.dry_run)
+		finish_unsent(st, a, "dry_run", "dry run: nothing was sent");
+	else if (a->req.cancelled || (a->slot && atl_executor_cancel_requested(a->slot)) ||
+			 atl_run_cancelled(a->req.run_id))
+		finish_unsent(st, a, "cancelled", NOT_SENT);
+	else
+		start_active(st, a);
+}
+
 static int
 take_queued(WorkerState *st)
 {
-	int			room = 2 * atl_executor_in_flight - st->active;
+	int			room = Min(2 * atl_executor_in_flight - st->active, ATL_TAKE_MAX);
 	Active	   *taken[ATL_TAKE_MAX];
 	const AtlActionRequest *reqs[ATL_TAKE_MAX];
 	AtlActionResult *results[ATL_TAKE_MAX];
 	int			n = 0;
 
-	while (n < Min(room, ATL_TAKE_MAX))
+	while (n < room)
 	{
 		Active	   *a = MemoryContextAllocZero(st->cxt, sizeof(Active));
 
@@ -275,6 +313,22 @@ take_queued(WorkerState *st)
 		}
 		taken[n++] = a;
 	}
+	if (n < room && st->queue_due)
+	{
+		AtlActionRequest *claimed = palloc(sizeof(AtlActionRequest) * (room - n));
+		int			got = atl_worker_claim_runs(st->dboid, room - n, claimed);
+
+		for (int i = 0; i < got; i++)
+		{
+			Active	   *a = MemoryContextAllocZero(st->cxt, sizeof(Active));
+
+			memcpy(&a->req, &claimed[i], sizeof(AtlActionRequest));
+			taken[n++] = a;
+		}
+		explicit_bzero(claimed, sizeof(AtlActionRequest) * (room - n + got));
+		pfree(claimed);
+		st->queue_due = got > 0;
+	}
 	if (n == 0)
 		return 0;
 	for (int i = 0; i < n; i++)
@@ -284,21 +338,7 @@ take_queued(WorkerState *st)
 	}
 	atl_audit_record_intents(reqs, results, n);
 	for (int i = 0; i < n; i++)
-	{
-		Active	   *a = taken[i];
-
-		st->active++;
-		atl_executor_publish_audit_id(a->slot, a->res.audit_id, a->res.requested_at);
-		/* a preview says skipped exactly where the real run would */
-		if (a->req.skip_reason[0])
-			finish_unsent(st, a, "skipped", a->req.skip_reason);
-		else if (a->req.dry_run)
-			finish_unsent(st, a, "dry_run", "dry run: nothing was sent");
-		else if (atl_executor_cancel_requested(a->slot))
-			finish_unsent(st, a, "cancelled", NOT_SENT);
-		else
-			start_active(st, a);
-	}
+		start_taken(st, taken[i]);
 	return n;
 }
 
@@ -311,28 +351,37 @@ record_finished(WorkerState *st)
 {
 	ListCell   *lc;
 	AtlActionResult **results;
+	AtlActionRequest **reqs;
 	int			n = 0;
 
 	if (st->finished == NIL)
 		return false;
 	results = palloc(sizeof(AtlActionResult *) * list_length(st->finished));
+	reqs = palloc(sizeof(AtlActionRequest *) * list_length(st->finished));
 	foreach(lc, st->finished)
 	{
 		Active	   *a = lfirst(lc);
 
-		explicit_bzero(a->req.api_key, sizeof(a->req.api_key));
 		a->res.finished_at = GetCurrentTimestamp();
+		reqs[n] = &a->req;
 		results[n++] = &a->res;
 	}
-	atl_audit_record_outcomes(results, n);
+	atl_worker_verify(reqs, results, n);
+	foreach(lc, st->finished)
+		explicit_bzero(((Active *) lfirst(lc))->req.api_key, ATL_SECRET_MAX);
+	atl_audit_record_outcomes((const AtlActionRequest *const *) reqs, results, n);
 	pfree(results);
+	pfree(reqs);
 	/* before the callers hear: one may look at pg_stat_activity next */
 	show_pause(st, true);
 	foreach(lc, st->finished)
 	{
 		Active	   *a = lfirst(lc);
 
-		atl_executor_finish(a->slot, &a->res);
+		if (a->slot)
+			atl_executor_finish(a->slot, &a->res);
+		if (a->req.run_id)
+			atl_run_count_taken(a->req.run_id, -1);
 		st->active--;
 		pfree(a);
 	}
@@ -374,6 +423,36 @@ reload_config_if_asked(void)
 	}
 }
 
+/*
+ * Background runs committed since the last look (a commit also sets the
+ * latch): into shared memory, and the queue is looked at.
+ */
+static void
+adopt_runs_if_due(WorkerState *st)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (!TimestampDifferenceExceeds(st->adopted_at, now, ADOPT_EVERY_MS))
+		return;
+	st->adopted_at = now;
+	atl_worker_adopt_runs();
+	st->queue_due = true;
+}
+
+/* does any run of this database still need the executor? */
+static bool
+runs_going(Oid dboid)
+{
+	bool		going = false;
+
+	LWLockAcquire(atl_executor_shared->lock, LW_SHARED);
+	for (int i = 0; i < ATL_MAX_RUNS && !going; i++)
+		going = atl_executor_shared->runs[i].run_id != 0 &&
+			atl_executor_shared->runs[i].dboid == dboid;
+	LWLockRelease(atl_executor_shared->lock);
+	return going;
+}
+
 /* the worker's loop: until it has been idle long enough */
 static void
 serve(WorkerState *st)
@@ -388,7 +467,9 @@ serve(WorkerState *st)
 		CHECK_FOR_INTERRUPTS();
 		reload_config_if_asked();
 		prune_audit_if_due(&last_prune);
+		adopt_runs_if_due(st);
 		audited = take_queued(st) > 0;
+		atl_worker_tend_runs(st->dboid);
 		if (st->active > 0)
 		{
 			/* a short wait: new work is announced by the latch, which curl cannot watch */
@@ -399,13 +480,54 @@ serve(WorkerState *st)
 			continue;
 		}
 		show_pause(st, audited);
+		if (audited || runs_going(st->dboid))
+			idle_since = GetCurrentTimestamp();
 		if (TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), atl_worker_idle_ms) &&
 			atl_executor_retire_worker(st->dboid))
 			return;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 1000, PG_WAIT_EXTENSION);
+		if (WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					  ADOPT_EVERY_MS, PG_WAIT_EXTENSION) & WL_LATCH_SET)
+			st->adopted_at = 0;	/* a commit may have queued a run: look now */
 		ResetLatch(MyLatch);
 	}
+}
+
+/* is atlorg installed in this database? */
+static bool
+extension_installed(void)
+{
+	bool		installed;
+
+	StartTransactionCommand();
+	installed = OidIsValid(get_extension_oid("atlorg", true));
+	CommitTransactionCommand();
+	return installed;
+}
+
+/*
+ * Requests a stopped executor left in flight are reconciled first; those
+ * of background runs provably not made are sent again, on their own audit
+ * rows, before anything new is taken.
+ */
+static void
+recover(WorkerState *st)
+{
+	AtlActionRequest *resend;
+	int64	   *audit_ids;
+	int			n = atl_worker_recover(&resend, &audit_ids);
+
+	for (int i = 0; i < n; i++)
+	{
+		Active	   *a = MemoryContextAllocZero(st->cxt, sizeof(Active));
+
+		memcpy(&a->req, &resend[i], sizeof(AtlActionRequest));
+		a->res.audit_id = audit_ids[i];
+		a->res.requested_at = GetCurrentTimestamp();
+		atl_run_count_taken(a->req.run_id, 1);
+		start_taken(st, a);
+	}
+	if (n > 0)
+		explicit_bzero(resend, sizeof(AtlActionRequest) * n);
 }
 
 void
@@ -422,11 +544,10 @@ atl_worker_main(Datum main_arg)
 	BackgroundWorkerInitializeConnectionByOid(st.dboid, role, 0);
 	/* the audit's SQL resolves nothing through a schema others can write */
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+	if (!extension_installed())
+		proc_exit(0);			/* the launcher tries every database */
 	if (!atl_executor_register_worker(st.dboid))
 		proc_exit(0);
-	/* what a dead predecessor left in flight: first the audit, then callers */
-	atl_audit_resolve_pending();
-	atl_executor_resolve_orphans(st.dboid);
 
 	st.cxt = AllocSetContextCreate(TopMemoryContext, "atlorg executor",
 								   ALLOCSET_DEFAULT_SIZES);
@@ -439,6 +560,10 @@ atl_worker_main(Datum main_arg)
 	st.batch.arg = &st;
 	st.batch.cxt = st.cxt;
 	atl_batch_open(&st.batch);
+	/* what a dead predecessor left in flight: the runs, the audit, then callers */
+	atl_worker_adopt_runs();
+	recover(&st);
+	atl_executor_resolve_orphans(st.dboid);
 	serve(&st);
 	atl_batch_close(&st.batch);
 	proc_exit(0);

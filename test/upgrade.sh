@@ -50,9 +50,14 @@ fi
 # the current version's features on the upgraded database
 if works=$(sql $upgraded -c "SELECT users_changed FROM atlorg.atl_sync(access => false)" \
              -c "SELECT count(*) > 0 FROM atlorg.atl_seats" \
-             -c "SELECT outcome FROM atlorg.atl_disable('712020:978521a6-2367-4092-a7f6-7cc1b9043bdd', dry_run => true)") &&
-   [ "$(echo "$works" | tr '\n' ' ')" = "0 t dry_run " ]; then
-  echo "ok: the upgraded database syncs, reads its seats and acts"
+             -c "SELECT outcome FROM atlorg.atl_disable('712020:978521a6-2367-4092-a7f6-7cc1b9043bdd', dry_run => true)" \
+             -c "SELECT count(*) FILTER (WHERE run_id IS NULL) || '/' || count(DISTINCT run_id) FROM atlorg.atl_audit" \
+             -c "SELECT string_agg(state || ':' || requests, ',' ORDER BY run_id) FROM atlorg.atl_runs" \
+             -c "BEGIN" -c "SET LOCAL atlorg.background = on" \
+             -c "SELECT outcome FROM atlorg.atl_disable(ARRAY['712020:978521a6-2367-4092-a7f6-7cc1b9043bdd'], dry_run => true)" \
+             -c "COMMIT" -c "SELECT state || ':' || dry_run FROM atlorg.atl_run_wait(atlorg.atl_last_run(), '30 s')") &&
+   [ "$(echo "$works" | tr '\n' ' ')" = "0 t dry_run 0/2 finished:1,finished:1 queued finished:1 " ]; then
+  echo "ok: the upgraded database syncs, reads its seats and acts; 1.0's audit rows belong to runs, and a background run goes"
 else
   echo "FAILED: the upgraded database: ${works:-an error}"; status=1
 fi

@@ -1,0 +1,244 @@
+/*
+ * worker_runs.c: what the executor does for runs besides sending: takes
+ * background runs' requests from the queue, fairly; notices pauses and
+ * cancels; ends runs (NOTIFY); reads accounts back (atlorg.verify); and,
+ * after a restart, reconciles the requests a stopped executor left in
+ * flight before anything else is sent.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "storage/lwlock.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "audit.h"
+#include "executor_slots.h"
+#include "reconcile.h"
+#include "worker_runs.h"
+#include "worker_store.h"
+
+/* the background runs that may send now, copied out of shared memory */
+static int
+sending_runs(Oid dboid, AtlRunEntry *runs)
+{
+	int			n = 0;
+
+	LWLockAcquire(atl_executor_shared->lock, LW_SHARED);
+	for (int i = 0; i < ATL_MAX_RUNS; i++)
+	{
+		AtlRunEntry *e = &atl_executor_shared->runs[i];
+
+		if (e->run_id != 0 && e->dboid == dboid && e->background && !e->paused &&
+			!e->cancel && !e->drained)
+			memcpy(&runs[n++], e, sizeof(AtlRunEntry));
+	}
+	LWLockRelease(atl_executor_shared->lock);
+	return n;
+}
+
+static void
+mark_drained(int64 run_id)
+{
+	AtlRunEntry *e;
+
+	LWLockAcquire(atl_executor_shared->lock, LW_EXCLUSIVE);
+	if ((e = atl_run_find(run_id)) != NULL)
+		e->drained = true;
+	LWLockRelease(atl_executor_shared->lock);
+}
+
+int
+atl_worker_claim_runs(Oid dboid, int room, AtlActionRequest *out)
+{
+	AtlRunEntry *runs = palloc(sizeof(AtlRunEntry) * ATL_MAX_RUNS);
+	int			nruns = sending_runs(dboid, runs);
+	int			taken = 0;
+
+	/* each run an equal share of the room: none starves another */
+	for (int r = 0; r < nruns && taken < room; r++)
+	{
+		int			share = Max((room - taken) / (nruns - r), 1);
+		int			got = atl_worker_claim(&runs[r], out + taken, share);
+
+		if (got == 0)
+			mark_drained(runs[r].run_id);
+		atl_run_count_taken(runs[r].run_id, got);
+		taken += got;
+	}
+	pfree(runs);
+	return taken;
+}
+
+/* under no lock: has the run nothing in flight any more? */
+static bool
+run_idle(const AtlRunEntry *e)
+{
+	return e->taken == 0 && !atl_executor_run_has_slots(e->run_id);
+}
+
+/* what a run's entry asks of the executor now; false: nothing */
+static void
+tend_one(AtlRunEntry *e)
+{
+	const char *end_state = e->cancel ? "cancelled" : "finished";
+	AtlRunEntry *live;
+	bool		ended;
+
+	if (e->background && e->cancel && !e->drained)
+	{
+		atl_worker_cancel_rest(e);
+		mark_drained(e->run_id);
+		return;
+	}
+	if (e->row_written && e->paused != e->recorded_paused && !e->cancel)
+	{
+		atl_worker_record_state(e, e->paused ? "paused" : "running");
+		LWLockAcquire(atl_executor_shared->lock, LW_EXCLUSIVE);
+		if ((live = atl_run_find(e->run_id)) != NULL)
+			live->recorded_paused = e->paused;
+		LWLockRelease(atl_executor_shared->lock);
+		return;
+	}
+	ended = e->background ? e->drained && run_idle(e) : !e->open && run_idle(e);
+	if (!ended)
+		return;
+	if (e->row_written)
+		atl_worker_end_run(e, end_state);
+	/* free it, unless its statement came back for more meanwhile */
+	LWLockAcquire(atl_executor_shared->lock, LW_EXCLUSIVE);
+	if ((live = atl_run_find(e->run_id)) != NULL && (live->background || !live->open) &&
+		live->taken == 0)
+		memset(live, 0, sizeof(AtlRunEntry));
+	LWLockRelease(atl_executor_shared->lock);
+}
+
+void
+atl_worker_tend_runs(Oid dboid)
+{
+	AtlRunEntry *copy = palloc(sizeof(AtlRunEntry));
+
+	for (int i = 0; i < ATL_MAX_RUNS; i++)
+	{
+		AtlRunEntry *e = &atl_executor_shared->runs[i];
+		bool		mine;
+
+		LWLockAcquire(atl_executor_shared->lock, LW_SHARED);
+		mine = e->run_id != 0 && e->dboid == dboid;
+		if (mine)
+			memcpy(copy, e, sizeof(AtlRunEntry));
+		LWLockRelease(atl_executor_shared->lock);
+		if (mine)
+			tend_one(copy);
+	}
+	pfree(copy);
+}
+
+/* reading back needs a transaction (catalogs, the user mapping) */
+static void
+reconcile_in_transaction(AtlActionRequest *const *reqs, int n, AtlSeen *seen, char **evidence)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	MemoryContextSwitchTo(cxt);
+	atl_reconcile(reqs, n, seen, evidence);
+	for (int i = 0; i < n; i++)
+		evidence[i] = MemoryContextStrdup(cxt, evidence[i]);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
+}
+
+void
+atl_worker_verify(AtlActionRequest *const *reqs, AtlActionResult *const *res, int n)
+{
+	AtlActionRequest **check = palloc(sizeof(AtlActionRequest *) * Max(n, 1));
+	AtlActionResult **their = palloc(sizeof(AtlActionResult *) * Max(n, 1));
+	AtlSeen    *seen = palloc(sizeof(AtlSeen) * Max(n, 1));
+	char	  **evidence = palloc(sizeof(char *) * Max(n, 1));
+	int			m = 0;
+
+	for (int i = 0; i < n; i++)
+		if (reqs[i]->verify && strcmp(res[i]->outcome, "succeeded") == 0)
+		{
+			check[m] = reqs[i];
+			their[m++] = res[i];
+		}
+	if (m > 0)
+		reconcile_in_transaction(check, m, seen, evidence);
+	for (int i = 0; i < m; i++)
+	{
+		their[i]->verified = seen[i] == ATL_SEEN_CHANGED ? ATL_VERIFIED_SHOWN :
+			seen[i] == ATL_SEEN_UNCHANGED ? ATL_VERIFIED_NOT_SHOWN : ATL_VERIFIED_UNREAD;
+		if (seen[i] != ATL_SEEN_CHANGED)
+			snprintf(their[i]->error_detail, sizeof(their[i]->error_detail), "verify: %s",
+					 evidence[i]);
+	}
+}
+
+/* a reconciled request's final outcome */
+static void
+settle(AtlActionResult *res, const char *outcome, const char *why, const char *evidence)
+{
+	strlcpy(res->outcome, outcome, sizeof(res->outcome));
+	snprintf(res->error_detail, sizeof(res->error_detail),
+			 "the executor stopped while this request was in flight; %s (%s)", why, evidence);
+	res->finished_at = GetCurrentTimestamp();
+}
+
+int
+atl_worker_recover(AtlActionRequest **resend_out, int64 **audit_ids_out)
+{
+	AtlActionRequest *reqs;
+	AtlActionResult *res;
+	int			n = atl_worker_load_pending(&reqs, &res);
+	AtlActionRequest **rp = palloc(sizeof(AtlActionRequest *) * Max(n, 1));
+	AtlActionResult **final_res = palloc(sizeof(AtlActionResult *) * Max(n, 1));
+	AtlActionRequest **final_req = palloc(sizeof(AtlActionRequest *) * Max(n, 1));
+	AtlSeen    *seen = palloc(sizeof(AtlSeen) * Max(n, 1));
+	char	  **evidence = palloc(sizeof(char *) * Max(n, 1));
+	int			nfinal = 0;
+	int			nresend = 0;
+	AtlActionRequest *resend = palloc(sizeof(AtlActionRequest) * Max(n, 1));
+	int64	   *audit_ids = palloc(sizeof(int64) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		rp[i] = &reqs[i];
+	if (n > 0)
+		reconcile_in_transaction(rp, n, seen, evidence);
+	for (int i = 0; i < n; i++)
+	{
+		bool		queued = reqs[i].queue_seq != 0;
+
+		if (seen[i] == ATL_SEEN_UNCHANGED && queued && !reqs[i].unsendable)
+		{
+			/* provably not made: sent again, on the same audit row */
+			reqs[i].verify = false;
+			audit_ids[nresend] = res[i].audit_id;
+			memcpy(&resend[nresend++], &reqs[i], sizeof(AtlActionRequest));
+			continue;
+		}
+		if (seen[i] == ATL_SEEN_CHANGED)
+			settle(&res[i], "succeeded", "reading the account back shows the change", evidence[i]);
+		else if (seen[i] == ATL_SEEN_UNCHANGED)
+			settle(&res[i], "failed", queued ? "it could not be sent again" :
+				   "reading the account back shows it was not made, and the statement that asked for it ended with its session, so it was not sent again",
+				   evidence[i]);
+		else
+			settle(&res[i], "unknown", "nothing read back could tell whether it took effect",
+				   evidence[i]);
+		final_req[nfinal] = &reqs[i];
+		final_res[nfinal++] = &res[i];
+	}
+	if (nfinal > 0)
+		atl_audit_record_outcomes((const AtlActionRequest *const *) final_req, final_res, nfinal);
+	atl_worker_end_orphan_runs();
+	*resend_out = resend;
+	*audit_ids_out = audit_ids;
+	return nresend;
+}
