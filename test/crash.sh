@@ -1,26 +1,32 @@
 #!/usr/bin/env bash
 # Background runs survive kill -9 (issue 11, "Crashes").  A cluster of its
-# own, against test/run.sh's fake org made slow (100 ms an answer, at most
-# 100 requests a second; atlorg paces itself to 50 a second, so about five
-# disables are in flight at any moment).  Runs of 360 disables each are
-# queued with SET atlorg.background = on from a session that ends at once,
-# and a third of the way through SIGKILL hits:
-#   A. the postmaster (and then every process of the cluster, as a power
-#      cut would), and the cluster is started again with pg_ctl;
+# own, against test/run.sh's fake org made slow: every answer 30 ms late and
+# a disable 400 ms more (Atlassian's lifecycle calls are slower than its
+# reads, so a read right after a restart can come before a disable still
+# being made), at most 100 requests a second.  atlorg paces itself to 50 a
+# second with 20 on the wire, so about 20 disables are in flight at a kill.
+# Runs of 360 disables are queued with SET atlorg.background = on from a
+# session that ends at once, and at a random point between a fifth and
+# three fifths of the run SIGKILL hits:
+#   A. the postmaster, then every process of the cluster (a power cut); the
+#      cluster is started again with pg_ctl;
+#   D. the same, and again as soon as the run has gone on (reconciling);
 #   B. the executor (backend_type 'atlorg executor'; the run is an UPDATE of
-#      atl_directory), and the postmaster restarts everything by itself;
+#      atl_directory); the postmaster restarts everything by itself;
 #   C. a regular backend, one holding a background run it never committed.
-# After each the run must go on by itself (the fake sees its requests before
-# any session calls atlorg), end 'finished', give each account one final
-# audit row, and agree with the fake's request log account by account: one
-# disable each that the fake acted on (a second one would answer 409: the
-# fake is told to answer so when the account is already deactivated), the
-# audit's succeeded accounts exactly those, every disable that was in flight
-# at the kill read back (users/search with accountIds) after the restart.
+# After each, the run must go on by itself (the fake sees all of it before
+# any session calls atlorg), end 'finished' with one final audit row per
+# account, all succeeded, and agree with the fake's request log account by
+# account: exactly one disable each that the fake acted on (a second would
+# be answered 409: the fake is told to answer so when the account is
+# already deactivated), the audit's succeeded accounts exactly those, the
+# fake showing each deactivated, and every disable that was in flight at the
+# kill read back (users/search with accountIds) after it and not sent again.
 # Also: a run rolled back, and the run the killed backend never committed,
-# send nothing, even across the three crashes; a run whose session ends at
-# once completes.
-# Prints "ok: ..." or "FAILED: ..." per check (21); exits non-zero on a failure.
+# send nothing, even across the five crashes; a run whose session ends the
+# moment it commits completes.  About a minute.
+# CRASH_LATENCY_MS, CRASH_DISABLE_MS and CRASH_LIMIT change the fake's pace.
+# Prints "ok: ..." or "FAILED: ..." per check (26); exits non-zero on a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . test/lib/cluster.sh
@@ -28,7 +34,11 @@ cd "$(dirname "$0")/.."
 port=$(free_port)
 data=$ATLORG_TMP/data-crash
 rm -rf "$data"
-atlorg_cluster_start "$data" "$port" atlorg "atlorg.action_rate = 50"
+# request_timeout bounds how long a request can be under way at the fake
+# (a disable takes 430 ms), so that waiting that out after a crash is quick
+atlorg_cluster_start "$data" "$port" atlorg "atlorg.action_rate = 50
+atlorg.executor_in_flight = 20
+atlorg.request_timeout = '5s'"
 data=$(readlink -f "$data")
 holder=""
 cleanup() {
@@ -83,8 +93,9 @@ def disables(log, wanted):
 
 
 def reads(e):
-    """the account ids a users/search request asked for"""
-    if e["method"] == "POST" and e["path"].endswith("/users/search") and isinstance(e["body"], dict):
+    """the account ids a users/search request read (and got an answer)"""
+    if (e["method"] == "POST" and e["path"].endswith("/users/search") and ok2xx(e)
+            and isinstance(e["body"], dict)):
         return set(e["body"].get("accountIds") or [])
     return set()
 
@@ -112,7 +123,7 @@ def brief(items, n=3):
     return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
 
 
-def check(label, run, path, audit_path, state, killed=None, gone=None):
+def check(label, run, path, audit_path, state, kills=None):
     wanted = accounts(path)
     n, run = len(wanted), str(run)
     status = 0
@@ -159,24 +170,28 @@ def check(label, run, path, audit_path, state, killed=None, gone=None):
         f"but never acted on ({brief(audit_ok - reached)}); {len(still)} not deactivated "
         f"in the fake ({brief(still)})")
 
-    if killed is None:
+    if kills is None:
         return status
-    # sent before the kill, answered after every process of the run's
+    # sent before a kill, answered after every process of the run's
     # executor was gone: atlorg cannot have had the answer, so it must have
     # read the account back before doing anything else to it
-    killed, gone = float(killed), float(gone)
-    in_flight = {a for a in wanted for e in sent[a][:1]
-                 if e["t"] < killed and e["t"] + (e["ms"] or 0) / 1000 > gone}
-    read_back = set()
-    for e in log:
-        if e["t"] > gone:
-            read_back |= reads(e)
-    unread = in_flight - read_back
-    say(not unread, f"{len(in_flight)} disables in flight at the kill were read back "
-        f"(users/search) after it, and not sent again"
-        + (" (none was in flight this time)" if not in_flight else ""),
-        f"{len(unread)} of the {len(in_flight)} disables in flight at the kill were never "
-        f"read back after it ({brief(unread)})")
+    in_flight, unread, resent = set(), set(), set()
+    for window in kills.split():
+        killed, gone = map(float, window.split(":"))
+        caught = {a for a in wanted for e in sent[a][:1]
+                  if e["t"] < killed and e["t"] + (e["ms"] or 0) / 1000 > gone}
+        read_back = set()
+        for e in log:
+            if e["t"] > gone:
+                read_back |= reads(e)
+        in_flight |= caught
+        unread |= caught - read_back
+    resent = {a for a in in_flight if len(sent[a]) > 1}
+    say(not unread and not resent,
+        f"{len(in_flight)} disables in flight at the kill were read back (users/search) after "
+        f"it, and not sent again" + (" (none was in flight this time)" if not in_flight else ""),
+        f"of the {len(in_flight)} disables in flight at the kill, {len(unread)} were never read "
+        f"back after it ({brief(unread)}), {len(resent)} were sent again ({brief(resent)})")
     return status
 
 
@@ -210,6 +225,7 @@ gone_all() {
     while alive "$p" && [ $SECONDS -lt $deadline ]; do sleep 0.01; done
   done
   gone=$(now)
+  kills="$kills $killed:$gone"
 }
 
 # until the server takes connections again (after a crash it recovers first)
@@ -238,11 +254,11 @@ CREATE TABLE crash_targets AS
      AND NOT 'atlassian/org-admin' = ANY (platform_roles);
 SQL
 # crash_targets: 1-20 rolled back, 21-70 the session that leaves, 71-430 run
-# A, 431-790 run B, 791-820 never committed, 821-1180 run C
+# A, 431-790 run B, 791-820 never committed, 821-1180 run C, 1181-1540 run D
 N=360
 have=$(sql -c "SELECT count(*) FROM crash_targets")
-if [ "$have" -lt 1180 ]; then
-  failed "only $have accounts a disable can act on; the test needs 1,180"
+if [ "$have" -lt 1540 ]; then
+  failed "only $have accounts a disable can act on; the test needs 1,540"
   exit 1
 fi
 ids 1 20 "$ATLORG_TMP/crash-rollback.ids"
@@ -251,8 +267,11 @@ ids 71 430 "$ATLORG_TMP/crash-A.ids"
 ids 431 790 "$ATLORG_TMP/crash-B.ids"
 ids 791 820 "$ATLORG_TMP/crash-uncommitted.ids"
 ids 821 1180 "$ATLORG_TMP/crash-C.ids"
-$PYTHON test/fakectl.py config '{"latency_ms": 100, "already_state": "409"}'
-$PYTHON test/fakectl.py ratelimit '{"limit": 100, "window_s": 1}'
+ids 1181 1540 "$ATLORG_TMP/crash-D.ids"
+# every answer 30 ms late, a disable 400 ms more; 100 requests a second
+$PYTHON test/fakectl.py config "{\"latency_ms\": ${CRASH_LATENCY_MS:-30}, \"already_state\": \"409\"}"
+$PYTHON test/fakectl.py ratelimit "{\"limit\": ${CRASH_LIMIT:-100}, \"window_s\": 1}"
+$PYTHON test/fakectl.py fault "{\"path\": \"/manage/lifecycle/disable\$\", \"kind\": \"latency\", \"ms\": ${CRASH_DISABLE_MS:-400}}"
 
 # queue disables of crash_targets $1..$2 in the background from a session
 # that ends at once; sets run (its id) and submitted (the check's text, or
@@ -325,32 +344,35 @@ audit_rows "${run:-0}" "$ATLORG_TMP/crash-leave.ids"
 fakelog check "session that leaves" "${run:-0}" "$ATLORG_TMP/crash-leave.ids" \
   "$ATLORG_TMP/crash-audit.tsv" "$state" || status=1
 
-# submits with $1 (a function) the run of file $2, waits till a third of it
-# has succeeded, then runs $3 (the kill; it sets killed and gone); then the
-# checks.  $4: the run's label.
+# submits with $1 (a function) the run of file $2, waits till a random
+# fifth to three fifths of it has succeeded, then runs $3 (the kill: it adds
+# "killed:gone" to kills, the times it began and all it killed was gone, and
+# sets gone); then the checks.  $4: the run's label.
 crash_run() {
   local submit=$1 file=$2 kill=$3 label=$4 done_now=0 deadline
   local n; n=$(wc -l <"$file")
+  local at=$((n * (20 + RANDOM % 41) / 100))
+  kills=""
   $submit
   deadline=$((SECONDS + 40))
   while [ -n "$run" ] && [ $SECONDS -lt $deadline ]; do
     done_now=$(sql -c "SELECT succeeded FROM atlorg.atl_runs WHERE run_id = $run" 2>/dev/null || echo 0)
-    [ "${done_now:-0}" -ge $((n / 3)) ] && break
+    [ "${done_now:-0}" -ge $at ] && break
     sleep 0.05
   done
   local before; before=$(sql -c "SELECT state FROM atlorg.atl_runs WHERE run_id = ${run:-0}" 2>/dev/null || true)
   $kill
-  if [ -n "$submitted" ] && [ "${done_now:-0}" -ge $((n / 3)) ] && [ "${done_now:-0}" -lt "$n" ] &&
+  if [ -n "$submitted" ] && [ "${done_now:-0}" -ge $at ] && [ "${done_now:-0}" -lt "$n" ] &&
      [ "$before" = running ]; then
     ok "$label: $submitted; killed with $done_now of $n succeeded"
   else
-    failed "$label: the run (${run:-none}) before the kill: '${before:-}' with ${done_now:-0} of $n succeeded (${submitted:-not submitted as expected})"
+    failed "$label: the run (${run:-none}) before the kill: '${before:-}' with ${done_now:-0} of $n succeeded, $at awaited (${submitted:-not submitted as expected})"
   fi
 
   # the run must go on by itself: watch the fake only, call nothing in atlorg
   local after=0 reached=0 last=0 quiet=$SECONDS start=$SECONDS
   deadline=$((SECONDS + 90))
-  while [ $SECONDS -lt $deadline ] && [ $((SECONDS - quiet)) -lt 20 ]; do
+  while [ $SECONDS -lt $deadline ] && [ $((SECONDS - quiet)) -lt 30 ]; do
     read -r after reached <<<"$(fakelog progress "$file" "$gone" || echo 0 0)"
     [ "$after" != "$last" ] && { last=$after; quiet=$SECONDS; }
     [ "$reached" = "$n" ] && break
@@ -366,7 +388,7 @@ crash_run() {
   state=$(run_wait "${run:-0}")
   audit_rows "${run:-0}" "$file"
   fakelog check "$label" "${run:-0}" "$file" "$ATLORG_TMP/crash-audit.tsv" "$state" \
-    "$killed" "$gone" || status=1
+    "$kills" || status=1
 }
 
 # --- A: kill -9 the postmaster, then every process of the cluster ----------
@@ -382,6 +404,7 @@ kill_postmaster() {
     sleep 0.02
   done
   gone=$(now)
+  kills="$kills $killed:$gone"
   # a new postmaster refuses to start while the old one's pid exists, as a
   # zombie too (its parent, init, may take a moment to reap it)
   local deadline=$((SECONDS + 30))
@@ -390,6 +413,18 @@ kill_postmaster() {
     echo "pg_ctl start after the kill failed"
 }
 crash_run submit_A "$ATLORG_TMP/crash-A.ids" kill_postmaster "postmaster killed"
+
+# --- D: the same, and again as soon as the run has gone on (reconciling) ----
+submit_D() { submit_disable 1181 1540; }
+kill_postmaster_twice() {
+  kill_postmaster
+  local deadline=$((SECONDS + 30)) after=0 reached
+  while [ "$after" = 0 ] && [ $SECONDS -lt $deadline ]; do
+    read -r after reached <<<"$(fakelog progress "$file" "$gone" || echo 0 0)"
+  done
+  kill_postmaster
+}
+crash_run submit_D "$ATLORG_TMP/crash-D.ids" kill_postmaster_twice "postmaster killed twice"
 
 # --- B: kill -9 the executor; the run is an UPDATE of the mirror -----------
 submit_B() {
@@ -463,10 +498,10 @@ read -r rb_sent rb_changed <<<"$(fakelog untouched "$ATLORG_TMP/crash-rollback.i
 rb_audit=$(sql -c "SELECT count(*) FROM atlorg.atl_audit a JOIN crash_targets t USING (account_id)
                     WHERE t.n BETWEEN 1 AND 20" 2>&1 || true)
 runs=$(sql -c "SELECT count(*) FROM atlorg.atl_runs" 2>&1 || true)
-if [ "$rb_sent" = 0 ] && [ "$rb_changed" = 0 ] && [ "$rb_audit" = 0 ] && [ "$runs" = 4 ]; then
-  ok "rolled back: no request for its 20 accounts after three crashes, no audit row, and atl_runs has only the 4 committed runs"
+if [ "$rb_sent" = 0 ] && [ "$rb_changed" = 0 ] && [ "$rb_audit" = 0 ] && [ "$runs" = 5 ]; then
+  ok "rolled back: no request for its 20 accounts after five crashes, no audit row, and atl_runs has only the 5 committed runs"
 else
-  failed "rolled back: $rb_sent disables sent, $rb_changed accounts not active in the fake, $rb_audit audit rows; atl_runs has $runs runs (4 committed)"
+  failed "rolled back: $rb_sent disables sent, $rb_changed accounts not active in the fake, $rb_audit audit rows; atl_runs has $runs runs (5 committed)"
 fi
 read -r un_sent un_changed <<<"$(fakelog untouched "$ATLORG_TMP/crash-uncommitted.ids")"
 un_audit=$(sql -c "SELECT count(*) FROM atlorg.atl_audit a JOIN crash_targets t USING (account_id)

@@ -9,8 +9,10 @@
 #      schemas (test/schemas/operations.json),
 #   3. the chaos test: a few thousand mutated answers through reads and
 #      actions (test/chaos/chaos.py says what must hold),
-#   4. a nightly policy scheduled with pg_cron (test/cron.sh), then the
-#      secrecy check: the API key in no log and no output,
+#   4. a nightly policy scheduled with pg_cron (test/cron.sh), background
+#      runs through kill -9 of the postmaster, the executor and a backend
+#      (test/crash.sh), then the secrecy check: the API key in no log and
+#      no output,
 #   5. 20 s of libFuzzer over the CSV-to-row path (FUZZ_SECONDS to change),
 #   6. a short memory-safety run: a few regression files against the module
 #      built with AddressSanitizer (test/memcheck.sh $MEMCHECK_SHORT, its own
@@ -111,6 +113,9 @@ if bash test/chaos/run.sh; then count ok; else count fail; fi
 
 echo "== a nightly policy scheduled with pg_cron"
 run_checks 2 test/cron.sh
+
+echo "== background runs through kill -9 (postmaster, executor, backend)"
+run_checks 26 test/crash.sh
 
 echo "== secrecy: the API key in no log, output or result"
 if grep -rlF "$FAKE_KEY" "$ATLORG_SERVER_LOG" "$ATLORG_TMP/fake.log" test/results test/nopreload/results \
