@@ -118,7 +118,8 @@ LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION atl_runs_live() IS
   'read: the runs the executors are working on now, with their pause and cancel flags';
 
--- One row per run: who, what, when, planned and done.
+-- One row per run: who, what, when, planned and done (one not yet ended
+-- shows before its first request is recorded).
 CREATE VIEW atl_runs AS
   SELECT r.id AS run_id, r.acted_by, r.session_role, r.server, r.label, r.statement,
          r.background,
@@ -146,7 +147,9 @@ CREATE VIEW atl_runs AS
              count(*) FILTER (WHERE outcome = 'cancelled') AS cancelled,
              count(*) FILTER (WHERE outcome = 'pending') AS pending,
              count(*) FILTER (WHERE verified) AS verified
-        FROM atl_audit au WHERE au.run_id = r.id) a ON true;
+        FROM atl_audit au WHERE au.run_id = r.id) a ON true
+   -- a run whose audit rows are gone (atlorg.audit_retention) is gone too
+   WHERE a.requests > 0 OR r.state IN ('queued', 'running', 'paused');
 COMMENT ON VIEW atl_runs IS
   'atlorg: one row per run (a statement that acted): who, what, its plan and its outcomes';
 

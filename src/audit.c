@@ -224,18 +224,6 @@ atl_audit_record_outcomes(const AtlActionRequest *const *reqs, AtlActionResult *
 	atl_audit_commit();
 }
 
-void
-atl_audit_resolve_pending(void)
-{
-	atl_audit_begin("atlorg: resolving requests of a stopped executor");
-	if (SPI_execute(psprintf("UPDATE %s SET outcome = 'unknown', finished_at = clock_timestamp(), "
-							 "error_detail = 'the atlorg executor stopped while the request was in flight' "
-							 "WHERE outcome = 'pending'", audit_table()),
-					false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "atlorg: could not resolve pending rows in atl_audit");
-	atl_audit_commit();
-}
-
 int64
 atl_audit_prune(int keep_days)
 {

@@ -32,7 +32,4 @@ extern bool atl_audit_has_runs(void);
 /* atlorg.audit_retention: delete rows older than keep_days; how many */
 extern int64 atl_audit_prune(int keep_days);
 
-/* rows left 'pending' by an executor that died: their outcome is unknown */
-extern void atl_audit_resolve_pending(void);
-
 #endif

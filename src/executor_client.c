@@ -19,6 +19,7 @@
 #include "utils/wait_event.h"
 
 #include "budget.h"
+#include "runs.h"
 #include "executor_slots.h"
 
 #define ATL_BACKEND_WINDOW 64	/* slots one backend holds at once */
@@ -69,6 +70,8 @@ atl_executor_launch(Oid dboid, Oid executor_role, pid_t notify_pid,
 	worker.bgw_main_arg = ObjectIdGetDatum(dboid);
 	/* the worker acts as atlorg_executor, never as a superuser */
 	memcpy(worker.bgw_extra, &executor_role, sizeof(Oid));
+	/* the launcher's executors leave at once when they find nothing to do */
+	worker.bgw_extra[sizeof(Oid)] = notify_pid == 0;
 	worker.bgw_notify_pid = notify_pid;
 	return RegisterDynamicBackgroundWorker(&worker, handle);
 }
@@ -323,7 +326,10 @@ static void
 abandon_at_exit(int code, Datum arg)
 {
 	if (atl_executor_shared != NULL)
+	{
 		abandon_all();
+		atl_run_close_mine();	/* a FATAL skips the statement's own close */
+	}
 }
 
 static void

@@ -60,8 +60,8 @@ atl_outcomes_report(const AtlOutcomes *sum, const char *view, const char *extra)
 	ereport(NOTICE,
 			(errmsg("%s: %s", view, buf.data),
 			 sum->kinds > 0 ?
-			 errhint("SELECT * FROM atlorg.atl_audit WHERE backend_pid = pg_backend_pid() "
-					 "AND statement_at = statement_timestamp() shows each request.") : 0));
+			 errhint("SELECT * FROM atlorg.atl_audit WHERE run_id = atlorg.atl_last_run() "
+					 "shows each request.") : 0));
 }
 
 TupleDesc

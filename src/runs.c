@@ -97,6 +97,8 @@ atl_run_open(const char *server, int n, bool dry_run)
 	int64		run_id = same_statement ? current_run : 0;
 	AtlRunEntry *e;
 
+	if (atl_executor_shared == NULL)
+		return 0;				/* not preloaded: the executor says so */
 	if (run_id == 0 && !atl_run_store_ready())
 		return 0;				/* a database still at 1.0: no runs */
 	if (run_id == 0)
@@ -140,6 +142,19 @@ atl_run_close(int64 run_id)
 	LWLockRelease(atl_executor_shared->lock);
 }
 
+void
+atl_run_close_mine(void)
+{
+	LWLockAcquire(atl_executor_shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < ATL_MAX_RUNS; i++)
+		if (atl_executor_shared->runs[i].owner == MyProc)
+		{
+			atl_executor_shared->runs[i].open = false;
+			atl_executor_shared->runs[i].owner = NULL;
+		}
+	LWLockRelease(atl_executor_shared->lock);
+}
+
 bool
 atl_run_cancelled(int64 run_id)
 {
@@ -178,6 +193,19 @@ atl_run_count_taken(int64 run_id, int delta)
 	LWLockAcquire(atl_executor_shared->lock, LW_EXCLUSIVE);
 	if ((e = atl_run_find(run_id)) != NULL)
 		e->taken += delta;
+	LWLockRelease(atl_executor_shared->lock);
+}
+
+void
+atl_run_forget_taken(Oid dboid)
+{
+	LWLockAcquire(atl_executor_shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < ATL_MAX_RUNS; i++)
+		if (atl_executor_shared->runs[i].dboid == dboid)
+		{
+			atl_executor_shared->runs[i].taken = 0;
+			atl_executor_shared->runs[i].drained = false;
+		}
 	LWLockRelease(atl_executor_shared->lock);
 }
 

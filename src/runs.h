@@ -57,6 +57,8 @@ typedef struct AtlRunEntry
 extern int64 atl_run_open(const char *server, int n, bool dry_run);
 /* the statement's actions have ended (normally or not) */
 extern void atl_run_close(int64 run_id);
+/* at exit: every run this backend has open is closed */
+extern void atl_run_close_mine(void);
 /* has someone cancelled it? */
 extern bool atl_run_cancelled(int64 run_id);
 /* this session's last run, for atl_last_run() */
@@ -74,5 +76,7 @@ extern bool atl_run_snapshot(int64 run_id, AtlRunEntry *copy);
 extern void atl_run_adopt(const AtlRunEntry *from_table);
 extern bool atl_run_paused(int64 run_id);
 extern void atl_run_count_taken(int64 run_id, int delta);
+/* a new executor: what a stopped one had taken is resolved by it, not counted */
+extern void atl_run_forget_taken(Oid dboid);
 
 #endif

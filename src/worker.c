@@ -301,8 +301,10 @@ take_queued(WorkerState *st)
 	const AtlActionRequest *reqs[ATL_TAKE_MAX];
 	AtlActionResult *results[ATL_TAKE_MAX];
 	int			n = 0;
+	/* waiting callers and background runs share the room: neither starves */
+	int			slot_room = st->queue_due ? (room + 1) / 2 : room;
 
-	while (n < room)
+	while (n < slot_room)
 	{
 		Active	   *a = MemoryContextAllocZero(st->cxt, sizeof(Active));
 
@@ -427,16 +429,17 @@ reload_config_if_asked(void)
  * Background runs committed since the last look (a commit also sets the
  * latch): into shared memory, and the queue is looked at.
  */
-static void
+static bool
 adopt_runs_if_due(WorkerState *st)
 {
 	TimestampTz now = GetCurrentTimestamp();
 
 	if (!TimestampDifferenceExceeds(st->adopted_at, now, ADOPT_EVERY_MS))
-		return;
+		return false;
 	st->adopted_at = now;
 	atl_worker_adopt_runs();
 	st->queue_due = true;
+	return true;
 }
 
 /* does any run of this database still need the executor? */
@@ -463,13 +466,16 @@ serve(WorkerState *st)
 	for (;;)
 	{
 		bool		audited;
+		bool		worked;
 
 		CHECK_FOR_INTERRUPTS();
 		reload_config_if_asked();
 		prune_audit_if_due(&last_prune);
-		adopt_runs_if_due(st);
-		audited = take_queued(st) > 0;
-		atl_worker_tend_runs(st->dboid);
+		/* each transaction resets pg_stat_activity: a pause is shown again */
+		audited = adopt_runs_if_due(st);
+		worked = take_queued(st) > 0;
+		worked |= atl_worker_tend_runs(st->dboid);
+		audited |= worked;
 		if (st->active > 0)
 		{
 			/* a short wait: new work is announced by the latch, which curl cannot watch */
@@ -480,7 +486,7 @@ serve(WorkerState *st)
 			continue;
 		}
 		show_pause(st, audited);
-		if (audited || runs_going(st->dboid))
+		if (worked || runs_going(st->dboid))
 			idle_since = GetCurrentTimestamp();
 		if (TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), atl_worker_idle_ms) &&
 			atl_executor_retire_worker(st->dboid))
@@ -561,9 +567,20 @@ atl_worker_main(Datum main_arg)
 	st.batch.cxt = st.cxt;
 	atl_batch_open(&st.batch);
 	/* what a dead predecessor left in flight: the runs, the audit, then callers */
+	atl_run_forget_taken(st.dboid);
 	atl_worker_adopt_runs();
 	recover(&st);
 	atl_executor_resolve_orphans(st.dboid);
+	/*
+	 * Started by the launcher with nothing to do: gone at once, so that it
+	 * never stands in the way of a DROP DATABASE after a restart.
+	 */
+	if (MyBgworkerEntry->bgw_extra[sizeof(Oid)] && st.active == 0 && !runs_going(st.dboid) &&
+		atl_executor_retire_worker(st.dboid))
+	{
+		atl_batch_close(&st.batch);
+		proc_exit(0);
+	}
 	serve(&st);
 	atl_batch_close(&st.batch);
 	proc_exit(0);

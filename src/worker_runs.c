@@ -53,22 +53,30 @@ mark_drained(int64 run_id)
 int
 atl_worker_claim_runs(Oid dboid, int room, AtlActionRequest *out)
 {
-	AtlRunEntry *runs = palloc(sizeof(AtlRunEntry) * ATL_MAX_RUNS);
-	int			nruns = sending_runs(dboid, runs);
+	static AtlRunEntry *runs = NULL;	/* kept: this runs every loop */
+	static int	first = 0;		/* the run that goes first, in turn */
+	int			nruns;
 	int			taken = 0;
 
-	/* each run an equal share of the room: none starves another */
-	for (int r = 0; r < nruns && taken < room; r++)
+	if (runs == NULL)
+		runs = MemoryContextAlloc(TopMemoryContext, sizeof(AtlRunEntry) * ATL_MAX_RUNS);
+	nruns = sending_runs(dboid, runs);
+	/*
+	 * Each run an equal share of the room, starting with a different run
+	 * each time (the room is often one request): none starves another.
+	 */
+	first++;
+	for (int k = 0; k < nruns && taken < room; k++)
 	{
-		int			share = Max((room - taken) / (nruns - r), 1);
-		int			got = atl_worker_claim(&runs[r], out + taken, share);
+		AtlRunEntry *run = &runs[(first + k) % nruns];
+		int			share = Max((room - taken) / (nruns - k), 1);
+		int			got = atl_worker_claim(run, out + taken, share);
 
 		if (got == 0)
-			mark_drained(runs[r].run_id);
-		atl_run_count_taken(runs[r].run_id, got);
+			mark_drained(run->run_id);
+		atl_run_count_taken(run->run_id, got);
 		taken += got;
 	}
-	pfree(runs);
 	return taken;
 }
 
@@ -79,8 +87,8 @@ run_idle(const AtlRunEntry *e)
 	return e->taken == 0 && !atl_executor_run_has_slots(e->run_id);
 }
 
-/* what a run's entry asks of the executor now; false: nothing */
-static void
+/* what a run's entry asks of the executor now; false: nothing was written */
+static bool
 tend_one(AtlRunEntry *e)
 {
 	const char *end_state = e->cancel ? "cancelled" : "finished";
@@ -91,7 +99,7 @@ tend_one(AtlRunEntry *e)
 	{
 		atl_worker_cancel_rest(e);
 		mark_drained(e->run_id);
-		return;
+		return true;
 	}
 	if (e->row_written && e->paused != e->recorded_paused && !e->cancel)
 	{
@@ -100,11 +108,11 @@ tend_one(AtlRunEntry *e)
 		if ((live = atl_run_find(e->run_id)) != NULL)
 			live->recorded_paused = e->paused;
 		LWLockRelease(atl_executor_shared->lock);
-		return;
+		return true;
 	}
 	ended = e->background ? e->drained && run_idle(e) : !e->open && run_idle(e);
 	if (!ended)
-		return;
+		return false;
 	if (e->row_written)
 		atl_worker_end_run(e, end_state);
 	/* free it, unless its statement came back for more meanwhile */
@@ -113,27 +121,27 @@ tend_one(AtlRunEntry *e)
 		live->taken == 0)
 		memset(live, 0, sizeof(AtlRunEntry));
 	LWLockRelease(atl_executor_shared->lock);
+	return e->row_written;
 }
 
-void
+bool
 atl_worker_tend_runs(Oid dboid)
 {
-	AtlRunEntry *copy = palloc(sizeof(AtlRunEntry));
+	static AtlRunEntry *copies = NULL;	/* kept: this runs every loop */
+	int			n = 0;
+	bool		wrote = false;
 
+	if (copies == NULL)
+		copies = MemoryContextAlloc(TopMemoryContext, sizeof(AtlRunEntry) * ATL_MAX_RUNS);
+	/* one look under the lock; each is then tended without it */
+	LWLockAcquire(atl_executor_shared->lock, LW_SHARED);
 	for (int i = 0; i < ATL_MAX_RUNS; i++)
-	{
-		AtlRunEntry *e = &atl_executor_shared->runs[i];
-		bool		mine;
-
-		LWLockAcquire(atl_executor_shared->lock, LW_SHARED);
-		mine = e->run_id != 0 && e->dboid == dboid;
-		if (mine)
-			memcpy(copy, e, sizeof(AtlRunEntry));
-		LWLockRelease(atl_executor_shared->lock);
-		if (mine)
-			tend_one(copy);
-	}
-	pfree(copy);
+		if (atl_executor_shared->runs[i].run_id != 0 && atl_executor_shared->runs[i].dboid == dboid)
+			memcpy(&copies[n++], &atl_executor_shared->runs[i], sizeof(AtlRunEntry));
+	LWLockRelease(atl_executor_shared->lock);
+	for (int i = 0; i < n; i++)
+		wrote |= tend_one(&copies[i]);
+	return wrote;
 }
 
 /* reading back needs a transaction (catalogs, the user mapping) */

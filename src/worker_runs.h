@@ -9,8 +9,8 @@
 /* up to room waiting requests of background runs, shared fairly among them */
 extern int	atl_worker_claim_runs(Oid dboid, int room, AtlActionRequest *out);
 
-/* pauses and cancels recorded, cancelled rests recorded, ended runs ended */
-extern void atl_worker_tend_runs(Oid dboid);
+/* pauses and cancels recorded, cancelled rests recorded, ended runs ended; whether it wrote */
+extern bool atl_worker_tend_runs(Oid dboid);
 
 /* atlorg.verify: read back the accounts of successful requests, setting res[i]->verified */
 extern void atl_worker_verify(AtlActionRequest *const *reqs, AtlActionResult *const *res, int n);

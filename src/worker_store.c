@@ -11,6 +11,7 @@
 #include "miscadmin.h"
 #include "storage/lwlock.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
@@ -309,16 +310,36 @@ atl_worker_end_run(const AtlRunEntry *run, const char *state)
 	atl_audit_commit();
 }
 
+/* the runs this database's entries in shared memory know, as an array */
+static Datum
+live_run_ids(void)
+{
+	Datum	   *ids = palloc(sizeof(Datum) * ATL_MAX_RUNS);
+	int			n = 0;
+
+	LWLockAcquire(atl_executor_shared->lock, LW_SHARED);
+	for (int i = 0; i < ATL_MAX_RUNS; i++)
+		if (atl_executor_shared->runs[i].run_id != 0 &&
+			atl_executor_shared->runs[i].dboid == MyDatabaseId)
+			ids[n++] = Int64GetDatum(atl_executor_shared->runs[i].run_id);
+	LWLockRelease(atl_executor_shared->lock);
+	return PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
 void
 atl_worker_end_orphan_runs(void)
 {
+	Datum		live;
+
 	atl_audit_begin("atlorg: ending runs of a stopped server");
+	live = live_run_ids();
 	if (atl_audit_has_runs() &&
-		SPI_execute("UPDATE atlorg.atl_run r SET state = CASE WHEN EXISTS (SELECT FROM atlorg.atl_audit a "
-					"WHERE a.run_id = r.id AND a.outcome = 'cancelled') THEN 'cancelled' ELSE 'finished' END, "
-					"finished_at = pg_catalog.clock_timestamp() "
-					"WHERE NOT background AND state IN ('queued', 'running', 'paused')",
-					false, 0) != SPI_OK_UPDATE)
+		SPI_execute_with_args("UPDATE atlorg.atl_run r SET state = CASE WHEN EXISTS (SELECT FROM atlorg.atl_audit a "
+							  "WHERE a.run_id = r.id AND a.outcome = 'cancelled') THEN 'cancelled' ELSE 'finished' END, "
+							  "finished_at = pg_catalog.clock_timestamp() "
+							  "WHERE NOT background AND state IN ('queued', 'running', 'paused') "
+							  "AND r.id <> ALL ($1)",
+							  1, (Oid[]) {INT8ARRAYOID}, &live, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "atlorg: could not end orphaned runs");
 	atl_audit_commit();
 }

@@ -39,6 +39,8 @@ SELECT account_id FROM atlorg.atl_users(status => '{active}', claim_status => 'm
  WHERE atlorg.atl_inactive(product_last_active, 'jira-software', '90 days')
  ORDER BY account_id LIMIT 5;
 SELECT cron.schedule('atlorg-inactive-jira', '* * * * *', $$
+  SET atlorg.background = on;
+  SET atlorg.run_label = 'nightly: inactive in Jira Software';
   SELECT atlorg.atl_sync(access => false);
   UPDATE atlorg.atl_directory SET status = 'deactivated'
    WHERE status = 'active' AND claim_status = 'managed'
@@ -63,16 +65,19 @@ else
   status=1
 fi
 sql -U nightly -c "SELECT cron.unschedule('atlorg-inactive-jira')" >/dev/null
+# the job queued a background run and ended; the executor sends it
+run_state=$(sql -U nightly -c "SELECT state || ' ' || total FROM atlorg.atl_run_wait(
+  (SELECT min(run_id) FROM atlorg.atl_runs WHERE label = 'nightly: inactive in Jira Software'), '180 s')")
 
 read -r requests accounts acted allowlisted < <(sql -F ' ' -c "
   SELECT count(*), count(DISTINCT account_id), string_agg(DISTINCT acted_by, ','),
          count(*) FILTER (WHERE account_id IN (SELECT account_id FROM nightly.nightly_allowlist))
     FROM atlorg.atl_audit WHERE action = 'disable'")
 if [ "$accounts" -gt 0 ] && [ "$accounts" = "$expected" ] && [ "$acted" = nightly ] &&
-   [ "$allowlisted" = 0 ]; then
-  echo "ok: the run acted on all $expected inactive accounts (protected ones skipped), none on the allowlist, each audited as nightly"
+   [ "$allowlisted" = 0 ] && [ "$run_state" = "finished $requests" ]; then
+  echo "ok: the job's background run ($run_state) acted on all $expected inactive accounts (protected ones skipped), none on the allowlist, each audited as nightly"
 else
-  echo "FAILED: audit after the run: $requests requests, $accounts accounts of $expected, by '$acted', $allowlisted allowlisted"
+  echo "FAILED: audit after the run ($run_state): $requests requests, $accounts accounts of $expected, by '$acted', $allowlisted allowlisted"
   sql -c "SELECT outcome, count(*) FROM atlorg.atl_audit GROUP BY 1"
   status=1
 fi

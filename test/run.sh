@@ -9,10 +9,10 @@
 #      schemas (test/schemas/operations.json),
 #   3. the chaos test: a few thousand mutated answers through reads and
 #      actions (test/chaos/chaos.py says what must hold),
-#   4. a nightly policy scheduled with pg_cron (test/cron.sh), background
-#      runs through kill -9 of the postmaster, the executor and a backend
-#      (test/crash.sh), then the secrecy check: the API key in no log and
-#      no output,
+#   4. a nightly policy scheduled with pg_cron (test/cron.sh), runs steered
+#      across sessions (test/steer.sh), background runs through kill -9 of
+#      the postmaster, the executor and a backend (test/crash.sh), then the
+#      secrecy check: the API key in no log and no output,
 #   5. 20 s of libFuzzer over the CSV-to-row path (FUZZ_SECONDS to change),
 #   6. a short memory-safety run: a few regression files against the module
 #      built with AddressSanitizer (test/memcheck.sh $MEMCHECK_SHORT, its own
@@ -114,6 +114,9 @@ if bash test/chaos/run.sh; then count ok; else count fail; fi
 echo "== a nightly policy scheduled with pg_cron"
 run_checks 2 test/cron.sh
 
+echo "== runs across sessions"
+run_checks 4 test/steer.sh
+
 echo "== background runs through kill -9 (postmaster, executor, backend)"
 run_checks 26 test/crash.sh
 
@@ -132,7 +135,7 @@ if FUZZ_DIR="$ATLORG_TMP/fuzz" bash test/fuzz/run.sh; then count ok; else count 
 # the files most likely to touch memory: the CSV reader, JSON paging of
 # every read, the executor's concurrent actions (bulk, which needs the Jira
 # site that jira sets up), the mirror's sync; fdw, first, is always run
-MEMCHECK_SHORT=${MEMCHECK_SHORT:-users reads jira csv bulk directory attack_audit attack_sweep}
+MEMCHECK_SHORT=${MEMCHECK_SHORT:-users reads jira csv bulk directory runs attack_audit attack_sweep}
 echo "== memory safety (AddressSanitizer, short)"
 memcheck_start=$(date +%s)
 if bash test/memcheck.sh $MEMCHECK_SHORT >"$ATLORG_TMP/memcheck.log" 2>&1; then

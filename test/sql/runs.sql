@@ -19,13 +19,14 @@ CREATE TEMP TABLE picked AS
    ORDER BY account_id LIMIT 40;
 GRANT SELECT ON picked TO atl_runner, atl_other_actor;
 SET ROLE atl_runner;
+SET client_min_messages = warning;   -- the NOTICEs name run ids
 
 -- A synchronous run: its row says who, what and how many.
 SELECT count(*) FROM atl_disable(ARRAY(SELECT account_id FROM picked ORDER BY account_id LIMIT 3));
 SELECT acted_by, session_role, state, background, total, requests, succeeded, actions,
        statement LIKE 'SELECT count(*) FROM atl_disable(%' AS has_statement,
        run_id = atl_last_run() AS is_last
-  FROM atl_runs;
+  FROM atl_run_wait(atl_last_run(), '10 s');
 SELECT count(*) AS rows_of_the_run FROM atl_audit WHERE run_id = atl_last_run();
 
 -- ROLLBACK: nothing queued, nothing ever sent.
@@ -81,19 +82,21 @@ SELECT state FROM atl_run_resume(:run);
 SELECT pg_sleep(1);
 SELECT requests > :at_pause AS going_again FROM atl_runs WHERE run_id = :run;
 -- another actor may not steer it; a reader may not call the function at all
+\set VERBOSITY sqlstate
 SET ROLE atl_other_actor;
 SELECT atl_run_cancel(:run);
 SET ROLE atl_onlooker;
 SELECT atl_run_cancel(:run);
+\set VERBOSITY default
 SET ROLE atl_runner;
 SELECT state, total = requests AS all_recorded, cancelled > 0 AS some_cancelled, pending,
        succeeded + refused + cancelled = total AS adds_up
   FROM atl_run_cancel(:run);
 -- every request of the run reached the org once, or was recorded cancelled and never sent
-\! test/fakectl.py sent lifecycle/disable
-SELECT count(*) FILTER (WHERE outcome <> 'cancelled') AS sent_by_audit
+\set sent_by_fake `test/fakectl.py sent lifecycle/disable`
+SELECT count(*) FILTER (WHERE outcome <> 'cancelled') = :sent_by_fake AS fake_log_matches_audit
   FROM atl_audit WHERE run_id = :run;
-SELECT atl_run_cancel(:run) IS NOT NULL AS ended_runs_stay_ended;
+SELECT (atl_run_cancel(:run)).state AS an_ended_run_stays_ended;
 RESET ROLE;
 ALTER SYSTEM RESET atlorg.action_rate;
 SELECT pg_reload_conf();
@@ -109,7 +112,9 @@ RESET atlorg.verify;
 SELECT atl_run_pause(NULL) IS NULL AS strict;
 SELECT atl_run_wait(NULL);
 SELECT atl_run_wait(-1);
+\set VERBOSITY terse
 SELECT atl_run_signal(:run, 'explode');
+\set VERBOSITY default
 SELECT atl_run_pause(123456789);
 -- Nobody writes the queue or the runs but atlorg itself.
 INSERT INTO atl_queue (run_id, seq, action, account_id, method, url, site_auth)
