@@ -41,12 +41,14 @@ atlorg.executor_in_flight = 20
 atlorg.request_timeout = '5s'"
 data=$(readlink -f "$data")
 holder=""
+# the fake back as it was (no latency, no fault), however this ends
 cleanup() {
   [ -n "$holder" ] && { kill "$holder" 2>/dev/null || true; }
   as_pg "$PG_BIN/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1 || true
+  $PYTHON test/fakectl.py reset || true
 }
 trap cleanup EXIT
-sql() { PGPORT=$port psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+sql() { PGPORT=$port PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 status=0
 ok() { echo "ok: $*"; }
 failed() { echo "FAILED: $*"; status=1; }
@@ -275,7 +277,7 @@ $PYTHON test/fakectl.py fault "{\"path\": \"/manage/lifecycle/disable\$\", \"kin
 
 # queue disables of crash_targets $1..$2 in the background from a session
 # that ends at once; sets run (its id) and submitted (the check's text, or
-# empty when the rows returned were not N queued rows of that run)
+# empty unless it returned a 'queued' row of that run per account)
 submit_disable() {
   local out rows queued first
   out=$(sql -F ' ' <<SQL
@@ -292,7 +294,6 @@ SQL
      [ "${first:-}" = "$run" ]; then
     submitted="atl_disable() returned $rows rows 'queued' in run $run"
   else
-    submitted=""
     echo "atl_disable() in the background returned: ${out:-nothing}"
   fi
 }
@@ -409,8 +410,10 @@ kill_postmaster() {
   # zombie too (its parent, init, may take a moment to reap it)
   local deadline=$((SECONDS + 30))
   while [ -n "$pm" ] && [ -e "/proc/$pm" ] && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
-  as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$ATLORG_SERVER_LOG" -w start >/dev/null ||
-    echo "pg_ctl start after the kill failed"
+  # (pg_ctl says "another server might be running": the stale postmaster.pid)
+  local out
+  out=$(as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$ATLORG_SERVER_LOG" -w start 2>&1) ||
+    echo "pg_ctl start after the kill failed: $out"
 }
 crash_run submit_A "$ATLORG_TMP/crash-A.ids" kill_postmaster "postmaster killed"
 
@@ -512,5 +515,4 @@ else
   failed "backend killed: its uncommitted run (${holder_pid:-never queued}): $un_sent disables sent, $un_changed accounts not active in the fake, $un_audit audit rows"
 fi
 
-$PYTHON test/fakectl.py reset
 exit $status
