@@ -60,16 +60,17 @@ atl_executor_forget_slot(AtlSlot *slot)
 /* --- worker side -------------------------------------------------------- */
 
 /*
- * Slots left RUNNING by a worker that died: their requests may or may not
- * have reached the API.  Their callers are told 'unknown' (the audit rows
- * are marked so by the new worker).
+ * Slots left RUNNING by a worker that died: their callers are told what
+ * reconciling their audit rows found (known: the rows recorded, matched by
+ * audit id), or 'unknown' for a request whose intent was never recorded.
  */
 static void
-resolve_orphans(Oid dboid)
+resolve_orphans(Oid dboid, const AtlActionResult *known, int nknown)
 {
 	for (int i = 0; i < ATL_SLOTS; i++)
 	{
 		AtlSlot    *slot = &atl_executor_shared->slots[i];
+		const AtlActionResult *found = NULL;
 
 		if (slot->state != SLOT_RUNNING || slot->dboid != dboid)
 			continue;
@@ -78,10 +79,18 @@ resolve_orphans(Oid dboid)
 			atl_executor_forget_slot(slot);
 			continue;
 		}
-		strlcpy(slot->res.outcome, "unknown", sizeof(slot->res.outcome));
-		strlcpy(slot->res.error_detail,
-				"the atlorg executor stopped while the request was in flight",
-				sizeof(slot->res.error_detail));
+		for (int k = 0; k < nknown && found == NULL; k++)
+			if (known[k].audit_id == slot->res.audit_id && known[k].audit_id != 0)
+				found = &known[k];
+		if (found)
+			memcpy(&slot->res, found, sizeof(AtlActionResult));
+		else
+		{
+			strlcpy(slot->res.outcome, "unknown", sizeof(slot->res.outcome));
+			strlcpy(slot->res.error_detail,
+					"the atlorg executor stopped while the request was in flight",
+					sizeof(slot->res.error_detail));
+		}
 		slot->state = SLOT_DONE;
 		SetLatch(&slot->owner->procLatch);
 	}
@@ -125,10 +134,10 @@ atl_executor_register_worker(Oid dboid)
 
 /* after the audit's pending rows are resolved: tell their callers */
 void
-atl_executor_resolve_orphans(Oid dboid)
+atl_executor_resolve_orphans(Oid dboid, const AtlActionResult *known, int nknown)
 {
 	LWLockAcquire(atl_executor_shared->lock, LW_EXCLUSIVE);
-	resolve_orphans(dboid);
+	resolve_orphans(dboid, known, nknown);
 	LWLockRelease(atl_executor_shared->lock);
 }
 

@@ -109,7 +109,8 @@ extern bool atl_executor_launch(Oid dboid, Oid executor_role, pid_t notify_pid,
 /* worker side, see worker.c */
 typedef struct AtlSlot AtlSlot;
 extern bool atl_executor_register_worker(Oid dboid);
-extern void atl_executor_resolve_orphans(Oid dboid);
+/* after recovery: known are the reconciled outcomes of the requests left in flight */
+extern void atl_executor_resolve_orphans(Oid dboid, const AtlActionResult *known, int nknown);
 extern bool atl_executor_retire_worker(Oid dboid);
 extern AtlSlot *atl_executor_take(Oid dboid, AtlActionRequest *req);
 extern bool atl_executor_cancel_requested(AtlSlot *slot);

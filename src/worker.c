@@ -520,7 +520,9 @@ recover(WorkerState *st)
 {
 	AtlActionRequest *resend;
 	int64	   *audit_ids;
-	int			n = atl_worker_recover(&resend, &audit_ids);
+	AtlActionResult *settled;
+	int			nsettled;
+	int			n = atl_worker_recover(&resend, &audit_ids, &settled, &nsettled);
 
 	for (int i = 0; i < n; i++)
 	{
@@ -534,6 +536,8 @@ recover(WorkerState *st)
 	}
 	if (n > 0)
 		explicit_bzero(resend, sizeof(AtlActionRequest) * n);
+	/* the callers that were waiting hear what reconciling found */
+	atl_executor_resolve_orphans(st->dboid, settled, nsettled);
 }
 
 void
@@ -570,7 +574,6 @@ atl_worker_main(Datum main_arg)
 	atl_run_forget_taken(st.dboid);
 	atl_worker_adopt_runs();
 	recover(&st);
-	atl_executor_resolve_orphans(st.dboid);
 	/*
 	 * Started by the launcher with nothing to do: gone at once, so that it
 	 * never stands in the way of a DROP DATABASE after a restart.

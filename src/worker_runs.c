@@ -200,7 +200,8 @@ settle(AtlActionResult *res, const char *outcome, const char *why, const char *e
 }
 
 int
-atl_worker_recover(AtlActionRequest **resend_out, int64 **audit_ids_out)
+atl_worker_recover(AtlActionRequest **resend_out, int64 **audit_ids_out,
+				   AtlActionResult **settled_out, int *nsettled)
 {
 	AtlActionRequest *reqs;
 	AtlActionResult *res;
@@ -235,7 +236,7 @@ atl_worker_recover(AtlActionRequest **resend_out, int64 **audit_ids_out)
 			settle(&res[i], "succeeded", "reading the account back shows the change", evidence[i]);
 		else if (seen[i] == ATL_SEEN_UNCHANGED)
 			settle(&res[i], "failed", queued ? "it could not be sent again" :
-				   "reading the account back shows it was not made, and the statement that asked for it ended with its session, so it was not sent again",
+				   "reading the account back shows it was not made; a synchronous statement's request is never sent twice",
 				   evidence[i]);
 		else
 			settle(&res[i], "unknown", "nothing read back could tell whether it took effect",
@@ -248,5 +249,7 @@ atl_worker_recover(AtlActionRequest **resend_out, int64 **audit_ids_out)
 	atl_worker_end_orphan_runs();
 	*resend_out = resend;
 	*audit_ids_out = audit_ids;
+	*settled_out = res;			/* the settled ones among them, by audit id */
+	*nsettled = n;
 	return nresend;
 }

@@ -20,6 +20,7 @@ extern void atl_worker_verify(AtlActionRequest *const *reqs, AtlActionResult *co
  * reconciled and recorded, except those provably not made of background
  * runs, which are returned to be sent again (on their audit rows).
  */
-extern int	atl_worker_recover(AtlActionRequest **resend, int64 **audit_ids);
+extern int	atl_worker_recover(AtlActionRequest **resend, int64 **audit_ids,
+							   AtlActionResult **settled, int *nsettled);
 
 #endif
