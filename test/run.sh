@@ -10,8 +10,9 @@
 #   3. the chaos test: a few thousand mutated answers through reads and
 #      actions (test/chaos/chaos.py says what must hold),
 #   4. a nightly policy scheduled with pg_cron (test/cron.sh), runs steered
-#      across sessions (test/steer.sh), then the secrecy check: the API key
-#      in no log and no output,
+#      across sessions (test/steer.sh), background runs through kill -9 of
+#      the postmaster, the executor and a backend (test/crash.sh), then the
+#      secrecy check: the API key in no log and no output,
 #   5. 20 s of libFuzzer over the CSV-to-row path (FUZZ_SECONDS to change),
 #   6. a short memory-safety run: a few regression files against the module
 #      built with AddressSanitizer (test/memcheck.sh $MEMCHECK_SHORT, its own
@@ -115,6 +116,9 @@ run_checks 2 test/cron.sh
 
 echo "== runs across sessions"
 run_checks 4 test/steer.sh
+
+echo "== background runs through kill -9 (postmaster, executor, backend)"
+run_checks 26 test/crash.sh
 
 echo "== secrecy: the API key in no log, output or result"
 if grep -rlF "$FAKE_KEY" "$ATLORG_SERVER_LOG" "$ATLORG_TMP/fake.log" test/results test/nopreload/results \
