@@ -352,6 +352,30 @@ SELECT nextval('atl_run_ids'), g.statement_at, g.acted_by,
 UPDATE atl_audit a SET run_id = r.id
   FROM atl_run r WHERE r.backend_pid = a.backend_pid AND r.started_at = a.statement_at;
 
+-- the audit's retention prunes the runs whose rows are all gone
+CREATE OR REPLACE FUNCTION atl_audit_prune(keep interval)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, atlorg, pg_temp
+AS $$
+DECLARE
+  n bigint;
+BEGIN
+  IF keep < interval '1 day' THEN
+    RAISE EXCEPTION 'refusing to prune the audit to less than a day'
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Keep at least a day; the audit is the record of who did what.';
+  END IF;
+  DELETE FROM atlorg.atl_audit WHERE requested_at < now() - keep AND outcome <> 'pending';
+  GET DIAGNOSTICS n = ROW_COUNT;
+  -- and the runs (atl_run) whose rows are all gone
+  DELETE FROM atlorg.atl_run r
+   WHERE r.state IN ('finished', 'cancelled') AND r.finished_at < now() - keep
+     AND NOT EXISTS (SELECT FROM atlorg.atl_audit a WHERE a.run_id = r.id);
+  RETURN n;
+END
+$$;
+
 -- grants, as sql/90_roles.sql derives them for a fresh install
 REVOKE ALL ON FUNCTION atl_runs_live(), atl_last_run(), atl_run_signal(bigint, text),
   atl_run_wait(bigint, interval), atl_run_steer(bigint, text), atl_run_pause(bigint),
@@ -362,7 +386,7 @@ GRANT EXECUTE ON FUNCTION atl_runs_live(), atl_last_run(), atl_run_wait(bigint, 
 GRANT EXECUTE ON FUNCTION atl_run_signal(bigint, text), atl_run_steer(bigint, text),
   atl_run_pause(bigint), atl_run_resume(bigint), atl_run_cancel(bigint) TO atlorg_actor;
 GRANT SELECT ON atl_runs, atl_run, atl_run_progress TO atlorg_reader;
-GRANT SELECT, INSERT, UPDATE ON atl_run TO atlorg_executor;
+GRANT SELECT, INSERT, UPDATE, DELETE ON atl_run TO atlorg_executor;
 GRANT SELECT, INSERT, UPDATE, DELETE ON atl_queue TO atlorg_executor;
 GRANT USAGE ON SEQUENCE atl_run_ids TO atlorg_executor;
 GRANT SELECT, UPDATE ON atl_mirror_users TO atlorg_executor;

@@ -68,6 +68,10 @@ BEGIN
   END IF;
   DELETE FROM atlorg.atl_audit WHERE requested_at < now() - keep AND outcome <> 'pending';
   GET DIAGNOSTICS n = ROW_COUNT;
+  -- and the runs (atl_run) whose rows are all gone
+  DELETE FROM atlorg.atl_run r
+   WHERE r.state IN ('finished', 'cancelled') AND r.finished_at < now() - keep
+     AND NOT EXISTS (SELECT FROM atlorg.atl_audit a WHERE a.run_id = r.id);
   RETURN n;
 END
 $$;

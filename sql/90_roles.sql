@@ -101,7 +101,7 @@ GRANT USAGE ON FOREIGN DATA WRAPPER atlorg TO atlorg_manager;
 -- also writes as this role, in the caller's transaction), and a background
 -- run's successes in the mirror
 GRANT SELECT, INSERT, UPDATE, DELETE ON atl_audit TO atlorg_executor;
-GRANT SELECT, INSERT, UPDATE ON atl_run TO atlorg_executor;
+GRANT SELECT, INSERT, UPDATE, DELETE ON atl_run TO atlorg_executor;
 GRANT SELECT, INSERT, UPDATE, DELETE ON atl_queue TO atlorg_executor;
 GRANT USAGE ON SEQUENCE atl_run_ids TO atlorg_executor;
 GRANT SELECT, UPDATE ON atl_mirror_users TO atlorg_executor;

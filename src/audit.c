@@ -246,6 +246,14 @@ atl_audit_prune(int keep_days)
 					false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "atlorg: could not prune atl_audit");
 	pruned = (int64) SPI_processed;
+	/* and the runs whose rows are all gone */
+	if (runs_ready &&
+		SPI_execute(psprintf("DELETE FROM atlorg.atl_run r WHERE r.state IN ('finished', 'cancelled') "
+							 "AND r.finished_at < now() - interval '%d days' "
+							 "AND NOT EXISTS (SELECT FROM %s a WHERE a.run_id = r.id)",
+							 keep_days, audit_table()),
+					false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "atlorg: could not prune atl_run");
 	atl_audit_commit();
 	return pruned;
 }

@@ -88,7 +88,8 @@ resolve_orphans(Oid dboid, const AtlActionResult *known, int nknown)
 		{
 			strlcpy(slot->res.outcome, "unknown", sizeof(slot->res.outcome));
 			strlcpy(slot->res.error_detail,
-					"the atlorg executor stopped while the request was in flight",
+					"the atlorg executor stopped while the request was in flight; "
+					"its audit row gets the outcome once reading the account back can tell",
 					sizeof(slot->res.error_detail));
 		}
 		slot->state = SLOT_DONE;

@@ -51,13 +51,24 @@ atl_run_snapshot(int64 run_id, AtlRunEntry *copy)
 	return e != NULL;
 }
 
-/* under the lock: a free entry, or an error naming the limit */
+/* under the lock: a free entry, or NULL */
 static AtlRunEntry *
-free_entry(void)
+find_free_entry(void)
 {
 	for (int i = 0; i < ATL_MAX_RUNS; i++)
 		if (atl_executor_shared->runs[i].run_id == 0)
 			return &atl_executor_shared->runs[i];
+	return NULL;
+}
+
+/* under the lock: a free entry, or an error naming the limit */
+static AtlRunEntry *
+free_entry(void)
+{
+	AtlRunEntry *e = find_free_entry();
+
+	if (e)
+		return e;
 	LWLockRelease(atl_executor_shared->lock);
 	ereport(ERROR,
 			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
@@ -215,21 +226,27 @@ atl_run_remember(int64 run_id)
 	last_run = run_id;
 }
 
-void
+bool
 atl_run_adopt(const AtlRunEntry *from_table)
 {
 	AtlRunEntry *e;
+	bool		adopted = true;
 
 	LWLockAcquire(atl_executor_shared->lock, LW_EXCLUSIVE);
 	if (atl_run_find(from_table->run_id) == NULL)
 	{
-		e = free_entry();
-		memcpy(e, from_table, sizeof(*e));
-		e->dboid = MyDatabaseId;
-		e->owner = NULL;
-		e->taken = 0;
+		/* none free: the run waits in the queue until one is */
+		if ((e = find_free_entry()) != NULL)
+		{
+			memcpy(e, from_table, sizeof(*e));
+			e->dboid = MyDatabaseId;
+			e->owner = NULL;
+			e->taken = 0;
+		}
+		adopted = e != NULL;
 	}
 	LWLockRelease(atl_executor_shared->lock);
+	return adopted;
 }
 
 /* --- SQL ------------------------------------------------------------------ */
@@ -301,8 +318,11 @@ signal_run(int64 run_id, const char *verb)
 	if (!known && !atl_run_store_load(run_id, &e))
 		return false;			/* it has ended */
 	check_may_steer(run_id, e.acted_by_oid);
-	if (!known)
-		atl_run_adopt(&e);
+	if (!known && !atl_run_adopt(&e))
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("atlorg: %d runs are going on already; run %lld cannot be steered until one ends",
+						ATL_MAX_RUNS, (long long) run_id)));
 	LWLockAcquire(atl_executor_shared->lock, LW_EXCLUSIVE);
 	if ((live = atl_run_find(run_id)) != NULL)
 	{

@@ -72,8 +72,8 @@ extern int64 atl_run_next_id(void);
 extern AtlRunEntry *atl_run_find(int64 run_id);
 /* a copy of a run's entry (false: none) */
 extern bool atl_run_snapshot(int64 run_id, AtlRunEntry *copy);
-/* a background run the executor starts on: its entry, made if needed */
-extern void atl_run_adopt(const AtlRunEntry *from_table);
+/* a background run the executor starts on: its entry, made if needed (false: none free) */
+extern bool atl_run_adopt(const AtlRunEntry *from_table);
 extern bool atl_run_paused(int64 run_id);
 extern void atl_run_count_taken(int64 run_id, int delta);
 /* a new executor: what a stopped one had taken is resolved by it, not counted */

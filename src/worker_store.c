@@ -113,6 +113,9 @@ atl_worker_store_runs(const AtlActionRequest *const *reqs, int n)
 void
 atl_worker_adopt_runs(void)
 {
+	int64	   *ids;
+	uint64		n;
+
 	atl_audit_begin("atlorg: looking for queued runs");
 	if (!atl_audit_has_runs())
 	{
@@ -122,23 +125,17 @@ atl_worker_adopt_runs(void)
 	if (SPI_execute("SELECT id FROM atlorg.atl_run WHERE background "
 					"AND state IN ('queued', 'running', 'paused') ORDER BY id", true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "atlorg: could not read atl_run");
-	for (uint64 i = 0; i < SPI_processed; i++)
+	n = SPI_processed;
+	ids = palloc(sizeof(int64) * Max(n, 1));
+	for (uint64 i = 0; i < n; i++)
+		ids[i] = strtoll(col(i, 1), NULL, 10);
+	/* those not yet in memory (atl_run_store_load() queries too) */
+	for (uint64 i = 0; i < n; i++)
 	{
-		int64		id = strtoll(col(i, 1), NULL, 10);
 		AtlRunEntry e;
 
-		if (atl_run_snapshot(id, &e))
-			continue;
-		/* SPI_processed is overwritten by the load: keep the list */
-		{
-			SPITupleTable *list = SPI_tuptable;
-			uint64		count = SPI_processed;
-
-			if (atl_run_store_load(id, &e))
-				atl_run_adopt(&e);
-			SPI_tuptable = list;
-			SPI_processed = count;
-		}
+		if (!atl_run_snapshot(ids[i], &e) && atl_run_store_load(ids[i], &e))
+			(void) atl_run_adopt(&e);	/* or later, when an entry is free */
 	}
 	if (SPI_execute("UPDATE atlorg.atl_run SET state = 'running' "
 					"WHERE background AND state = 'queued'", false, 0) != SPI_OK_UPDATE)

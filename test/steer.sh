@@ -31,6 +31,9 @@ CREATE TABLE targets AS
    WHERE status = 'active' AND claim_status = 'managed' AND management_source = 'invited'
      AND NOT 'atlassian/org-admin' = ANY (platform_roles);
 SQL
+# an earlier test (the chaos test's 429s) may have paused the organization,
+# whose budget every database shares: one synchronous action waits it out
+sql -c "SELECT outcome FROM atlorg.atl_enable((SELECT account_id FROM targets WHERE n = 500))" >/dev/null
 slow() { sql -c "ALTER SYSTEM SET atlorg.action_rate = $1" -c "SELECT pg_reload_conf()" >/dev/null; }
 reset_pace() { sql -c "ALTER SYSTEM RESET atlorg.action_rate" -c "SELECT pg_reload_conf()" >/dev/null; }
 trap reset_pace EXIT

@@ -60,14 +60,25 @@ SELECT account_id, outcome, http_status, attempts FROM atl_audit;
 \! test/fakectl.py answered 503
 \! test/fakectl.py clear-faults
 
--- The executor dies mid-request: the caller is told 'unknown', and so is
--- the audit (the next executor resolves what its predecessor left pending).
+-- The executor dies mid-request.  The next one reads the account back:
+-- Atlassian does not show the change yet, so the waiting caller is told
+-- 'unknown'.  The audit row is judged once the request cannot still be
+-- under way at Atlassian (atlorg.request_timeout after the restart, 3 s
+-- here): read back again, it was not made, and a synchronous statement's
+-- request is never sent twice.
+ALTER SYSTEM SET atlorg.request_timeout = '3s';
+SELECT pg_reload_conf();
 TRUNCATE atl_audit;
+\! test/fakectl.py reset-log
 \! test/fakectl.py fault '{"path": "lifecycle/disable", "kind": "stall", "seconds": 5, "count": 1}'
 \! (sleep 1; psql -XqAt -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'atlorg executor'" >/dev/null) &
 SELECT outcome, error_detail FROM atl_disable('557057:6f7a8b9c-0d1e-4f2a-9b3c-5d6e7f8a9b0c');
-SELECT account_id, outcome, error_detail FROM atl_audit;
+SELECT pg_temp.wait_until_settled();
+SELECT account_id, outcome, attempts, error_detail FROM atl_audit;
+\! test/fakectl.py sent lifecycle/disable
 \! test/fakectl.py clear-faults
+ALTER SYSTEM RESET atlorg.request_timeout;
+SELECT pg_reload_conf();
 
 -- A new executor serves the next call.
 SELECT outcome FROM atl_disable('5e6f7a8b9c0d1e2f3a4b5c6d');
