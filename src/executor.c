@@ -204,7 +204,7 @@ atl_executor_run_has_slots(int64 run_id)
 		AtlSlot    *slot = &atl_executor_shared->slots[i];
 
 		found = (slot->state == SLOT_QUEUED || slot->state == SLOT_RUNNING) &&
-			slot->req.run_id == run_id;
+			slot->req.run_id == run_id && slot->dboid == MyDatabaseId;
 	}
 	LWLockRelease(atl_executor_shared->lock);
 	return found;

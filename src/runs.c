@@ -5,6 +5,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -29,11 +30,13 @@ static LocalTransactionId current_lxid = InvalidLocalTransactionId;
 static TimestampTz current_statement = 0;
 static int64 last_run = 0;
 
+/* run ids are a database's own (atl_run_ids): this database's run */
 AtlRunEntry *
 atl_run_find(int64 run_id)
 {
 	for (int i = 0; i < ATL_MAX_RUNS; i++)
-		if (atl_executor_shared->runs[i].run_id == run_id && run_id != 0)
+		if (atl_executor_shared->runs[i].run_id == run_id && run_id != 0 &&
+			atl_executor_shared->runs[i].dboid == MyDatabaseId)
 			return &atl_executor_shared->runs[i];
 	return NULL;
 }
@@ -112,6 +115,8 @@ atl_run_open(const char *server, int n, bool dry_run)
 		return 0;				/* not preloaded: the executor says so */
 	if (run_id == 0 && !atl_run_store_ready())
 		return 0;				/* a database still at 1.0: no runs */
+	if (run_id == 0 && XactReadOnly)
+		return 0;				/* no id can be drawn: audited without a run */
 	if (run_id == 0)
 		run_id = atl_run_next_id();
 	LWLockAcquire(atl_executor_shared->lock, LW_EXCLUSIVE);

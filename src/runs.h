@@ -68,7 +68,7 @@ extern int64 atl_run_next_id(void);
 
 /* --- the executor's side ------------------------------------------------ */
 
-/* under the lock: the entry of a run, or NULL */
+/* under the lock: the entry of a run of this database, or NULL */
 extern AtlRunEntry *atl_run_find(int64 run_id);
 /* a copy of a run's entry (false: none) */
 extern bool atl_run_snapshot(int64 run_id, AtlRunEntry *copy);

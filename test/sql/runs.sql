@@ -108,6 +108,15 @@ SELECT outcome, verified, count(*)
   FROM atl_enable(ARRAY(SELECT account_id FROM picked ORDER BY account_id LIMIT 3)) GROUP BY 1, 2;
 RESET atlorg.verify;
 
+-- A read-only transaction can draw no run id: its requests are still sent
+-- and audited, without a run; a background run needs to write its queue.
+BEGIN READ ONLY;
+SELECT outcome, run_id IS NULL AS without_run
+  FROM atl_enable((SELECT account_id FROM picked ORDER BY account_id LIMIT 1));
+SET LOCAL atlorg.background = on;
+SELECT count(*) FROM atl_enable(ARRAY(SELECT account_id FROM picked ORDER BY account_id LIMIT 1));
+ROLLBACK;
+
 -- Bad input: clear errors.
 SELECT atl_run_pause(NULL) IS NULL AS strict;
 SELECT atl_run_wait(NULL);
