@@ -232,7 +232,9 @@ COMMENT ON FUNCTION atl_run_cancel(bigint) IS
   'action: cancel a run: its unsent requests are recorded as cancelled; returns its summary';
 
 -- A background run's success, in the mirror at once (the executor calls it
--- in the transaction that records the outcome).  A row another transaction
+-- in the transaction that records the outcome).  The server argument, a
+-- name, gives the call the C collation: the text comparisons say
+-- "default", or the mirror's keys could not be used (a scan per outcome).  A row another transaction
 -- holds is left for the next atl_sync(): the executor never waits on a
 -- caller's lock.
 CREATE FUNCTION atl_mirror_follow(server name, action text, account_id text, target text,
@@ -246,7 +248,7 @@ DECLARE
   group_name text;
 BEGIN
   SELECT * INTO m FROM atlorg.atl_mirror_users u
-   WHERE u.server = atl_mirror_follow.server AND u.account_id = atl_mirror_follow.account_id
+   WHERE u.server = atl_mirror_follow.server AND u.account_id = atl_mirror_follow.account_id COLLATE "default"
      FOR UPDATE NOWAIT;
   IF NOT FOUND THEN
     RETURN;
@@ -269,7 +271,7 @@ BEGIN
       m.location := coalesce(params->'extended_profile'->>'location', m.location);
     WHEN 'add_to_group', 'remove_from_group' THEN
       SELECT g.name INTO group_name FROM atlorg.atl_mirror_groups g
-       WHERE g.server = atl_mirror_follow.server AND g.group_id = target;
+       WHERE g.server = atl_mirror_follow.server AND g.group_id = target COLLATE "default";
       m.group_ids := array_remove(m.group_ids, target);
       m.groups := array_remove(m.groups, group_name);
       IF action = 'add_to_group' AND group_name IS NOT NULL THEN
@@ -285,7 +287,7 @@ BEGIN
          nickname = m.nickname, time_zone = m.time_zone, job_title = m.job_title,
          department = m.department, organization = m.organization, location = m.location,
          groups = m.groups, group_ids = m.group_ids
-   WHERE u.server = atl_mirror_follow.server AND u.account_id = atl_mirror_follow.account_id;
+   WHERE u.server = atl_mirror_follow.server AND u.account_id = atl_mirror_follow.account_id COLLATE "default";
 EXCEPTION WHEN lock_not_available THEN
   RETURN;
 END

@@ -71,6 +71,8 @@ atl_audit_commit(void)
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(caller_cxt);
+	/* a background worker reports its statistics itself: autovacuum needs them */
+	pgstat_report_stat(false);
 	if (resting_activity[0])
 		pgstat_report_activity(STATE_RUNNING, resting_activity);
 	else

@@ -221,6 +221,7 @@ atl_run_forget_taken(Oid dboid)
 		{
 			atl_executor_shared->runs[i].taken = 0;
 			atl_executor_shared->runs[i].drained = false;
+			atl_executor_shared->runs[i].claimed_seq = 0;
 		}
 	LWLockRelease(atl_executor_shared->lock);
 }

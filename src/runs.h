@@ -33,6 +33,7 @@ typedef struct AtlRunEntry
 	bool		row_written;	/* atl_run has its row */
 	int64		written_total;	/* the total it says */
 	bool		drained;		/* a background run with nothing left to take */
+	int32		claimed_seq;	/* the last queue row taken: the next claim starts after it */
 	int			taken;			/* the executor's: requests taken, outcome not recorded */
 	int64		total;
 	TimestampTz started_at;

@@ -39,6 +39,20 @@ sending_runs(Oid dboid, AtlRunEntry *runs)
 	return n;
 }
 
+/* the last queue row a claim took: the next one starts after it */
+static void
+mark_claimed(int64 run_id, const AtlActionRequest *reqs, int n)
+{
+	AtlRunEntry *e;
+
+	if (n == 0)
+		return;
+	LWLockAcquire(atl_executor_shared->lock, LW_EXCLUSIVE);
+	if ((e = atl_run_find(run_id)) != NULL)
+		e->claimed_seq = Max(e->claimed_seq, reqs[n - 1].queue_seq);
+	LWLockRelease(atl_executor_shared->lock);
+}
+
 static void
 mark_drained(int64 run_id)
 {
@@ -74,6 +88,7 @@ atl_worker_claim_runs(Oid dboid, int room, AtlActionRequest *out)
 
 		if (got == 0)
 			mark_drained(run->run_id);
+		mark_claimed(run->run_id, out + taken, got);
 		atl_run_count_taken(run->run_id, got);
 		taken += got;
 	}

@@ -214,15 +214,17 @@ request_from_row(AtlActionRequest *req, const AtlRunEntry *run, int row, int fir
 int
 atl_worker_claim(const AtlRunEntry *run, AtlActionRequest *reqs, int max)
 {
-	Datum		args[2] = {Int64GetDatum(run->run_id), Int32GetDatum(max)};
+	Datum		args[3] = {Int64GetDatum(run->run_id), Int32GetDatum(max),
+	Int32GetDatum(run->claimed_seq)};
 	bool	   *site;
 	int			n;
 
+	/* from after the last row taken: the rows done before are not scanned again */
 	atl_audit_begin("atlorg: taking queued requests");
 	if (SPI_execute_with_args("SELECT seq, action, account_id, target, params::text, method, url, "
 							  "site_auth, skip_reason FROM atlorg.atl_queue "
-							  "WHERE run_id = $1 AND audit_id IS NULL ORDER BY seq LIMIT $2",
-							  2, (Oid[]) {INT8OID, INT4OID}, args, NULL, true, 0) != SPI_OK_SELECT)
+							  "WHERE run_id = $1 AND seq > $3 AND audit_id IS NULL ORDER BY seq LIMIT $2",
+							  3, (Oid[]) {INT8OID, INT4OID, INT4OID}, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "atlorg: could not read atl_queue");
 	n = (int) SPI_processed;
 	site = palloc(sizeof(bool) * Max(n, 1));
