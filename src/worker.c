@@ -43,6 +43,8 @@ PGDLLEXPORT void atl_worker_main(Datum main_arg);
 #define NOT_SENT "the caller stopped waiting before the request was sent; nothing was sent"
 #define ATL_TAKE_MAX 64
 #define PAUSED_POLL_MS 200
+#define TAKE_BATCH 8			/* requests taken, or outcomes recorded, per commit */
+#define RECORD_WAIT_MS 25		/* the longest an outcome waits to be recorded */
 #define ADOPT_EVERY_MS 250		/* how often a busy executor looks for new runs */
 
 /*
@@ -157,6 +159,7 @@ typedef struct WorkerState
 	int			ndeferred;
 	TimestampTz deferred_until; /* when they cannot be under way any more */
 	TimestampTz adopted_at;		/* when it last looked for new background runs */
+	TimestampTz finished_since; /* the oldest outcome not yet recorded */
 } WorkerState;
 
 /* a queued job may start when its organization's budget allows */
@@ -330,6 +333,13 @@ take_queued(WorkerState *st)
 	/* waiting callers and background runs share the room: neither starves */
 	int			slot_room = st->queue_due ? (room + 1) / 2 : room;
 
+	/*
+	 * Each take commits its intents (an fsync): with requests on the wire,
+	 * wait until a few can be taken together.
+	 */
+	if (st->active > 0 && room < Min(TAKE_BATCH, 2 * atl_executor_in_flight))
+		return 0;
+
 	while (n < slot_room)
 	{
 		Active	   *a = MemoryContextAllocZero(st->cxt, sizeof(Active));
@@ -368,6 +378,23 @@ take_queued(WorkerState *st)
 	for (int i = 0; i < n; i++)
 		start_taken(st, taken[i]);
 	return n;
+}
+
+/*
+ * Outcomes are recorded a few at a time (each record commits: an fsync),
+ * but none waits long, and none once nothing else is on the wire.
+ */
+static bool
+record_due(WorkerState *st)
+{
+	int			n = list_length(st->finished);
+
+	if (n == 0)
+		return false;
+	if (st->finished_since == 0)
+		st->finished_since = GetCurrentTimestamp();
+	return n >= TAKE_BATCH || n == st->active ||
+		TimestampDifferenceExceeds(st->finished_since, GetCurrentTimestamp(), RECORD_WAIT_MS);
 }
 
 /*
@@ -415,6 +442,7 @@ record_finished(WorkerState *st)
 	}
 	list_free(st->finished);
 	st->finished = NIL;
+	st->finished_since = 0;
 	return true;
 }
 
@@ -504,8 +532,9 @@ serve(WorkerState *st)
 		if (st->active > 0)
 		{
 			/* a short wait: new work is announced by the latch, which curl cannot watch */
-			atl_batch_step(&st->batch, st->finished ? 0 : BUSY_POLL_MS);
-			record_finished(st);
+			atl_batch_step(&st->batch, record_due(st) ? 0 : BUSY_POLL_MS);
+			if (record_due(st))
+				record_finished(st);
 			show_pause(st);
 			idle_since = GetCurrentTimestamp();
 			continue;
