@@ -61,9 +61,8 @@ atl_action_fill_credentials(AtlActionRequest *req, const AtlSource *src)
 	/* the budget is the organization's, whichever server or session acts */
 	req->org_key = atl_budget_key(psprintf("%s/admin/v1/orgs/%s", src->api_base, src->org_id));
 	/*
-	 * 97%: a start never runs more than one interval behind its schedule
-	 * (pace.h), so any one second holds at most the pace plus two starts:
-	 * under a strict sliding window of the limit, with room for jitter
+	 * 97%: no second holds more starts than that (budget.c), which leaves
+	 * room for the network's jitter under a strict window of the limit
 	 */
 	req->per_second = atl_action_rate * 0.97;
 }

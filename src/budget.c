@@ -4,6 +4,13 @@
  * A small table of organizations recently acted on; the one used longest
  * ago gives way when it is full, which forgets only a pace, never a
  * request.
+ *
+ * The pace is a sliding window, as strict limiters count: no second ever
+ * holds more starts than the pace allows (the last ones are remembered), so
+ * starts held up by a stall (the executor commits between them) are made up
+ * for at once, up to twice the pace, without ever overflowing the
+ * organization's window.  A pace above ATL_BUDGET_WINDOW a second spaces
+ * the starts evenly instead (pace.h).
  */
 #include "postgres.h"
 
@@ -16,6 +23,7 @@
 #include "pace.h"
 
 #define ATL_BUDGET_ORGS 64
+#define ATL_BUDGET_WINDOW 256	/* starts remembered per organization */
 
 typedef struct OrgBudget
 {
@@ -23,6 +31,8 @@ typedef struct OrgBudget
 	TimestampTz next_start;		/* pacing: no start before this */
 	TimestampTz paused_until;	/* the org's limit is spent until then */
 	TimestampTz last_used;
+	int			head;			/* where the next start is remembered */
+	TimestampTz starts[ATL_BUDGET_WINDOW];	/* the latest starts, a ring */
 } OrgBudget;
 
 typedef struct BudgetShared
@@ -87,20 +97,53 @@ entry_for(uint64 org, TimestampTz now)
 	return oldest;
 }
 
+/*
+ * Under the lock, a pace of n a second (1 <= n < ATL_BUDGET_WINDOW): may a
+ * start be made now?  Not if the n-th latest start is less than a second
+ * old, nor sooner than half an interval after the last.  A start made is
+ * remembered.
+ */
+static bool
+window_claim(OrgBudget *e, int n, long interval_us, TimestampTz now, TimestampTz *wake)
+{
+	TimestampTz nth = e->starts[(e->head - n + ATL_BUDGET_WINDOW) % ATL_BUDGET_WINDOW];
+
+	if (now < e->next_start || (nth != 0 && now - nth < USECS_PER_SEC))
+	{
+		*wake = Max(e->next_start, nth + USECS_PER_SEC);
+		return false;
+	}
+	e->starts[e->head] = now;
+	e->head = (e->head + 1) % ATL_BUDGET_WINDOW;
+	e->next_start = now + interval_us / 2;
+	return true;
+}
+
 bool
 atl_budget_claim(uint64 org, double per_second, TimestampTz now, TimestampTz *wake)
 {
 	long		interval_us = per_second > 0 ? (long) (1000000.0 / per_second) : 0;
+	int			n = (int) per_second;
 	OrgBudget  *e;
 	bool		go;
 
 	LWLockAcquire(budget->lock, LW_EXCLUSIVE);
 	e = entry_for(org, now);
-	go = now >= e->paused_until && now >= e->next_start;
-	if (go)
-		e->next_start = atl_pace_next(e->next_start, now, interval_us);
+	if (now < e->paused_until)
+	{
+		*wake = e->paused_until;
+		go = false;
+	}
+	else if (n >= 1 && n < ATL_BUDGET_WINDOW)
+		go = window_claim(e, n, interval_us, now, wake);
 	else
-		*wake = Max(e->next_start, e->paused_until);
+	{
+		go = now >= e->next_start;
+		if (go)
+			e->next_start = atl_pace_next(e->next_start, now, interval_us);
+		else
+			*wake = e->next_start;
+	}
 	LWLockRelease(budget->lock);
 	return go;
 }

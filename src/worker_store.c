@@ -14,6 +14,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -221,6 +222,15 @@ atl_worker_claim(const AtlRunEntry *run, AtlActionRequest *reqs, int max)
 
 	/* from after the last row taken: the rows done before are not scanned again */
 	atl_audit_begin("atlorg: taking queued requests");
+	/*
+	 * Through the queue's key, whatever the statistics say: a queue filled
+	 * by one COMMIT is not analyzed yet, and a scan and sort of it for
+	 * every claim slowed a big run's start
+	 */
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+	(void) set_config_option("enable_sort", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
 	if (SPI_execute_with_args("SELECT seq, action, account_id, target, params::text, method, url, "
 							  "site_auth, skip_reason FROM atlorg.atl_queue "
 							  "WHERE run_id = $1 AND seq > $3 AND audit_id IS NULL ORDER BY seq LIMIT $2",
