@@ -191,10 +191,14 @@ seen_words(AtlSeen seen, const AtlActionRequest *req, JsonbContainer *user)
 	if (seen == ATL_SEEN_UNKNOWN && user == NULL)
 		return psprintf("the directory did not list account %s when read back", req->account_id);
 	if (seen == ATL_SEEN_UNKNOWN && judge_change(req, user) == ATL_SEEN_UNCHANGED)
+	{
+		char	   *claim = atl_json_text(user, "claimStatus");
+		char	   *source = atl_json_text(user, "managementSource");
+
 		return psprintf("read back: no change, but Atlassian refuses %s for this account "
 						"(claim status %s, managed by %s), so the request may have been refused",
-						req->action, atl_json_text(user, "claimStatus") ?: "?",
-						atl_json_text(user, "managementSource") ?: "nobody");
+						req->action, claim ? claim : "?", source ? source : "nobody");
+	}
 	if (seen == ATL_SEEN_UNKNOWN)
 		return psprintf("no read shows what %s changes", req->action);
 	return psprintf("read back: %s (status %s)",

@@ -399,9 +399,9 @@ record_due(WorkerState *st)
 
 /*
  * Record the outcomes known so far in one transaction, then tell the
- * callers.  Whether there were any.
+ * callers.
  */
-static bool
+static void
 record_finished(WorkerState *st)
 {
 	ListCell   *lc;
@@ -410,7 +410,7 @@ record_finished(WorkerState *st)
 	int			n = 0;
 
 	if (st->finished == NIL)
-		return false;
+		return;
 	results = palloc(sizeof(AtlActionResult *) * list_length(st->finished));
 	reqs = palloc(sizeof(AtlActionRequest *) * list_length(st->finished));
 	foreach(lc, st->finished)
@@ -443,7 +443,6 @@ record_finished(WorkerState *st)
 	list_free(st->finished);
 	st->finished = NIL;
 	st->finished_since = 0;
-	return true;
 }
 
 /*
