@@ -79,6 +79,7 @@ SELECT pg_sleep(1.5);
 SELECT requests - pending = :at_pause AS nothing_more_while_paused, state FROM atl_runs WHERE run_id = :run;
 SELECT * FROM atl_run_progress WHERE run_id = :run AND state = 'paused' AND total = 37 \gset progress_
 SELECT :'progress_state' AS progress_state, :progress_sent <= :at_pause AS sent_counted;
+SELECT background, paused, cancelling, open FROM atl_runs_live() WHERE run_id = :run;
 SELECT state FROM atl_run_resume(:run);
 SELECT pg_sleep(1);
 SELECT requests - pending > :at_pause AS going_again FROM atl_runs WHERE run_id = :run;
@@ -98,6 +99,7 @@ SELECT state, total = requests AS all_recorded, cancelled > 0 AS some_cancelled,
 SELECT count(*) FILTER (WHERE outcome <> 'cancelled') = :sent_by_fake AS fake_log_matches_audit
   FROM atl_audit WHERE run_id = :run;
 SELECT (atl_run_cancel(:run)).state AS an_ended_run_stays_ended;
+SELECT atl_run_signal(:run, 'pause') AS an_ended_run_takes_no_signal;
 RESET ROLE;
 ALTER SYSTEM RESET atlorg.action_rate;
 SELECT pg_reload_conf();
