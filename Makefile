@@ -6,9 +6,9 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # The current version's install script is assembled from one file per
 # concern in sql/.  A released version's script is frozen, kept as shipped,
 # and an upgrade script takes an installation from it to the next.
-EXTVERSION = 1.1
+EXTVERSION = 1.2
 DATA_built = atlorg--$(EXTVERSION).sql
-DATA = atlorg--1.0.sql atlorg--1.0--1.1.sql
+DATA = atlorg--1.0.sql atlorg--1.0--1.1.sql atlorg--1.1.sql atlorg--1.1--1.2.sql
 EXTENSION_SQL_PARTS = $(sort $(wildcard sql/*.sql))
 
 PG_CONFIG ?= pg_config

@@ -124,7 +124,8 @@ iso_ms_until(const char *value)
 		DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz) != 0 ||
 		dtype != DTK_DATE || tm2timestamp(&tm, fsec, &tz, &reset) != 0)
 		return -1;
-	return usable_wait((reset - GetCurrentTimestamp()) / 1000);
+	/* rounded up: a reset a fraction of a millisecond away is still ahead */
+	return usable_wait((reset - GetCurrentTimestamp() + 999) / 1000);
 }
 
 long

@@ -137,16 +137,26 @@ read_rate_limit_headers(CURL *h, AtlHttpResult *result)
  * else what X-RateLimit-Reset says, else our own backoff.  A header that
  * cannot be read (garbage, negative, zero, in the past) is as if absent:
  * a retry is never sent without a pause.  The caller caps the wait.
+ *
+ * Retry-After counts whole seconds, so a limiter whose window frees a slot
+ * in a few milliseconds still says "1".  When X-RateLimit-Reset names a
+ * moment within that rounding (sooner, by less than a second), it is the
+ * same instruction told precisely, and a 429 then costs milliseconds, not a
+ * second of the organization's budget.
  */
 static long
 answer_wait_ms(CURL *h, AtlHttpResult *result)
 {
 	long		retry_after = atl_retry_after_ms(header_value(h, "Retry-After"));
+	long		reset = result->ratelimit_reset_ms;
 
+	if (retry_after > 0 && reset > 0 && reset < retry_after &&
+		retry_after - reset < 1000)
+		return reset;
 	if (retry_after > 0)
 		return retry_after;
-	if (result->ratelimit_reset_ms > 0)
-		return result->ratelimit_reset_ms;
+	if (reset > 0)
+		return reset;
 	return atl_retry_backoff_ms(result->attempts + 1);
 }
 
