@@ -132,11 +132,19 @@ atl_api_finish(AtlApiCall *call)
 {
 	AtlHttpResult *res = &call->res;
 	const AtlReadOp *op = call->op;
-	const char *url = call->req.url;
+
+	atl_http_finish(&call->req, &call->limits, res, atl_http_backend_abort_check, NULL);
+	return atl_api_answer(call->src, op, &call->req, res);
+}
+
+Jsonb *
+atl_api_answer(const AtlSource *src, const AtlReadOp *op, const AtlHttpRequest *req,
+			   const AtlHttpResult *res)
+{
+	const char *url = req->url;
 	Jsonb	   *root;
 	char	   *why = NULL;
 
-	atl_http_finish(&call->req, &call->limits, res, atl_http_backend_abort_check, NULL);
 	if (res->status == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
@@ -145,7 +153,7 @@ atl_api_finish(AtlApiCall *call)
 						res->attempts == 1 ? "" : "s"),
 				 errdetail("%s", res->error)));
 	if (res->status < 200 || res->status > 299)
-		raise_http_error(call->src, op, &call->req, res);
+		raise_http_error(src, op, req, res);
 	root = atl_json_parse_doc(res->body.data, res->body.len, &why);
 	if (root == NULL)
 		ereport(ERROR,

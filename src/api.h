@@ -31,6 +31,13 @@ extern void atl_api_start(AtlApiCall *call, const AtlSource *src, const AtlReadO
 						  const char *url, const char *body);
 extern Jsonb *atl_api_finish(AtlApiCall *call);
 
+/*
+ * The answer to one request of op sent some other way (a batch): its parsed
+ * body, or the error atl_api_read() would raise.
+ */
+extern Jsonb *atl_api_answer(const AtlSource *src, const AtlReadOp *op,
+							 const AtlHttpRequest *req, const AtlHttpResult *res);
+
 /* the part of a URL after the host, for messages */
 extern const char *atl_api_url_path(const char *url);
 
