@@ -183,3 +183,14 @@ atl_slices_page(const AtlSource *src, AtlSlicePlan *plan, const bool *which, Tup
 	batch.max_in_flight = Max(n, 1);
 	atl_batch_run(&batch);
 }
+
+void
+atl_slices_free(AtlSlicePlan *plan)
+{
+	for (int i = 0; i < plan->nslices; i++)
+		if (plan->slices[i].rows)
+		{
+			tuplestore_end(plan->slices[i].rows);
+			plan->slices[i].rows = NULL;
+		}
+}

@@ -17,4 +17,7 @@
 extern void atl_slices_page(const AtlSource *src, AtlSlicePlan *plan, const bool *which,
 							TupleDesc desc);
 
+/* end the slices' stores (their temporary files) */
+extern void atl_slices_free(AtlSlicePlan *plan);
+
 #endif

@@ -74,40 +74,54 @@ mismatched(const AtlSlicePlan *plan, bool *bad)
 	return n;
 }
 
+/* a NOTICE naming the first slice that disagrees */
+static void
+say_mismatch(const AtlSlicePlan *plan, const bool *bad, int nbad)
+{
+	const AtlSlice *s = plan->slices;
+
+	while (!bad[s - plan->slices])
+		s++;
+	ereport(NOTICE,
+			(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
+			 errmsg_plural("atlorg: %d slice of the directory changed while it was read; reading it again",
+						   "atlorg: %d slices of the directory changed while they were read; reading them again",
+						   nbad, nbad),
+			 errdetail("Slice %s: " INT64_FORMAT " users read, " INT64_FORMAT " counted%s.",
+					   atl_slice_name(s), s->paged, s->count,
+					   s->duplicate ? ", some of them also read in another slice" : "")));
+}
+
 /*
  * Read the plan's slices until each holds its count and none shares a
- * user, counting again before each new read.  False if that never came.
+ * user, counting again before each new read.  False if that never came
+ * (*detail says why).
  */
 static bool
-read_slices(const AtlSource *src, AtlSlicePlan *plan, TupleDesc desc)
+read_slices(const AtlSource *src, AtlSlicePlan *plan, TupleDesc desc, char **detail)
 {
 	bool	   *bad = palloc(sizeof(bool) * plan->nslices);
 	int			nbad;
 
-	memset(bad, true, sizeof(bool) * plan->nslices);
+	/* a slice counted empty is not paged: if someone joins it meanwhile, its new count says so */
+	for (int i = 0; i < plan->nslices; i++)
+		bad[i] = plan->slices[i].count != 0;
 	atl_slices_page(src, plan, bad, desc);
 	for (int round = 1; (nbad = mismatched(plan, bad)) > 0; round++)
 	{
-		const AtlSlice *s;
-		bool		added_up;
-		int			first = 0;
-
-		while (!bad[first])
-			first++;
-		s = &plan->slices[first];
 		if (round > MAX_REREADS)
+		{
+			*detail = psprintf("After %d readings, %d of the %d slices still do not hold what their counts say.",
+							   round, nbad, plan->nslices);
 			return false;
-		ereport(NOTICE,
-				(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
-				 errmsg_plural("atlorg: %d slice of the directory changed while it was read; reading it again",
-							   "atlorg: %d slices of the directory changed while they were read; reading them again",
-							   nbad, nbad),
-				 errdetail("Slice %s: " INT64_FORMAT " users read, " INT64_FORMAT " counted%s.",
-						   atl_slice_name(s), s->paged, s->count,
-						   s->duplicate ? ", some of them also read in another slice" : "")));
-		added_up = atl_slices_recount(src, plan);
-		if (!added_up)
+		}
+		say_mismatch(plan, bad, nbad);
+		if (!atl_slices_recount(src, plan))
+		{
+			*detail = psprintf("Counted again, the slices add up to " INT64_FORMAT ", the directory's count is " INT64_FORMAT ".",
+							   plan->counted, plan->total);
 			return false;
+		}
 		/* a slice whose count moved since it was read is read again too */
 		for (int i = 0; i < plan->nslices; i++)
 			bad[i] |= plan->slices[i].paged != plan->slices[i].count;
@@ -128,9 +142,9 @@ put_slices(AtlSlicePlan *plan, ReturnSetInfo *rsinfo)
 
 		while (tuplestore_gettupleslot(rows, true, false, slot))
 			tuplestore_puttupleslot(rsinfo->setResult, slot);
-		tuplestore_end(rows);
 	}
 	ExecDropSingleTupleTableSlot(slot);
+	atl_slices_free(plan);
 }
 
 static void
@@ -166,11 +180,10 @@ atl_users_sliced(PG_FUNCTION_ARGS)
 			fall_back("the directory's counts do not add up", detail);
 		read_one_chain(src, rsinfo);
 	}
-	else if (!read_slices(src, &plan, rsinfo->setDesc))
+	else if (!read_slices(src, &plan, rsinfo->setDesc, &detail))
 	{
-		fall_back("the directory kept changing while its slices were read",
-				  psprintf("After %d readings the slices' counts (" INT64_FORMAT " in all) and the users read still disagree with the directory's count, " INT64_FORMAT ".",
-						   MAX_REREADS + 1, plan.counted, plan.total));
+		atl_slices_free(&plan);
+		fall_back("the directory kept changing while its slices were read", detail);
 		read_one_chain(src, rsinfo);
 	}
 	else
