@@ -129,7 +129,7 @@ report "atl_csv_import_file() rows/s" "$(rate import)" "($(times import))" 1
 report "  tables written: users, products, groups" "$users, $products, $groups" "rejected $rejected" \
   "$([ "$users" = "$ROWS" ] && [ "$rejected" = 0 ] && echo 1)"
 report "  its rows/s / COPY's (all text) rows/s" "$(printf '%.2fx' "$(speed import copy)")" "" 1
-report "COPY of the same output rows into same-shaped tables" "$(times same)" "" 1
+report "COPY of the import's rows, same-shaped tables" "$(times same)" "" 1
 same_ratio=$(speed import same)
 report "  import rows/s / its rows/s" "$(printf '%.2fx' "$same_ratio")" ">= 1.00x" \
   "$(at_least "$same_ratio" 1.0)"
