@@ -147,6 +147,7 @@ typedef struct CsvRun
 	int64		rejected;
 	bool		in_bad_chunk;	/* feeding input that is not all valid UTF-8 */
 	bool		check_next;		/* the next record may hold bytes of such input */
+	bool		split_char;		/* the last chunk ended inside a character */
 } CsvRun;
 
 static void
@@ -691,25 +692,55 @@ reader_error(AtlCsvReader *r)
 			 r->too_long ? errdetail("The longest field accepted is %d bytes.", MAX_FIELD) : 0));
 }
 
+/* continuation bytes at the start of a chunk, of a character the last one split */
+static int
+split_char_tail(const char *data, int len)
+{
+	int			n = 0;
+
+	while (n < len && n < MAX_MULTIBYTE_CHAR_LEN - 1 && (data[n] & 0xC0) == 0x80)
+		n++;
+	return n;
+}
+
+/* the bytes after the chunk's last whole character begin one, and no more */
+static bool
+ends_in_split_char(const char *data, int valid, int len)
+{
+	const unsigned char *s = (const unsigned char *) data + valid;
+
+	if ((s[0] & 0xC0) != 0xC0 || len - valid >= pg_utf_mblen(s))
+		return false;
+	for (int i = 1; i < len - valid; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return false;
+	return true;
+}
+
 /*
  * A chunk at a time, so that a cancel is seen between chunks.
  *
  * The chunk is checked as UTF-8 whole, which is fast (PostgreSQL's check
  * takes plain ASCII many bytes at a time), rather than each field of each
  * record.  Fields split at ASCII bytes, so every field of a valid chunk is
- * valid; only records that may hold bytes of a chunk that is not (one with
- * a bad byte, a NUL, or a character split at its end) are checked field by
- * field, with the error naming their line.  Of the records completed after
- * such a chunk, only the first can have begun in it.
+ * valid.  Records that may hold bytes of a chunk that is not (a bad byte,
+ * a NUL) are checked field by field, so that the error names their line;
+ * so is the record holding a character split by a chunk's end, whose bytes
+ * on either side are left out of the chunks' checks.  Of the records
+ * completed after a chunk, only the first can have begun in it.
  */
 static void
 feed_or_fail(CsvRun *run, AtlCsvReader *r, const char *data, size_t len)
 {
+	int			skip = run->split_char ? split_char_tail(data, (int) len) : 0;
+	int			valid = skip + pg_encoding_verifymbstr(PG_UTF8, data + skip, (int) len - skip);
+
 	CHECK_FOR_INTERRUPTS();
-	run->in_bad_chunk = pg_encoding_verifymbstr(PG_UTF8, data, (int) len) != (int) len;
+	run->split_char = valid < (int) len && ends_in_split_char(data, valid, (int) len);
+	run->in_bad_chunk = valid < (int) len && !run->split_char;
 	if (atl_csv_feed(r, data, len) != 0)
 		reader_error(r);
-	if (run->in_bad_chunk)
+	if (run->in_bad_chunk || run->split_char)
 		run->check_next = true;
 	run->in_bad_chunk = false;
 }

@@ -17,6 +17,11 @@ SELECT line, account_id, length(name) AS name_chars, right(name, 3) AS name_end,
   FROM pad, atl_csv_users(head || fill || '\xc3a9'::bytea || convert_to(E'b,two@example.com\nu3,Three,three@example.com\n', 'UTF8'))
  ORDER BY line;
 
+-- a character begun before the chunk's end and not finished after it
+SELECT count(*) FROM pad, atl_csv_users(head || fill || '\xc3'::bytea || convert_to(E'Ab,two@example.com\n', 'UTF8'));
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM pad, atl_csv_users(head || fill || '\xe282'::bytea || convert_to(E'b,two@example.com\n', 'UTF8'));
+
 -- a bad byte just after the chunk's end, in a row that began before it
 SELECT count(*) FROM pad, atl_csv_users(head || fill || '\x41ff'::bytea || convert_to(E'b,two@example.com\n', 'UTF8'));
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
