@@ -13,13 +13,15 @@
 # Each is run BENCH_RUNS times (default 3), interleaved, and the best time
 # counts, since other work on the machine only ever adds to a time; the
 # backends' CPU seconds are shown too, as they hardly depend on that work.
-# Also samples the backend's resident memory while the first import runs.
+# Also samples the backend's resident memory while the first import runs,
+# and prints the load average: wall times move with other work on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/lib/deps.sh
 . test/lib/cluster.sh
 . test/bench/lib.sh
 
+load0=$(cut -d' ' -f1 /proc/loadavg)
 ROWS=${BENCH_ROWS:-1000000}
 RUNS=${BENCH_RUNS:-3}
 bench_failed=0
@@ -137,4 +139,6 @@ report "  import CPU / its CPU" \
   "$(printf '%.2fx' "$(echo "${best_cpu[import]} / ${best_cpu[same]}" | bc -l)")" "" 1
 report "backend RSS growth while importing" "$(( (max_kb - start_kb) / 1024 )) MB" "< 64 MB" \
   "$([ $(( (max_kb - start_kb) / 1024 )) -lt 64 ] && echo 1)"
+report "load average (1 min) at the start, end" "$load0, $(cut -d' ' -f1 /proc/loadavg)" \
+  "other work on the machine" 1
 exit "$bench_failed"
