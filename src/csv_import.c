@@ -122,6 +122,10 @@ typedef struct ProductSlot
 	int			seen_col;		/* -1 if none */
 	bool		site_list;		/* Export accounts: the value lists sites */
 	int			next;			/* another slot whose names hash alike, or -1 */
+	bool		have_texts;		/* key, app and site as the rows' text, made once */
+	Datum		key_text;
+	Datum		app_text;
+	Datum		site_text;		/* (Datum) 0 when the header names no site */
 } ProductSlot;
 
 typedef struct CsvRun
@@ -141,12 +145,28 @@ typedef struct CsvRun
 	MemoryContext row_cxt;
 	AtlCsvDateCache *dates;
 	int64		rejected;
+	bool		in_bad_chunk;	/* feeding input that is not all valid UTF-8 */
+	bool		check_next;		/* the next record may hold bytes of such input */
+	bool		split_char;		/* the last chunk ended inside a character */
 } CsvRun;
 
 static void
 check_interrupts(void)
 {
 	CHECK_FOR_INTERRUPTS();
+}
+
+/*
+ * Whether rows of a kind go anywhere.  A row nobody asked for is never
+ * built: atl_csv_users() must not pay for the products and groups it
+ * drops (a file has more of them than users).  Every check that can
+ * reject a row still runs, so the rows kept and rejected are the same
+ * whatever is asked for.
+ */
+static inline bool
+wanted(const CsvRun *run, AtlCsvOutput kind)
+{
+	return run->out[kind].wanted;
 }
 
 /* ---- emitting rows ----------------------------------------------------- */
@@ -402,18 +422,47 @@ date_field(CsvRun *run, const AtlCsvRecord *rec, int col, AtlCsvDateKind *kind, 
 	return false;
 }
 
+/*
+ * Every product row of a slot has its key and app, and most its site: as
+ * text made once, at its first row, in the run's context (the slots'),
+ * rather than once a row.
+ */
 static void
-emit_product(CsvRun *run, long line, const char *id, const ProductSlot *p, const char *site,
+slot_texts(const CsvRun *run, ProductSlot *slot)
+{
+	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(run->products));
+	bool		no_site;
+
+	slot->key_text = file_text(run, slot->key);	/* the app's own name when unknown */
+	slot->app_text = file_text(run, slot->app);
+	slot->site_text = text_or_null(run, slot->site, &no_site);
+	slot->have_texts = true;
+	MemoryContextSwitchTo(old);
+}
+
+/* site NULL: the slot's own (or none); otherwise one of the sites it lists */
+static void
+emit_product(CsvRun *run, long line, const char *id, ProductSlot *p, const char *site,
 			 const char *access, AtlCsvDateKind kind, DateADT seen, const char *raw)
 {
 	Datum		v[PRODUCT_COLUMNS];
 	bool		n[PRODUCT_COLUMNS] = {false};
 
+	if (!wanted(run, ATL_CSV_PRODUCTS_OUT))
+		return;
+	if (!p->have_texts)
+		slot_texts(run, p);
 	v[0] = Int64GetDatum(line);
 	v[1] = text_or_null(run, id, &n[1]);
-	v[2] = file_text(run, p->key);	/* the app's own name when unknown */
-	v[3] = file_text(run, p->app);
-	v[4] = text_or_null(run, site, &n[4]);
+	v[2] = p->key_text;
+	v[3] = p->app_text;
+	if (site == NULL)			/* the slot's own */
+	{
+		v[4] = p->site_text;
+		n[4] = p->site_text == (Datum) 0;
+	}
+	else
+		v[4] = text_or_null(run, site, &n[4]);
 	v[5] = text_or_null(run, access, &n[5]);
 	v[6] = DateADTGetDatum(seen);
 	n[6] = kind != CSV_DATE_VALUE;
@@ -425,11 +474,14 @@ emit_product(CsvRun *run, long line, const char *id, const ProductSlot *p, const
 
 /* "a.atlassian.net, b.atlassian.net": one product row per site */
 static void
-emit_site_list(CsvRun *run, long line, const char *id, const ProductSlot *p, const char *list)
+emit_site_list(CsvRun *run, long line, const char *id, ProductSlot *p, const char *list)
 {
-	char	   *copy = pstrdup(list);
+	char	   *copy;
 	char	   *save = NULL;
 
+	if (!wanted(run, ATL_CSV_PRODUCTS_OUT))
+		return;
+	copy = pstrdup(list);
 	for (char *site = strtok_r(copy, ",", &save); site; site = strtok_r(NULL, ",", &save))
 	{
 		while (*site == ' ')
@@ -445,7 +497,7 @@ emit_products(CsvRun *run, const AtlCsvRecord *rec, const char *id, DateADT *lat
 {
 	for (int i = 0; i < run->nproducts; i++)
 	{
-		const ProductSlot *p = &run->products[i];
+		ProductSlot *p = &run->products[i];
 		const char *access = p->access_col >= 0 ? rec->fields[p->access_col] : "";
 		AtlCsvDateKind kind;
 		DateADT		seen = 0;
@@ -464,7 +516,7 @@ emit_products(CsvRun *run, const AtlCsvRecord *rec, const char *id, DateADT *lat
 			continue;
 		if (kind == CSV_DATE_VALUE && (*latest == DATEVAL_NOBEGIN || seen > *latest))
 			*latest = seen;
-		emit_product(run, rec->line, id, p, p->site, access, kind, seen,
+		emit_product(run, rec->line, id, p, NULL, access, kind, seen,
 					 p->seen_col >= 0 ? rec->fields[p->seen_col] : NULL);
 	}
 	return true;
@@ -476,7 +528,8 @@ emit_group(CsvRun *run, long line, const char *id, const char *group_id, const c
 	Datum		v[GROUP_COLUMNS];
 	bool		n[GROUP_COLUMNS] = {false};
 
-	if ((group_id == NULL || !group_id[0]) && (name == NULL || !name[0]))
+	if (!wanted(run, ATL_CSV_GROUPS_OUT) ||
+		((group_id == NULL || !group_id[0]) && (name == NULL || !name[0])))
 		return;
 	v[0] = Int64GetDatum(line);
 	v[1] = text_or_null(run, id, &n[1]);
@@ -506,7 +559,8 @@ emit_group_list(CsvRun *run, long line, const char *id, const char *list)
 	List	   *names = NIL;
 	ListCell   *lc;
 
-	if (list == NULL || list[0] == '\0' || csv_init(&p, 0) != 0)
+	if (!wanted(run, ATL_CSV_GROUPS_OUT) ||
+		list == NULL || list[0] == '\0' || csv_init(&p, 0) != 0)
 		return;
 	csv_parse(&p, list, strlen(list), group_list_field, NULL, &names);
 	csv_fini(&p, group_list_field, NULL, &names);
@@ -525,7 +579,8 @@ emit_user(CsvRun *run, const AtlCsvRecord *rec, const char *id, DateADT latest)
 	AtlCsvDateKind kind;
 	DateADT		added = 0;
 
-	if (!date_field(run, rec, run->layout.column_of[ROLE_ADDED], &kind, &added))
+	if (!date_field(run, rec, run->layout.column_of[ROLE_ADDED], &kind, &added) ||
+		!wanted(run, ATL_CSV_USERS_OUT))
 		return;
 	v[0] = Int64GetDatum(rec->line);
 	v[1] = text_or_null(run, id, &n[1]);
@@ -606,7 +661,9 @@ on_record(void *arg, const AtlCsvRecord *rec)
 	MemoryContext old;
 
 	CHECK_FOR_INTERRUPTS();
-	check_encoding(rec);
+	if (run->in_bad_chunk || run->check_next)
+		check_encoding(rec);
+	run->check_next = false;
 	if (!run->have_layout)
 	{
 		read_header(run, rec);	/* kept for the whole run */
@@ -635,25 +692,69 @@ reader_error(AtlCsvReader *r)
 			 r->too_long ? errdetail("The longest field accepted is %d bytes.", MAX_FIELD) : 0));
 }
 
-/* a chunk at a time, so that a cancel is seen between chunks */
-static void
-feed_or_fail(AtlCsvReader *r, const char *data, size_t len)
+/* continuation bytes at the start of a chunk, of a character the last one split */
+static int
+split_char_tail(const char *data, int len)
 {
+	int			n = 0;
+
+	while (n < len && n < MAX_MULTIBYTE_CHAR_LEN - 1 && (data[n] & 0xC0) == 0x80)
+		n++;
+	return n;
+}
+
+/* the bytes after the chunk's last whole character begin one, and no more */
+static bool
+ends_in_split_char(const char *data, int valid, int len)
+{
+	const unsigned char *s = (const unsigned char *) data + valid;
+
+	if ((s[0] & 0xC0) != 0xC0 || len - valid >= pg_utf_mblen(s))
+		return false;
+	for (int i = 1; i < len - valid; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return false;
+	return true;
+}
+
+/*
+ * A chunk at a time, so that a cancel is seen between chunks.
+ *
+ * The chunk is checked as UTF-8 whole, which is fast (PostgreSQL's check
+ * takes plain ASCII many bytes at a time), rather than each field of each
+ * record.  Fields split at ASCII bytes, so every field of a valid chunk is
+ * valid.  Records that may hold bytes of a chunk that is not (a bad byte,
+ * a NUL) are checked field by field, so that the error names their line;
+ * so is the record holding a character split by a chunk's end, whose bytes
+ * on either side are left out of the chunks' checks.  Of the records
+ * completed after a chunk, only the first can have begun in it.
+ */
+static void
+feed_or_fail(CsvRun *run, AtlCsvReader *r, const char *data, size_t len)
+{
+	int			skip = run->split_char ? split_char_tail(data, (int) len) : 0;
+	int			valid = skip + pg_encoding_verifymbstr(PG_UTF8, data + skip, (int) len - skip);
+
 	CHECK_FOR_INTERRUPTS();
+	run->split_char = valid < (int) len && ends_in_split_char(data, valid, (int) len);
+	run->in_bad_chunk = valid < (int) len && !run->split_char;
 	if (atl_csv_feed(r, data, len) != 0)
 		reader_error(r);
+	if (run->in_bad_chunk || run->split_char)
+		run->check_next = true;
+	run->in_bad_chunk = false;
 }
 
 static void
-feed_data(AtlCsvReader *r, const char *data, size_t len)
+feed_data(CsvRun *run, AtlCsvReader *r, const char *data, size_t len)
 {
 	for (size_t done = 0; done < len; done += CHUNK)
-		feed_or_fail(r, data + done, Min(CHUNK, len - done));
+		feed_or_fail(run, r, data + done, Min(CHUNK, len - done));
 }
 
 /* a file on the server: read as COPY FROM would be allowed to */
 static void
-feed_file(AtlCsvReader *r, const char *path)
+feed_file(CsvRun *run, AtlCsvReader *r, const char *path)
 {
 	FILE	   *f;
 	char	   *buf = palloc(CHUNK);
@@ -669,7 +770,7 @@ feed_file(AtlCsvReader *r, const char *path)
 				(errcode_for_file_access(),
 				 errmsg("could not open file \"%s\" for reading: %m", path)));
 	while ((n = fread(buf, 1, CHUNK, f)) > 0)
-		feed_or_fail(r, buf, n);
+		feed_or_fail(run, r, buf, n);
 	if (ferror(f))
 		ereport(ERROR, (errcode_for_file_access(), errmsg("could not read file \"%s\": %m", path)));
 	FreeFile(f);
@@ -694,9 +795,10 @@ run_input(CsvRun *run, const AtlCsvInput *in)
 	PG_TRY();
 	{
 		if (in->path)
-			feed_file(&reader, in->path);
+			feed_file(run, &reader, in->path);
 		else
-			feed_data(&reader, in->data, in->len);
+			feed_data(run, &reader, in->data, in->len);
+		/* the last record, if the input does not end with a line end */
 		if (atl_csv_finish(&reader) != 0)
 			reader_error(&reader);
 		if (!run->have_layout)
