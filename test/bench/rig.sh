@@ -16,7 +16,8 @@
 #   RIG_URL   https://ADDR: the api_base to give atlorg
 #   RIG_CA    the CA's certificate: atlorg.ca_file
 #   FAKE_URL, FAKE_CA   for test/fakectl.py: the control API, over the wire
-#   RIG_NS, RIG_DIR (certificates, logs, nginx's access log: nginx-access.log)
+#   RIG_NS, RIG_DIR (certificates, logs, nginx's access log: nginx-access.log;
+#             a new one at each start)
 # After rig_stop: RIG_WIRE_STATS, the wire's own lateness (wire.py).
 
 . test/lib/tls.sh
@@ -82,8 +83,10 @@ CONF
 
 rig_start() {
   local rtt=$1 proto=$2 users=${3:-10000} a b inner port
-  RIG_DIR="$ATLORG_TMP/rig"
-  rm -rf "$RIG_DIR"
+  # a directory (and CA file name) per start: libcurl keeps a CA file's
+  # parsed certificates by its name, for a day, in a process that lives on
+  RIG_STARTS=$((${RIG_STARTS:-0} + 1))
+  RIG_DIR="$ATLORG_TMP/rig$RIG_STARTS"
   mkdir -p "$RIG_DIR"
   chmod 755 "$RIG_DIR"
   # unique per run: names and a /30 from the shell's pid

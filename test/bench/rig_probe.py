@@ -75,11 +75,16 @@ def main(host, port, cafile, seconds=5.0, rate=150.0):
             next_at += CONNS / rate
         conn.close()
 
-    conns = []
-    for _ in range(CONNS):
-        conns.append(http.client.HTTPSConnection(host, port, context=ctx))
-        conns[-1].request("GET", "/__fake/stats")
-        conns[-1].getresponse().read()
+    conns = [http.client.HTTPSConnection(host, port, context=ctx) for _ in range(CONNS)]
+
+    def warm(conn):
+        conn.request("GET", "/__fake/stats")
+        conn.getresponse().read()
+    warmers = [threading.Thread(target=warm, args=(c,)) for c in conns]
+    for th in warmers:
+        th.start()
+    for th in warmers:
+        th.join()
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(CONNS)]
     start = t0 = time.perf_counter()
     stop_at = start + seconds
