@@ -19,6 +19,9 @@
 #   RIG_NS, RIG_DIR (certificates, logs, nginx's access log: nginx-access.log;
 #             a new one at each start)
 # After rig_stop: RIG_WIRE_STATS, the wire's own lateness (wire.py).
+#
+# RIG_CONGESTION (default cubic, Debian's default; empty: the host's): the
+# TCP congestion control of the servers' sockets (rig_congestion.c).
 
 . test/lib/tls.sh
 
@@ -101,6 +104,13 @@ rig_start() {
     >"$RIG_DIR/wire.log" 2>&1 &
   RIG_WIRE_PID=$!
   rig_wait_file 10 "$RIG_DIR/wire.ready" "$RIG_WIRE_PID" || { cat "$RIG_DIR/wire.log" >&2; return 1; }
+  RIG_CONGESTION=${RIG_CONGESTION-cubic}
+  export RIG_CONGESTION
+  local preload=""
+  if [ -n "$RIG_CONGESTION" ]; then
+    cc -shared -fPIC -O2 -o "$RIG_DIR/rig_congestion.so" test/bench/rig_congestion.c -ldl
+    preload="$RIG_DIR/rig_congestion.so"
+  fi
   local fake_args=(--port-file "$RIG_DIR/fake.port" --users "$users" --seed 1
                    --api-key "$FAKE_KEY" --warm wait)
   if [ "$proto" = h1 ]; then
@@ -109,7 +119,7 @@ rig_start() {
   else
     fake_args+=(--host 127.0.0.1 --port 0)
   fi
-  ip netns exec "$RIG_NS" setsid $PYTHON test/fake/server.py "${fake_args[@]}" \
+  ip netns exec "$RIG_NS" env LD_PRELOAD="$preload" setsid $PYTHON test/fake/server.py "${fake_args[@]}" \
     >"$RIG_DIR/fake.log" 2>&1 &
   RIG_PIDS="$!"
   rig_wait_file 120 "$RIG_DIR/fake.port" "$!" || { cat "$RIG_DIR/fake.log" >&2; return 1; }
@@ -117,7 +127,7 @@ rig_start() {
     command -v nginx >/dev/null || { echo "rig: nginx is not installed" >&2; return 1; }
     port=$(cat "$RIG_DIR/fake.port")
     rig_nginx_conf "$inner" "$port"
-    ip netns exec "$RIG_NS" setsid nginx -e "$RIG_DIR/nginx-error.log" -c "$RIG_DIR/nginx.conf" \
+    ip netns exec "$RIG_NS" env LD_PRELOAD="$preload" setsid nginx -e "$RIG_DIR/nginx-error.log" -c "$RIG_DIR/nginx.conf" \
       >"$RIG_DIR/nginx.log" 2>&1 &
     RIG_PIDS="$RIG_PIDS $!"
     rig_wait_file 10 "$RIG_DIR/nginx.pid" "$!" || { cat "$RIG_DIR/nginx-error.log" >&2; return 1; }

@@ -13,6 +13,8 @@
 #     the floor of pages x the round trip measured in the same run (bound
 #     1.05x).
 # Run as root (a network namespace).  Prints the load average.
+# BENCH_ACTIONS, BENCH_RTT, BENCH_USERS, BENCH_PROTOS change the sizes;
+# RIG_CONGESTION the servers' congestion control (rig.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/lib/deps.sh
@@ -68,8 +70,8 @@ disables() {   # $1: proto, $2: limiter kind, $3: first target
 }
 
 for proto in $PROTOS; do
-  echo "== $proto at ${RTT} ms round trip ($([ "$proto" = h2 ] && echo "HTTP/2 and HTTP/1.1 by nginx" || echo "HTTP/1.1 by the fake"))"
   rig_start "$RTT" "$proto" "$USERS"
+  echo "== $proto at ${RTT} ms round trip ($([ "$proto" = h2 ] && echo "HTTP/2 and HTTP/1.1 by nginx" || echo "HTTP/1.1 by the fake"); the servers' TCP congestion control: ${RIG_CONGESTION:-the host's, $(cat /proc/sys/net/ipv4/tcp_congestion_control)})"
   set_ca "$RIG_CA"
   psql -X -q <<SQL
 DROP SERVER IF EXISTS rig CASCADE;
