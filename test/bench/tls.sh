@@ -71,7 +71,9 @@ disables() {   # $1: proto, $2: limiter kind, $3: first target
 
 for proto in $PROTOS; do
   rig_start "$RTT" "$proto" "$USERS"
-  echo "== $proto at ${RTT} ms round trip ($([ "$proto" = h2 ] && echo "HTTP/2 and HTTP/1.1 by nginx" || echo "HTTP/1.1 by the fake"); the servers' TCP congestion control: ${RIG_CONGESTION:-the host's, $(cat /proc/sys/net/ipv4/tcp_congestion_control)})"
+  cc=${RIG_CONGESTION:-$(cat /proc/sys/net/ipv4/tcp_congestion_control)}
+  served=$([ "$proto" = h2 ] && echo "HTTP/2 and HTTP/1.1 by nginx" || echo "HTTP/1.1 by the fake")
+  echo "== $proto at $RTT ms round trip ($served; the servers' TCP congestion control: $cc)"
   set_ca "$RIG_CA"
   psql -X -q <<SQL
 DROP SERVER IF EXISTS rig CASCADE;
