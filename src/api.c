@@ -130,6 +130,12 @@ atl_api_start(AtlApiCall *call, const AtlSource *src, const AtlReadOp *op,
 Jsonb *
 atl_api_finish(AtlApiCall *call)
 {
+	return atl_api_finish_peek(call, NULL);
+}
+
+Jsonb *
+atl_api_finish_peek(AtlApiCall *call, const AtlJsonPeek *peek)
+{
 	AtlHttpResult *res = &call->res;
 	const AtlReadOp *op = call->op;
 	const char *url = call->req.url;
@@ -153,7 +159,7 @@ atl_api_finish(AtlApiCall *call)
 				 errdetail("%s", res->error)));
 	if (res->status < 200 || res->status > 299)
 		raise_http_error(call->src, op, &call->req, res);
-	root = atl_json_parse_doc(res->body.data, res->body.len, &why);
+	root = atl_json_parse_doc_peek(res->body.data, res->body.len, &why, peek);
 	if (root == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROTOCOL_VIOLATION),

@@ -12,6 +12,7 @@
 #include "catalogue.h"
 #include "http.h"
 #include "json.h"
+#include "json_peek.h"
 #include "source.h"
 
 extern Jsonb *atl_api_read(const AtlSource *src, const AtlReadOp *op,
@@ -30,6 +31,8 @@ typedef struct AtlApiCall
 extern void atl_api_start(AtlApiCall *call, const AtlSource *src, const AtlReadOp *op,
 						  const char *url, const char *body);
 extern Jsonb *atl_api_finish(AtlApiCall *call);
+/* the same, peeking at the answer before its conversion (json_peek.h) */
+extern Jsonb *atl_api_finish_peek(AtlApiCall *call, const AtlJsonPeek *peek);
 
 /* the part of a URL after the host, for messages */
 extern const char *atl_api_url_path(const char *url);

@@ -12,6 +12,7 @@
 #include "utils/timestamp.h"
 
 #include "batch.h"
+#include "flight.h"
 #include "pace.h"
 #include "transfer.h"
 
@@ -24,6 +25,7 @@ typedef struct BatchState
 	AtlTransfer *slots;			/* max_in_flight of them */
 	AtlBatchJob **running;		/* the job on each slot, or NULL */
 	int			in_flight;
+	AtlFlight	flight;			/* how many may be */
 	TimestampTz wake;			/* the gate's earliest WAIT, this step */
 	TimestampTz next_start;		/* pacing: no job starts before this */
 	TimestampTz paused_until;	/* the org's limit is exhausted until then */
@@ -45,6 +47,7 @@ atl_batch_add(AtlBatch *batch, const AtlHttpRequest *req, void *user)
 	job->req.url = pstrdup(req->url);
 	job->req.body = req->body ? pstrdup(req->body) : NULL;
 	job->user = user;
+	job->per_second = batch->per_second;
 	job->slot = -1;
 	initStringInfo(&job->res.body);
 	batch->queue = lappend(batch->queue, job);
@@ -180,8 +183,9 @@ start_job(BatchState *st, AtlBatchJob *job, int slot)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
 						errmsg("atlorg: could not initialize libcurl")));
 	job->res.attempts++;
+	job->attempt_at = GetCurrentTimestamp();
 	if (job->res.attempts == 1)
-		job->res.started_at = GetCurrentTimestamp();
+		job->res.started_at = job->attempt_at;
 	atl_transfer_setup(t, &job->req, &job->limits, &job->res);
 	if (curl_multi_add_handle(st->multi, t->easy) != CURLM_OK)
 		elog(ERROR, "atlorg: could not start a libcurl transfer");
@@ -190,7 +194,27 @@ start_job(BatchState *st, AtlBatchJob *job, int slot)
 	st->in_flight++;
 }
 
-/* start what pacing (or the gate), the pause and the free slots allow */
+/* the paces of the jobs due now size the flight */
+static void
+note_ready_paces(BatchState *st, TimestampTz now)
+{
+	ListCell   *lc;
+	uint64		last_key = 0;
+	bool		any = false;
+
+	foreach(lc, st->batch->queue)
+	{
+		AtlBatchJob *job = lfirst(lc);
+
+		if (job->not_before > now || (any && job->pace_key == last_key))
+			continue;
+		atl_flight_ready(&st->flight, job->pace_key, job->per_second, now);
+		last_key = job->pace_key;
+		any = true;
+	}
+}
+
+/* start what pacing (or the gate), the pause and the flight allow */
 static void
 start_ready_jobs(BatchState *st)
 {
@@ -200,7 +224,8 @@ start_ready_jobs(BatchState *st)
 
 	st->wake = DT_NOEND;
 	drop_abandoned_jobs(st);
-	while (st->in_flight < st->batch->max_in_flight)
+	note_ready_paces(st, now);
+	while (st->in_flight < atl_flight_window(&st->flight, now))
 	{
 		AtlBatchJob *job = take_ready_job(st, now);
 
@@ -251,13 +276,17 @@ job_finished(BatchState *st, AtlBatchJob *job, CURLcode code)
 	AtlBatch   *batch = st->batch;
 	AtlTransfer *t = &st->slots[job->slot];
 	long		wait_ms;
+	TimestampTz now;
 
 	curl_multi_remove_handle(st->multi, t->easy);
 	st->running[job->slot] = NULL;
 	st->in_flight--;
 	job->slot = -1;
 	wait_ms = atl_transfer_finish(t, code, &job->req, &job->limits, &job->res);
-	job->res.elapsed_ms = (double) (GetCurrentTimestamp() - job->res.started_at) / 1000.0;
+	now = GetCurrentTimestamp();
+	job->res.elapsed_ms = (double) (now - job->res.started_at) / 1000.0;
+	atl_flight_ended(&st->flight, (double) (now - job->attempt_at) / USECS_PER_SEC,
+					 job->res.status == 429, now);
 	if (job->res.status == 429)
 	{
 		batch->rate_limited++;
@@ -301,7 +330,7 @@ poll_timeout_ms(BatchState *st, long max_wait_ms)
 	TimestampTz earliest_job = DT_NOEND;	/* of those waiting to retry */
 	bool		any_due = false;
 
-	if (st->batch->queue == NIL || st->in_flight >= st->batch->max_in_flight)
+	if (st->batch->queue == NIL || st->in_flight >= atl_flight_window(&st->flight, now))
 		return max_wait_ms;
 	foreach(lc, st->batch->queue)
 	{
@@ -347,6 +376,7 @@ atl_batch_open(AtlBatch *batch)
 		batch->cxt = CurrentMemoryContext;
 	st = MemoryContextAllocZero(batch->cxt, sizeof(BatchState));
 	st->batch = batch;
+	atl_flight_init(&st->flight, batch->max_in_flight);
 	st->done_cxt = AllocSetContextCreate(batch->cxt, "atlorg batch job",
 										 ALLOCSET_DEFAULT_SIZES);
 	st->slots = MemoryContextAllocZero(batch->cxt, sizeof(AtlTransfer) * batch->max_in_flight);
@@ -371,6 +401,14 @@ atl_batch_step(AtlBatch *batch, long max_wait_ms)
 	collect_finished(st);
 	if (batch->queue != NIL || st->in_flight > 0)
 		curl_multi_poll(st->multi, NULL, 0, (int) poll_timeout_ms(st, max_wait_ms), NULL);
+}
+
+int
+atl_batch_window(AtlBatch *batch)
+{
+	return batch->state ?
+		atl_flight_window(&batch->state->flight, GetCurrentTimestamp()) :
+		batch->max_in_flight;
 }
 
 bool

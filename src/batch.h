@@ -1,8 +1,8 @@
 /*
  * batch.h: many requests in flight at once, paced under a rate limit.
  *
- * Jobs start no faster than `per_second` and no more than `max_in_flight`
- * at a time.  A 429 or 5xx is retried after the wait the API asks for; a
+ * Jobs start no faster than `per_second`, and as many are in flight as
+ * that pace needs over the time they take, `max_in_flight` at most.  A 429 or 5xx is retried after the wait the API asks for; a
  * 429, or an answer saying no requests remain (X-RateLimit-Remaining: 0),
  * pauses the whole batch until the limit resets, since the budget is the
  * organization's, not the request's.  No wait and no pause is longer than
@@ -28,7 +28,10 @@ typedef struct AtlBatchJob
 	AtlHttpResult res;
 	AtlHttpLimits limits;		/* the batch's, unless the caller changes them */
 	void	   *user;			/* the caller's */
+	uint64		pace_key;		/* whose pace it keeps (the organization's) */
+	double		per_second;		/* that pace: the batch's, unless the caller's */
 	TimestampTz not_before;		/* a retry waits until then */
+	TimestampTz attempt_at;		/* when its latest attempt started */
 	int			slot;			/* the easy handle it runs on, -1 if none */
 } AtlBatchJob;
 
@@ -49,7 +52,7 @@ typedef bool (*AtlBatchAbandoned) (AtlBatch *batch, AtlBatchJob *job);
 
 struct AtlBatch
 {
-	int			max_in_flight;
+	int			max_in_flight;	/* a cap: the pace sizes the flight (flight.h) */
 	double		per_second;		/* 0: no pacing */
 	AtlHttpLimits limits;
 	AtlBatchDone on_done;
@@ -76,6 +79,8 @@ extern void atl_batch_run(AtlBatch *batch);
  */
 extern void atl_batch_open(AtlBatch *batch);
 extern void atl_batch_step(AtlBatch *batch, long max_wait_ms);
+/* how many may be in flight now (flight.h) */
+extern int	atl_batch_window(AtlBatch *batch);
 /* jobs queued, waiting to retry, or in flight */
 extern bool atl_batch_busy(AtlBatch *batch);
 extern void atl_batch_close(AtlBatch *batch);

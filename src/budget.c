@@ -8,9 +8,11 @@
  * The pace is a sliding window, as strict limiters count: no second ever
  * holds more starts than the pace allows (the last ones are remembered), so
  * starts held up by a stall (the executor commits between them) are made up
- * for at once, up to twice the pace, without ever overflowing the
- * organization's window.  A pace above ATL_BUDGET_WINDOW a second spaces
- * the starts evenly instead (pace.h).
+ * for, without ever overflowing the organization's window.  They are made
+ * up for gently, at most a quarter above the pace: a burst would crowd the
+ * limiter's window with answers the network delivers early or late, and
+ * jitter is what a strict limiter answers with 429.  A pace above
+ * ATL_BUDGET_WINDOW a second spaces the starts evenly instead (pace.h).
  */
 #include "postgres.h"
 
@@ -24,6 +26,7 @@
 
 #define ATL_BUDGET_ORGS 64
 #define ATL_BUDGET_WINDOW 256	/* starts remembered per organization */
+#define CATCH_UP_SPACING 0.8	/* of the interval: making up at 1.25x the pace */
 
 typedef struct OrgBudget
 {
@@ -100,8 +103,8 @@ entry_for(uint64 org, TimestampTz now)
 /*
  * Under the lock, a pace of n a second (1 <= n < ATL_BUDGET_WINDOW): may a
  * start be made now?  Not if the n-th latest start is less than a second
- * old, nor sooner than half an interval after the last.  A start made is
- * remembered.
+ * old, nor sooner than CATCH_UP_SPACING of an interval after the last.  A
+ * start made is remembered.
  */
 static bool
 window_claim(OrgBudget *e, int n, long interval_us, TimestampTz now, TimestampTz *wake)
@@ -115,7 +118,7 @@ window_claim(OrgBudget *e, int n, long interval_us, TimestampTz now, TimestampTz
 	}
 	e->starts[e->head] = now;
 	e->head = (e->head + 1) % ATL_BUDGET_WINDOW;
-	e->next_start = now + interval_us / 2;
+	e->next_start = now + (long) (interval_us * CATCH_UP_SPACING);
 	return true;
 }
 

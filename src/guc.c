@@ -21,7 +21,7 @@ int			atl_max_response_kb = 64 * 1024;
 int			atl_worker_idle_ms = 10000;
 int			atl_max_in_flight = 10;
 int			atl_last_active_rate = 200;
-int			atl_executor_in_flight = 10;
+int			atl_executor_in_flight = 128;
 int			atl_audit_retention_days = 0;
 double		atl_action_rate = 100;
 bool		atl_dry_run = false;
@@ -84,11 +84,17 @@ atl_define_gucs(void)
 							"Atlassian publishes a limit of 200 a minute per organization.",
 							&atl_last_active_rate, 200, 1, 100000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	/*
+	 * A superuser's (it is shared by every session of the database), and
+	 * not PGC_SIGHUP, so that ALTER DATABASE ... SET can give a database
+	 * its own: the executor connects to its database and reads it then.
+	 */
 	DefineCustomIntVariable("atlorg.executor_in_flight",
-							"How many actions the executor of a database has in flight at once.",
+							"Most actions the executor of a database has in flight at once.",
+							"It keeps as many as the pace needs over the round trip, up to this. "
 							"Read when the executor starts.",
-							&atl_executor_in_flight, 10, 1, 100,
-							PGC_SIGHUP, 0, NULL, NULL, NULL);
+							&atl_executor_in_flight, 128, 1, 1000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("atlorg.audit_retention",
 							"Days the executor keeps rows of atl_audit; 0 keeps them all.",
 							"Older rows are deleted by the executor, at most once an hour.",

@@ -10,6 +10,7 @@
 #include "utils/numeric.h"
 
 #include "json.h"
+#include "json_peek.h"
 #include "remote_text.h"
 
 /*
@@ -189,8 +190,16 @@ find_unstorable(const char *text, int len)
 Jsonb *
 atl_json_parse_doc(const char *text, int len, char **why)
 {
+	return atl_json_parse_doc_peek(text, len, why, NULL);
+}
+
+Jsonb *
+atl_json_parse_doc_peek(const char *text, int len, char **why, const AtlJsonPeek *peek)
+{
 	JsonLexContext *lex;
 	JsonParseErrorType err;
+	JsonSemAction peek_sem;
+	AtlJsonPeekState peek_state;
 	const char *unstorable = find_unstorable(text, len);
 
 	if (unstorable)
@@ -202,11 +211,14 @@ atl_json_parse_doc(const char *text, int len, char **why)
 	/*
 	 * Validate the syntax without throwing (recursing no deeper than
 	 * find_unstorable() allowed).  Escapes are not de-escaped here (that
-	 * would copy every string twice): find_unstorable() has checked the
-	 * ones jsonb_in would refuse.
+	 * would copy every string twice), unless a string is to be peeked at:
+	 * find_unstorable() has checked the ones jsonb_in would refuse.
 	 */
-	lex = makeJsonLexContextCstringLen((char *) text, len, GetDatabaseEncoding(), false);
-	err = pg_parse_json(lex, &nullSemAction);
+	lex = makeJsonLexContextCstringLen((char *) text, len, GetDatabaseEncoding(),
+									   peek != NULL);
+	if (peek)
+		atl_json_peek_actions(&peek_state, peek, &peek_sem);
+	err = pg_parse_json(lex, peek ? &peek_sem : &nullSemAction);
 	if (err != JSON_SUCCESS)
 	{
 		char	   *detail = json_errdetail(err, lex);
@@ -221,6 +233,8 @@ atl_json_parse_doc(const char *text, int len, char **why)
 	 * (in its strings, the only place they can be) are replaced, so that
 	 * they are never stored.
 	 */
+	if (peek)
+		peek->then(peek_state.found, peek->arg);
 	text = atl_remote_text(text, len, &len);
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(pnstrdup(text, len))));
 }

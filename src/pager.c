@@ -327,15 +327,67 @@ static void
 prefetch_next(AtlPager *pager)
 {
 	MemoryContext old;
+	int			in = 1 - pager->prefetch_in;	/* not the one being read */
 
-	if (pager->prefetch_cxt == NULL)
-		pager->prefetch_cxt = AllocSetContextCreate(pager->cxt, "atlorg prefetch",
-													ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(pager->prefetch_cxt);
+	if (pager->prefetch_cxt[in] == NULL)
+		pager->prefetch_cxt[in] = AllocSetContextCreate(pager->cxt, "atlorg prefetch",
+														ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(pager->prefetch_cxt[in]);
 	pager->prefetch = palloc(sizeof(AtlApiCall));
 	atl_api_start(pager->prefetch, pager->src, pager->op,
 				  request_url(pager), request_body(pager));
 	MemoryContextSwitchTo(old);
+	pager->prefetch_in = in;
+}
+
+/*
+ * The page being read names the next one: ask for it now, before this one
+ * is converted to jsonb.  Only for a caller that wants every item (it will
+ * want that page) and for cursor paging (startAt needs the items counted).
+ */
+static void
+prefetch_early(const char *next, void *arg)
+{
+	AtlPager   *pager = arg;
+	char	   *current = pager->next;
+
+	if (next == NULL || next[0] == '\0')
+		return;
+	pager->next = pager->early_next = MemoryContextStrdup(pager->cxt, next);
+	prefetch_next(pager);
+	pager->next = current;
+}
+
+/* the answer to the prefetched request, the page after it perhaps asked for */
+static Jsonb *
+read_prefetched(AtlPager *pager)
+{
+	AtlApiCall *call = pager->prefetch;
+	int			in = pager->prefetch_in;
+	AtlJsonPeek peek = {"links", "next", prefetch_early, pager};
+	bool		early = pager->wanted < 0 && (pager->op->paging == ATL_PAGE_BODY_CURSOR ||
+											  pager->op->paging == ATL_PAGE_QUERY_CURSOR);
+	Jsonb	   *doc;
+
+	pager->prefetch = NULL;
+	pager->early_next = NULL;
+	/* parsed into the caller's context */
+	doc = atl_api_finish_peek(call, early ? &peek : NULL);
+	MemoryContextReset(pager->prefetch_cxt[in]);
+	return doc;
+}
+
+/* an early request that turns out not to be the next page's is dropped */
+static void
+keep_early_prefetch(AtlPager *pager)
+{
+	if (pager->prefetch == NULL)
+		return;
+	if (!pager->done && pager->wanted != 0 && pager->next != NULL &&
+		strcmp(pager->next, pager->early_next) == 0)
+		return;
+	atl_http_abandon();
+	pager->prefetch = NULL;
 }
 
 bool
@@ -346,18 +398,15 @@ atl_pager_next(AtlPager *pager, AtlPage *page)
 	if (pager->done || pager->wanted == 0)
 		return false;
 	if (pager->prefetch)
-	{
-		doc = atl_api_finish(pager->prefetch);	/* parsed into the caller's context */
-		pager->prefetch = NULL;
-		MemoryContextReset(pager->prefetch_cxt);
-	}
+		doc = read_prefetched(pager);
 	else
 		doc = atl_api_read(pager->src, pager->op, request_url(pager), request_body(pager));
 	find_items(pager->op, doc, page);
 	advance(pager, &doc->root, page);
 	if (pager->wanted > 0)
 		pager->wanted = Max(pager->wanted - page->count, 0);
-	if (!pager->done && pager->wanted != 0)
+	keep_early_prefetch(pager);
+	if (!pager->done && pager->wanted != 0 && pager->prefetch == NULL)
 		prefetch_next(pager);
 	return true;
 }

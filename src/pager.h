@@ -50,7 +50,9 @@ typedef struct AtlPager
 	int64		start_at;
 	int64		wanted;			/* items the caller still wants; -1: all */
 	struct AtlApiCall *prefetch;	/* the next page, already requested */
-	MemoryContext prefetch_cxt; /* its request and answer; reset once read */
+	char	   *early_next;		/* the cursor it was asked for by, if early */
+	MemoryContext prefetch_cxt[2];	/* a request and answer each; reset once read */
+	int			prefetch_in;	/* the one prefetch is in */
 	AtlCursorChain cursors;		/* every next cursor followed */
 	int64		pages;			/* pages read so far */
 	bool		done;
@@ -70,7 +72,9 @@ extern void atl_pager_init(AtlPager *pager, const AtlSource *src,
 /*
  * The next page, or false when there is none.  Unless the caller has all
  * the items it wants (pager->wanted), the page after it is requested before
- * this one is returned, so the API works while the caller builds rows.
+ * this one is returned, so the API works while the caller builds rows.  A
+ * caller that wants every item has it requested sooner still: as soon as
+ * its cursor is read, before this page is converted to jsonb.
  */
 extern bool atl_pager_next(AtlPager *pager, AtlPage *page);
 

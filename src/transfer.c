@@ -24,6 +24,47 @@ write_body(char *data, size_t size, size_t nmemb, void *userdata)
 	return len;
 }
 
+/*
+ * libcurl calls this each time it is about to send the request on a
+ * connection.  A second time means it is re-sending on its own: a reused
+ * connection closed before any answer, and the server may well have acted
+ * on the first copy (libcurl cannot tell).  An action is sent once or not
+ * at all, so that re-send is refused and the outcome stays unknown; a
+ * connection that fails before sending never gets here, and is retried.
+ */
+static int
+before_send(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+			int conn_primary_port, int conn_local_port)
+{
+	AtlTransfer *t = clientp;
+
+	if (t->sends++ == 0)
+		return CURL_PREREQFUNC_OK;
+	t->resend_refused = true;
+	return CURL_PREREQFUNC_ABORT;
+}
+
+/*
+ * Connections are kept and reused (over HTTP/2, many requests share one):
+ * over TLS a new connection costs two more round trips and a handshake.
+ * A connection idle this long is not reused, so that one a server has
+ * quietly closed is rarely tried at all.
+ */
+#define IDLE_CONNECTION_MAX_AGE_S 20L
+
+static void
+set_connection_reuse(CURL *h, AtlTransfer *t, const AtlHttpRequest *req)
+{
+	CHECK_SETOPT(h, CURLOPT_MAXAGE_CONN, IDLE_CONNECTION_MAX_AGE_S);
+	/* wait to share a connection being opened rather than open another */
+	CHECK_SETOPT(h, CURLOPT_PIPEWAIT, 1L);
+	if (!req->idempotent)
+	{
+		CHECK_SETOPT(h, CURLOPT_PREREQFUNCTION, before_send);
+		CHECK_SETOPT(h, CURLOPT_PREREQDATA, t);
+	}
+}
+
 static struct curl_slist *
 request_headers(const AtlHttpRequest *req)
 {
@@ -70,6 +111,8 @@ atl_transfer_setup(AtlTransfer *t, const AtlHttpRequest *req,
 	t->body = &result->body;
 	t->cap = limits->max_response_bytes;
 	t->too_large = false;
+	t->sends = 0;
+	t->resend_refused = false;
 	t->errbuf[0] = '\0';
 	t->headers = request_headers(req);
 
@@ -91,14 +134,7 @@ atl_transfer_setup(AtlTransfer *t, const AtlHttpRequest *req,
 	CHECK_SETOPT(h, CURLOPT_USERAGENT, "atlorg/1.0");
 	set_credentials(h, req);
 	CHECK_SETOPT(h, CURLOPT_HTTPHEADER, t->headers);
-
-	/*
-	 * libcurl silently re-sends a request whose reused connection closes
-	 * before any answer, though the server may have acted on it; on a fresh
-	 * connection it does not.  An action is sent once or not at all.
-	 */
-	if (!req->idempotent)
-		CHECK_SETOPT(h, CURLOPT_FRESH_CONNECT, 1L);
+	set_connection_reuse(h, t, req);
 	CHECK_SETOPT(h, CURLOPT_ERRORBUFFER, t->errbuf);
 	CHECK_SETOPT(h, CURLOPT_WRITEFUNCTION, write_body);
 	CHECK_SETOPT(h, CURLOPT_WRITEDATA, t);
@@ -120,6 +156,7 @@ atl_transfer_abandon(AtlTransfer *t)
 	/* the handle outlives this transfer: no pointers into it may remain */
 	curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(t->easy, CURLOPT_PREREQDATA, NULL);
 }
 
 /* a response header's value, or NULL */
@@ -196,7 +233,7 @@ atl_transfer_finish(AtlTransfer *t, CURLcode code, const AtlHttpRequest *req,
 
 	atl_transfer_abandon(t);
 	curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &request_size);
-	result->sent = request_size > 0;
+	result->sent = request_size > 0 || t->sends > 0;
 	if (code == CURLE_OK)
 	{
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &result->status);
@@ -209,6 +246,9 @@ atl_transfer_finish(AtlTransfer *t, CURLcode code, const AtlHttpRequest *req,
 		snprintf(result->error, sizeof(result->error),
 				 "the response exceeded atlorg.max_response_size (%zu kB)",
 				 limits->max_response_bytes / 1024);
+	else if (t->resend_refused)
+		snprintf(result->error, sizeof(result->error),
+				 "the connection closed before Atlassian answered, and an action is never sent twice");
 	else
 		/* libcurl's words may quote what the server sent */
 		atl_remote_text_copy(result->error, sizeof(result->error),

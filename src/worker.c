@@ -294,6 +294,8 @@ start_active(WorkerState *st, Active *a)
 	elog(DEBUG1, "atlorg: %s %s for %s", req->method, req->url, req->acted_by);
 	job = atl_batch_add(&st->batch, &a->http, a);
 	job->limits = req->limits;
+	job->pace_key = req->org_key;
+	job->per_second = req->per_second;
 }
 
 /*
@@ -325,7 +327,8 @@ start_taken(WorkerState *st, Active *a)
 static int
 take_queued(WorkerState *st)
 {
-	int			room = Min(2 * atl_executor_in_flight - st->active, ATL_TAKE_MAX);
+	int			window = atl_batch_window(&st->batch);
+	int			room = Min(2 * window - st->active, ATL_TAKE_MAX);
 	Active	   *taken[ATL_TAKE_MAX];
 	const AtlActionRequest *reqs[ATL_TAKE_MAX];
 	AtlActionResult *results[ATL_TAKE_MAX];
@@ -337,7 +340,7 @@ take_queued(WorkerState *st)
 	 * Each take commits its intents (an fsync): with requests on the wire,
 	 * wait until a few can be taken together.
 	 */
-	if (st->active > 0 && room < Min(TAKE_BATCH, 2 * atl_executor_in_flight))
+	if (st->active > 0 && room < Min(TAKE_BATCH, 2 * window))
 		return 0;
 
 	while (n < slot_room)

@@ -2,7 +2,10 @@
 
 Faults: an ordered list of rules; the first live rule whose regex is found in
 the request path (and whose method matches, when given) applies.  A rule
-with a count expires after that many uses.  See server.py for where each
+with a count expires after that many uses; one with "every": N applies to
+every N-th matching request only (the others pass it by, unused).  "drop":
+the service acts, then the connection closes with no answer (a connection
+dying under load, the answer lost).  See server.py for where each
 kind takes effect.
 
 A status rule answers its status with the service's usual error body, or
@@ -28,7 +31,7 @@ import time
 import errors
 from http_types import Response
 
-KINDS = ("latency", "status", "ratelimit429", "stall", "truncate", "short", "malformed")
+KINDS = ("latency", "status", "ratelimit429", "stall", "truncate", "short", "malformed", "drop")
 DEFAULT_RATE_LIMIT = 100  # X-RateLimit-Limit on injected 429s when no limiter is set
 MALFORMED_BODY = b'{"data": [ {"accountId": <!-- upstream error --> \x7f\x00 ]'
 
@@ -46,10 +49,17 @@ class Rule:
         self.method = spec.get("method", "").upper() or None
         self.kind = spec["kind"]
         self.count = spec.get("count")
+        self.every = spec.get("every", 1)
+        self.seen = 0
 
     def matches(self, method, path):
         return (self.count is None or self.count > 0) and \
             (self.method is None or self.method == method) and bool(self.regex.search(path))
+
+    def due(self):
+        """A match: is it this rule's turn (every N-th)?"""
+        self.seen += 1
+        return self.seen % self.every == 0
 
 
 def validate_rule(spec):
@@ -66,7 +76,7 @@ def validate_rule(spec):
         return f"rule.kind must be one of {', '.join(KINDS)}"
     if "method" in spec and not isinstance(spec["method"], str):
         return "rule.method must be a string"
-    checks = {"count": (int, 1), "ms": ((int, float), 0), "seconds": ((int, float), 0),
+    checks = {"count": (int, 1), "every": (int, 1), "ms": ((int, float), 0), "seconds": ((int, float), 0),
               "retry_after": (int, 0), "reset_in_s": ((int, float), 0), "status": (int, 100),
               "nest": (int, 0)}
     for key, (types, minimum) in checks.items():
@@ -136,7 +146,7 @@ class Faults:
         """The first live matching rule, using up one of its count."""
         with self.lock:
             for rule in self.rules:
-                if rule.matches(method, path):
+                if rule.matches(method, path) and rule.due():
                     if rule.count is not None:
                         rule.count -= 1
                     self.rules = [r for r in self.rules if r.count is None or r.count > 0]

@@ -45,6 +45,7 @@ class Response:
             self.headers.setdefault("Content-Type", content_type)
         self.stall_s = None           # fault: hold the connection, send nothing
         self.short = False            # fault: announce full length, send half
+        self.dropped = False          # fault: close the connection, answer nothing
 
     @classmethod
     def json(cls, status, value, headers=None):

@@ -122,6 +122,8 @@ def serve_api(app, req, auth_record, kind):
         resp = faults.truncate(resp)
     elif fault == "short":
         resp = faults.cut_short(resp)
+    elif fault == "drop":
+        resp.dropped = True
     return resp, False
 
 
@@ -182,7 +184,11 @@ class Handler(BaseHTTPRequestHandler):
             app.enter(-1)
         resp, mutation = self.mutate(app, req, resp)
         op = req.op_name
-        if resp.stall_s is None:
+        if resp.dropped:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            app.log.finish(entry, None, time.time(), op=op)
+        elif resp.stall_s is None:
             app.log.finish(entry, resp.status, time.time(), limited, op=op, chaos=mutation)
             self.deliver(resp)
         else:

@@ -34,8 +34,9 @@ SELECT v.account_id, d.outcome, d.http_status, d.error_reason
                ('557057:5e6f7a8b-9c0d-4e1f-8a2b-4c5d6e7f8a9b')) AS v(account_id),
        LATERAL atl_disable(v.account_id) AS d;
 
--- Each action is sent once, on a connection of its own (see the README:
--- libcurl may silently re-send a request on a reused connection).
+-- Each action is sent once, and the connection is kept for the next (see
+-- the README: libcurl's silent re-send on a reused connection is refused;
+-- connections.sql tests it).
 \! test/fakectl.py sent lifecycle/disable
 \! test/fakectl.py connections lifecycle/disable
 
