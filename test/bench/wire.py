@@ -11,8 +11,10 @@ namespace (--outer-if, --outer-addr) and one inside NAME (--inner-if,
 every Ethernet frame between them after RTT/2, in order, in each
 direction.  Every packet pays: SYN, SYN-ACK, each TLS flight, request and
 answer.  Writes --ready-file once both ends are up, then forwards until
-SIGTERM or SIGINT; on the way out it deletes the namespace (the TAP devices
-go with this process's descriptors) and writes --stats-file: how many frames
+SIGTERM or SIGINT, or until the process that started it is gone (a
+benchmark killed before its trap could run); on the way out it stops what
+still runs in the namespace and deletes it (the TAP devices go with this
+process's descriptors) and writes --stats-file: how many frames
 it forwarded and how late after their due time it let them go (its own
 jitter), as "key value" lines.
 
@@ -115,15 +117,15 @@ class Lateness:
                 f"late_max_ms {self.worst:.3f}"]
 
 
-def forward(outer, inner, delay, stop, late):
-    """Until stop(): each frame read from one end is written to the other
-    `delay` seconds later, in order."""
+def forward(outer, inner, delay, stop, late, parent):
+    """Until stop(), or until the parent is gone: each frame read from one
+    end is written to the other `delay` seconds later, in order."""
     ep = select.epoll()
     ep.register(outer, select.EPOLLIN)
     ep.register(inner, select.EPOLLIN)
     queues = {outer: collections.deque(), inner: collections.deque()}  # by destination
     other = {outer: inner, inner: outer}
-    while not stop():
+    while not stop() and os.getppid() == parent:
         now = time.monotonic()
         due = min((q[0][0] for q in queues.values() if q), default=None)
         if due is not None and due - now <= 0.0005:
@@ -164,6 +166,7 @@ def main():
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda *_: stopping.append(1))
     late = Lateness()
+    parent = os.getppid()
     try:
         # ahead of the processes it carries: a frame waits for no one's time slice
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
@@ -174,8 +177,16 @@ def main():
         with open(args.ready_file + ".tmp", "w") as f:
             f.write(f"{os.getpid()}\n")
         os.replace(args.ready_file + ".tmp", args.ready_file)
-        forward(outer, inner, args.rtt_ms / 2000.0, lambda: bool(stopping), late)
+        forward(outer, inner, args.rtt_ms / 2000.0, lambda: bool(stopping), late, parent)
     finally:
+        # what still runs in the namespace was started there for the rig
+        pids = subprocess.run(["ip", "netns", "pids", args.ns], capture_output=True,
+                              text=True).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGTERM)
+            except (OSError, ValueError):
+                pass
         subprocess.run(["ip", "netns", "del", args.ns], check=False, stderr=subprocess.DEVNULL)
         if args.stats_file:
             with open(args.stats_file, "w") as f:
