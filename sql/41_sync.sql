@@ -1,6 +1,19 @@
+-- The directory's users as atl_users() returns them, read for atl_sync():
+-- in disjoint slices of the directory (by status, claimStatus and
+-- mfaEnabled) paged at once, each proved against the API's counts, or
+-- through one cursor chain when atlorg.sync_slices is off, the directory
+-- is small, or the counts do not add up (a NOTICE says which).
+CREATE FUNCTION atl_users_sliced(server name DEFAULT NULL)
+RETURNS SETOF atl_user
+AS 'MODULE_PATHNAME', 'atl_users_sliced'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION atl_users_sliced(name) IS
+  'read: the users of the organization''s directory, read in disjoint slices at once (what atl_sync() reads)';
+
 -- atl_sync(): refresh the mirror of one server from the live reads.
 --
--- Everything is read first (users with their products and groups, then
+-- Everything is read first (users with their products and groups, in
+-- disjoint slices at once (atl_users_sliced), then
 -- groups with their counts, then, unless access is false, per-site access:
 -- what groups grant and every member's role assignments, one request
 -- each), then the mirror is brought in line row by row,
@@ -37,7 +50,7 @@ BEGIN
     DROP TABLE pg_temp.atl_sync_access;
   END IF;
   CREATE TEMP TABLE atl_sync_users ON COMMIT DROP AS
-    SELECT * FROM atlorg.atl_users(server => srv);
+    SELECT * FROM atlorg.atl_users_sliced(srv);
   ALTER TABLE pg_temp.atl_sync_users ADD PRIMARY KEY (account_id);
   CREATE TEMP TABLE atl_sync_groups ON COMMIT DROP AS
     SELECT * FROM atlorg.atl_groups(server => srv);

@@ -133,16 +133,15 @@ atl_api_finish(AtlApiCall *call)
 	return atl_api_finish_peek(call, NULL);
 }
 
-Jsonb *
-atl_api_finish_peek(AtlApiCall *call, const AtlJsonPeek *peek)
+/* the answer's body parsed, or the error; peek (or NULL) as the parse goes */
+static Jsonb *
+answer(const AtlSource *src, const AtlReadOp *op, const AtlHttpRequest *req,
+	   const AtlHttpResult *res, const AtlJsonPeek *peek)
 {
-	AtlHttpResult *res = &call->res;
-	const AtlReadOp *op = call->op;
-	const char *url = call->req.url;
+	const char *url = req->url;
 	Jsonb	   *root;
 	char	   *why = NULL;
 
-	atl_http_finish(&call->req, &call->limits, res, atl_http_backend_abort_check, NULL);
 	if (res->status == 0 && res->certificate_failed)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
@@ -158,7 +157,7 @@ atl_api_finish_peek(AtlApiCall *call, const AtlJsonPeek *peek)
 						res->attempts == 1 ? "" : "s"),
 				 errdetail("%s", res->error)));
 	if (res->status < 200 || res->status > 299)
-		raise_http_error(call->src, op, &call->req, res);
+		raise_http_error(src, op, req, res);
 	root = atl_json_parse_doc_peek(res->body.data, res->body.len, &why, peek);
 	if (root == NULL)
 		ereport(ERROR,
@@ -167,6 +166,20 @@ atl_api_finish_peek(AtlApiCall *call, const AtlJsonPeek *peek)
 						op->method, atl_api_url_path(url)),
 				 errdetail("%s", why)));
 	return root;
+}
+
+Jsonb *
+atl_api_finish_peek(AtlApiCall *call, const AtlJsonPeek *peek)
+{
+	atl_http_finish(&call->req, &call->limits, &call->res, atl_http_backend_abort_check, NULL);
+	return answer(call->src, call->op, &call->req, &call->res, peek);
+}
+
+Jsonb *
+atl_api_answer(const AtlSource *src, const AtlReadOp *op, const AtlHttpRequest *req,
+			   const AtlHttpResult *res)
+{
+	return answer(src, op, req, res, NULL);
 }
 
 Jsonb *

@@ -34,6 +34,13 @@ extern Jsonb *atl_api_finish(AtlApiCall *call);
 /* the same, peeking at the answer before its conversion (json_peek.h) */
 extern Jsonb *atl_api_finish_peek(AtlApiCall *call, const AtlJsonPeek *peek);
 
+/*
+ * The answer to one request of op sent some other way (a batch): its parsed
+ * body, or the error atl_api_read() would raise.
+ */
+extern Jsonb *atl_api_answer(const AtlSource *src, const AtlReadOp *op,
+							 const AtlHttpRequest *req, const AtlHttpResult *res);
+
 /* the part of a URL after the host, for messages */
 extern const char *atl_api_url_path(const char *url);
 

@@ -399,6 +399,12 @@ atl_batch_step(AtlBatch *batch, long max_wait_ms)
 	if (curl_multi_perform(st->multi, &still_running) != CURLM_OK)
 		elog(ERROR, "atlorg: libcurl multi interface failed");
 	collect_finished(st);
+	/*
+	 * What on_done queued (a chain's next page) starts now: a gate's WAIT
+	 * of this step did not see it, and the poll would sleep a whole slice.
+	 */
+	if (batch->queue != NIL)
+		start_ready_jobs(st);
 	if (batch->queue != NIL || st->in_flight > 0)
 		curl_multi_poll(st->multi, NULL, 0, (int) poll_timeout_ms(st, max_wait_ms), NULL);
 }

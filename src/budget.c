@@ -76,6 +76,12 @@ atl_budget_key(const char *org)
 	return key ? key : 1;
 }
 
+bool
+atl_budget_ready(void)
+{
+	return budget != NULL;
+}
+
 /* the org's entry, made (or taken over) if need be; under the lock */
 static OrgBudget *
 entry_for(uint64 org, TimestampTz now)

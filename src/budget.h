@@ -16,6 +16,9 @@ extern void atl_budget_shmem_startup(void);
 
 extern uint64 atl_budget_key(const char *org);
 
+/* is the shared budget there (atlorg preloaded)?  Else callers pace alone */
+extern bool atl_budget_ready(void);
+
 /*
  * Take the organization's next start if it is due (true), paced at
  * per_second (0: unpaced); else false and *wake says when to ask again.

@@ -29,6 +29,7 @@ bool		atl_also_remove_other_grants = false;
 bool		atl_background = false;
 bool		atl_verify = false;
 char	   *atl_run_label = NULL;
+bool		atl_sync_slices = true;
 char	   *atl_ca_file = NULL;
 
 void
@@ -79,6 +80,10 @@ atl_define_gucs(void)
 							"How many requests one call may have in flight at once.",
 							NULL, &atl_max_in_flight, 10, 1, 100,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("atlorg.sync_slices",
+							 "Whether atl_sync() reads the directory's users in disjoint slices at once.",
+							 "Off: one cursor chain, as atl_users() reads them.",
+							 &atl_sync_slices, true, PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("atlorg.last_active_rate",
 							"Requests a minute to the last-active-dates endpoint.",
 							"Atlassian publishes a limit of 200 a minute per organization.",

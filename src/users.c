@@ -21,8 +21,7 @@
 #include "declared.h"
 #include "pager.h"
 #include "source.h"
-
-#define USERS_PAGE_SIZE 100
+#include "users.h"
 
 /* the OUT columns of atl_users(), in order */
 enum UserColumn
@@ -62,7 +61,7 @@ search_body_fields(FunctionCallInfo fcinfo)
 	StringInfoData buf;
 
 	initStringInfo(&buf);
-	appendStringInfoString(&buf, "\"expand\":[\"platformRoles\",\"productAccess\",\"groups\"]");
+	appendStringInfoString(&buf, ATL_USERS_EXPAND);
 	for (int i = 0; i < lengthof(user_filters); i++)
 	{
 		if (PG_ARGISNULL(i))
@@ -239,8 +238,8 @@ set_product_access(UserRow *row, JsonbContainer *user)
 		row->values[COL_PRODUCT_ACCESS] = JsonbPGetDatum(JsonbValueToJsonb(&v));
 }
 
-static void
-put_user(ReturnSetInfo *rsinfo, JsonbContainer *user)
+void
+atl_users_put(Tuplestorestate *ts, TupleDesc desc, JsonbContainer *user)
 {
 	UserRow		row;
 
@@ -267,14 +266,22 @@ put_user(ReturnSetInfo *rsinfo, JsonbContainer *user)
 	set_text_array(&row, COL_GROUP_IDS, atl_json_array(user, "groups"), "id");
 	set_product_activity(&row, atl_json_array(user, "productAccess"));
 	set_product_access(&row, user);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row.values, row.nulls);
+	tuplestore_putvalues(ts, desc, row.values, row.nulls);
+}
+
+void
+atl_users_put_item(Tuplestorestate *ts, TupleDesc desc, JsonbValue *item)
+{
+	if (item->type == jbvBinary && JsonContainerIsObject(item->val.binary.data))
+		atl_users_put(ts, desc, item->val.binary.data);
 }
 
 static void
 put_user_item(JsonbValue *item, void *arg)
 {
-	if (item->type == jbvBinary && JsonContainerIsObject(item->val.binary.data))
-		put_user((ReturnSetInfo *) arg, item->val.binary.data);
+	ReturnSetInfo *rsinfo = arg;
+
+	atl_users_put_item(rsinfo->setResult, rsinfo->setDesc, item);
 }
 
 /* atl_users()'s declaration, as the code above reads and fills it */
@@ -288,6 +295,13 @@ static const Oid user_columns[USER_NCOLUMNS] = {
 	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZOID, JSONBOID, JSONBOID
 };
 
+void
+atl_users_check_declaration(FunctionCallInfo fcinfo, const Oid *args, int nargs)
+{
+	atl_check_declaration(fcinfo, args, nargs, InvalidOid, true,
+						  user_columns, lengthof(user_columns));
+}
+
 PG_FUNCTION_INFO_V1(atl_users);
 
 Datum
@@ -297,8 +311,7 @@ atl_users(PG_FUNCTION_ARGS)
 	AtlSource  *src;
 	AtlPager	pager;
 
-	atl_check_declaration(fcinfo, user_args, lengthof(user_args), InvalidOid, true,
-						  user_columns, lengthof(user_columns));
+	atl_users_check_declaration(fcinfo, user_args, lengthof(user_args));
 	src = atl_source_lookup(PG_ARGISNULL(ARG_SERVER) ? NULL :
 							NameStr(*PG_GETARG_NAME(ARG_SERVER)));
 	atl_source_require_org(src);

@@ -3,9 +3,11 @@
 Faults: an ordered list of rules; the first live rule whose regex is found in
 the request path (and whose method matches, when given) applies.  A rule
 with a count expires after that many uses; one with "every": N applies to
-every N-th matching request only (the others pass it by, unused).  "drop":
-the service acts, then the connection closes with no answer (a connection
-dying under load, the answer lost).  See server.py for where each
+every N-th matching request only (the others pass it by, unused); one with
+a "query" (an object of name -> value) applies only to requests whose query
+is exactly that (so {} is a request without one).  "drop": the service
+acts, then the connection closes with no answer (a connection dying under
+load, the answer lost).  See server.py for where each
 kind takes effect.
 
 A status rule answers its status with the service's usual error body, or
@@ -51,10 +53,12 @@ class Rule:
         self.count = spec.get("count")
         self.every = spec.get("every", 1)
         self.seen = 0
+        self.query = spec.get("query")
 
-    def matches(self, method, path):
+    def matches(self, method, path, query=None):
         return (self.count is None or self.count > 0) and \
-            (self.method is None or self.method == method) and bool(self.regex.search(path))
+            (self.method is None or self.method == method) and bool(self.regex.search(path)) \
+            and (self.query is None or self.query == single_values(query or {}))
 
     def due(self):
         """A match: is it this rule's turn (every N-th)?"""
@@ -86,6 +90,10 @@ def validate_rule(spec):
         if value is not None and (isinstance(value, bool) or not isinstance(value, types)
                                   or value < minimum):
             return f"rule.{key} must be a number >= {minimum}"
+    query = spec.get("query")
+    if query is not None and not (isinstance(query, dict) and
+                                  all(isinstance(v, str) for v in query.values())):
+        return "rule.query must be an object of strings"
     if spec["kind"] == "status" and not 100 <= spec.get("status", 0) <= 599:
         return "a status rule needs status 100..599"
     return validate_raw(spec)
@@ -111,6 +119,11 @@ def validate_raw(spec):
     except UnicodeEncodeError:
         return "rule.raw has characters its encoding cannot send"
     return None
+
+
+def single_values(query):
+    """A request's query as name -> value (a repeated name keeps its list)."""
+    return {k: v[0] if len(v) == 1 else v for k, v in query.items()}
 
 
 def raw_body(spec):
@@ -142,11 +155,11 @@ class Faults:
         with self.lock:
             self.rules = []
 
-    def take(self, method, path):
+    def take(self, method, path, query=None):
         """The first live matching rule, using up one of its count."""
         with self.lock:
             for rule in self.rules:
-                if rule.matches(method, path) and rule.due():
+                if rule.matches(method, path, query) and rule.due():
                     if rule.count is not None:
                         rule.count -= 1
                     self.rules = [r for r in self.rules if r.count is None or r.count > 0]

@@ -151,5 +151,7 @@ def run(app, body):
     else:
         q, start, prev_start = normalise(body), 0, None
         limit = limit or DEFAULT_LIMIT
-    page = search_page(app.org, app.cache, app.cursors, q, start, limit, prev_start)
+    # the index once built (never waited for: a page must not stall on it)
+    index = app.index if app.index.done.is_set() else None
+    page = search_page(app.org, app.cache, app.cursors, q, start, limit, prev_start, index)
     return Response(200, page)

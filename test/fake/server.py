@@ -95,7 +95,7 @@ def serve_api(app, req, auth_record, kind):
     """(Response, answered by the rate limiter?)"""
     route = router.find(req)
     req.op_name = route.name
-    rule = app.faults.take(req.method, req.path)
+    rule = app.faults.take(req.method, req.path, req.query)
     fault = rule.kind if rule else None
     if fault == "latency":
         wait_exactly(app, rule.spec.get("ms", 50) / 1000)

@@ -1836,3 +1836,32 @@ def test_warm_wait_indexes_before_the_port_file(start_fake):
     proc = start_fake(users=3000, extra=["--warm", "wait"])
     index = proc.client().control("GET", "info")["index"]
     assert index["done"] and index["cached_users"] == 3000
+
+
+def test_users_slices_partition_the_directory(fake, schemas):
+    """status x claimStatus x mfaEnabled: every user in exactly one slice, and
+    each slice's count is its search's size (what atl_users_sliced() proves)."""
+    path = fake.org_path("/directories/-/users/count")
+    total = fake.get(path).json()["count"]
+    seen = []
+    for status in ("active", "suspended", "not_invited", "deactivated", "for_deletion"):
+        for claim in ("managed", "unmanaged"):
+            for mfa in (True, False):
+                reply = fake.get(path, {"status": status, "claimStatus": claim,
+                                        "mfaEnabled": str(mfa).lower()})
+                schemas.check("getDirectoryUsersCount", reply)
+                got, _ = fake.search_all({"status": [status], "claimStatus": claim,
+                                          "mfaEnabled": mfa})
+                assert reply.json() == {"count": len(got)}
+                seen += [u["accountId"] for u in got]
+    assert len(seen) == len(set(seen)) == total
+
+
+def test_fault_query_matches_exactly(fake):
+    path = fake.org_path("/directories/-/users/count")
+    real = fake.get(path, {"claimStatus": "managed"}).json()["count"]
+    add_rule(fake, path="users/count", query={"claimStatus": "managed"}, kind="status",
+             status=200, body={"count": real + 1})
+    assert fake.get(path, {"claimStatus": "managed"}).json() == {"count": real + 1}
+    assert fake.get(path, {"claimStatus": "managed", "mfaEnabled": "true"}).json()["count"] < real
+    assert fake.get(path).json()["count"] > real + 1

@@ -155,7 +155,7 @@ TRUNCATE atl_audit;
 SET statement_timeout = '1s';
 \set VERBOSITY terse
 UPDATE atl_directory SET status = 'deactivated'
- WHERE account_id IN (SELECT account_id FROM picked WHERE n BETWEEN 20 AND 79);
+ WHERE account_id IN (SELECT account_id FROM picked WHERE n BETWEEN 20 AND 319);
 \set VERBOSITY default
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 RESET statement_timeout;
@@ -172,12 +172,12 @@ $$;
 SELECT count(*) FILTER (WHERE outcome = 'pending') AS pending,
        count(*) FILTER (WHERE outcome NOT IN ('succeeded', 'cancelled')) AS other,
        count(*) FILTER (WHERE outcome = 'succeeded') = :sent AS sent_are_succeeded,
-       :sent BETWEEN 1 AND 59 AS some_sent_not_all,
+       :sent BETWEEN 1 AND 299 AS some_sent_not_all,
        count(*) FILTER (WHERE outcome = 'cancelled' AND http_status IS NULL)
          = count(*) - :sent AS the_rest_cancelled_unsent
   FROM atl_audit;
 SELECT count(*) AS deactivated_in_mirror FROM atl_directory
- WHERE status = 'deactivated' AND account_id IN (SELECT account_id FROM picked WHERE n BETWEEN 20 AND 79);
+ WHERE status = 'deactivated' AND account_id IN (SELECT account_id FROM picked WHERE n BETWEEN 20 AND 319);
 SELECT count(*) AS change_rows FROM atl_directory_changes;
 
 SELECT count(*) AS pending FROM atl_audit WHERE outcome = 'pending';
