@@ -142,6 +142,13 @@ answer(const AtlSource *src, const AtlReadOp *op, const AtlHttpRequest *req,
 	Jsonb	   *root;
 	char	   *why = NULL;
 
+	if (res->status == 0 && res->certificate_failed)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("could not verify the TLS certificate of the server for %s %s",
+						op->method, atl_api_url_path(url)),
+				 errdetail("%s", res->error),
+				 errhint("A superuser can set atlorg.ca_file to a file of the CA certificates to trust, or empty it for libcurl's default trust store.")));
 	if (res->status == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),

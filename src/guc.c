@@ -3,6 +3,7 @@
  *
  * Timeouts and retry bounds are user-settable (a session may want to wait
  * longer); nothing here can weaken TLS verification or reveal a secret.
+ * atlorg.ca_file chooses whom to trust, so only a superuser may set it.
  */
 #include "postgres.h"
 
@@ -29,6 +30,7 @@ bool		atl_background = false;
 bool		atl_verify = false;
 char	   *atl_run_label = NULL;
 bool		atl_sync_slices = true;
+char	   *atl_ca_file = NULL;
 
 void
 atl_define_gucs(void)
@@ -129,5 +131,13 @@ atl_define_gucs(void)
 	DefineCustomStringVariable("atlorg.run_label",
 							   "A label for the runs this session starts (atl_runs.label).",
 							   NULL, &atl_run_label, "", PGC_USERSET, 0, NULL, NULL, NULL);
+	/*
+	 * A superuser's: whoever chooses the trusted CAs can read every request,
+	 * credentials included.  Verification itself cannot be turned off.
+	 */
+	DefineCustomStringVariable("atlorg.ca_file",
+							   "File of PEM certificates of the CAs trusted to sign the API's certificate.",
+							   "Empty: libcurl's default trust store.  For a TLS-inspecting proxy, or a test CA.",
+							   &atl_ca_file, "", PGC_SUSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("atlorg");
 }

@@ -23,6 +23,7 @@ extern bool atl_background;		/* atlorg.background */
 extern bool atl_verify;			/* atlorg.verify */
 extern char *atl_run_label;		/* atlorg.run_label */
 extern bool atl_sync_slices;		/* atlorg.sync_slices */
+extern char *atl_ca_file;			/* atlorg.ca_file */
 
 extern void atl_define_gucs(void);
 

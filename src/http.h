@@ -66,6 +66,7 @@ typedef struct AtlHttpResult
 	bool		sent;			/* the last attempt's request left this host */
 	bool		cancelled;		/* stopped by the abort check between attempts */
 	char		error[512];		/* transport failure, "" when HTTP answered */
+	bool		certificate_failed; /* the server's TLS certificate was not trusted */
 	long		ratelimit_remaining;	/* X-RateLimit-Remaining, -1 if absent */
 	long		ratelimit_reset_ms; /* ms until X-RateLimit-Reset, -1 if absent */
 	TimestampTz started_at;

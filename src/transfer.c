@@ -4,6 +4,7 @@
  */
 #include "postgres.h"
 
+#include "guc.h"
 #include "remote_text.h"
 #include "retry.h"
 #include "transfer.h"
@@ -106,6 +107,7 @@ atl_transfer_setup(AtlTransfer *t, const AtlHttpRequest *req,
 	result->error[0] = '\0';
 	result->ratelimit_remaining = -1;
 	result->ratelimit_reset_ms = -1;
+	result->certificate_failed = false;
 	t->body = &result->body;
 	t->cap = limits->max_response_bytes;
 	t->too_large = false;
@@ -120,6 +122,12 @@ atl_transfer_setup(AtlTransfer *t, const AtlHttpRequest *req,
 	CHECK_SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
 	CHECK_SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	CHECK_SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	/* atlorg.ca_file replaces the default trust store; verification stays on */
+	if (atl_ca_file != NULL && atl_ca_file[0] != '\0')
+	{
+		CHECK_SETOPT(h, CURLOPT_CAINFO, atl_ca_file);
+		CHECK_SETOPT(h, CURLOPT_CAPATH, NULL);
+	}
 	CHECK_SETOPT(h, CURLOPT_NOSIGNAL, 1L);
 	CHECK_SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, (long) limits->connect_timeout_ms);
 	CHECK_SETOPT(h, CURLOPT_TIMEOUT_MS, (long) limits->request_timeout_ms);
@@ -197,6 +205,25 @@ answer_wait_ms(CURL *h, AtlHttpResult *result)
 	return atl_retry_backoff_ms(result->attempts + 1);
 }
 
+/*
+ * A certificate that could not be verified: say what it was checked
+ * against, so that the message names the setting that decides it.
+ */
+static void
+note_certificate_failure(AtlHttpResult *result)
+{
+	size_t		len = strlen(result->error);
+
+	result->certificate_failed = true;
+	if (atl_ca_file != NULL && atl_ca_file[0] != '\0')
+		snprintf(result->error + len, sizeof(result->error) - len,
+				 " (the server's certificate was checked against atlorg.ca_file \"%s\")",
+				 atl_ca_file);
+	else
+		snprintf(result->error + len, sizeof(result->error) - len,
+				 " (the server's certificate was checked against the default trust store: atlorg.ca_file is not set)");
+}
+
 long
 atl_transfer_finish(AtlTransfer *t, CURLcode code, const AtlHttpRequest *req,
 					const AtlHttpLimits *limits, AtlHttpResult *result)
@@ -226,6 +253,8 @@ atl_transfer_finish(AtlTransfer *t, CURLcode code, const AtlHttpRequest *req,
 		/* libcurl's words may quote what the server sent */
 		atl_remote_text_copy(result->error, sizeof(result->error),
 							 t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
+	if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE)
+		note_certificate_failure(result);
 	if (!atl_retry_transport(code, result->sent, req->idempotent))
 		return -1;
 	return atl_retry_backoff_ms(result->attempts + 1);

@@ -30,7 +30,8 @@
     fakectl.py connections REGEX          how many TCP connections those requests came on
     fakectl.py answered STATUS            how many answers had that HTTP status since the reset
 
-Reads FAKE_URL from the environment.  Prints nothing on success unless it
+Reads FAKE_URL from the environment, and FAKE_CA, the CA to trust when
+FAKE_URL is https (test/bench/rig.sh, test/tls.sh).  Prints nothing on success unless it
 was asked for data, so regression outputs stay about the SQL.  Before a
 reset, the request log is appended to $ATLORG_REQUEST_LOG (when set), so
 the harness can check every request of the run against the OpenAPI schemas.
@@ -38,26 +39,29 @@ the harness can check every request of the run against the OpenAPI schemas.
 import json
 import os
 import re
+import ssl
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 
 BASE = os.environ["FAKE_URL"]
+TLS = ssl.create_default_context(cafile=os.environ["FAKE_CA"]) \
+    if os.environ.get("FAKE_CA") else None
 
 
 def call(method, path, body=None):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(BASE + path, data=data, method=method,
                                  headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=60) as resp:
+    with urllib.request.urlopen(req, timeout=60, context=TLS) as resp:
         raw = resp.read()
     return json.loads(raw) if raw else None
 
 
 def fetch(path):
     """The raw body of a GET (for answers that are not JSON)."""
-    with urllib.request.urlopen(BASE + path, timeout=60) as resp:
+    with urllib.request.urlopen(BASE + path, timeout=60, context=TLS) as resp:
         return resp.read()
 
 

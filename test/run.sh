@@ -10,7 +10,8 @@
 #   3. the chaos test: a few thousand mutated answers through reads and
 #      actions (test/chaos/chaos.py says what must hold),
 #   4. a nightly policy scheduled with pg_cron (test/cron.sh), runs steered
-#      across sessions (test/steer.sh), background runs through kill -9 of
+#      across sessions (test/steer.sh), HTTPS with a throwaway CA and
+#      atlorg.ca_file, HTTP/2 through nginx (test/tls.sh), background runs through kill -9 of
 #      the postmaster, the executor and a backend (test/crash.sh), then the
 #      secrecy check: the API key in no log and no output,
 #   5. 20 s of libFuzzer over the CSV-to-row path (FUZZ_SECONDS to change),
@@ -116,6 +117,9 @@ run_checks 2 test/cron.sh
 
 echo "== runs across sessions"
 run_checks 4 test/steer.sh
+
+echo "== TLS: a throwaway CA, atlorg.ca_file, HTTP/2 through nginx"
+run_checks "$(command -v nginx >/dev/null && echo 5 || echo 4)" test/tls.sh
 
 echo "== background runs through kill -9 (postmaster, executor, backend)"
 run_checks 26 test/crash.sh

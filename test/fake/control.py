@@ -2,7 +2,9 @@
 
 POST   /__fake/reset                 re-seed, clear faults/chaos/log/limiter/config -> {}
 POST   /__fake/faults {"rules":[..]}  append fault rules;  DELETE clears;  GET lists
-POST   /__fake/ratelimit {"limit": N|null, "window_s": S}
+POST   /__fake/ratelimit {"limit": N|null, "window_s": S, "kind": "window"|"bucket"}
+                                     a strict sliding window (default) or a token bucket
+                                     of N tokens refilled N per S seconds (faults.py)
 POST   /__fake/chaos {"rate", "seed", "mutations", "path", "method"}  chaos mode on
                                      (chaos.py);  DELETE switches it off;  GET shows the
                                      config and counters ("candidates", "mutated",
@@ -43,6 +45,7 @@ import re
 from urllib.parse import unquote
 
 import control_access
+import faults
 import org_data as D
 from http_types import Response
 from render import user_v2
@@ -109,11 +112,14 @@ def ratelimit(app, req, m):
     if body is None or "limit" not in body:
         return bad('expected {"limit": N or null, "window_s": seconds}')
     limit, window = body["limit"], body.get("window_s", 1.0)
+    kind = body.get("kind", "window")
+    if kind not in faults.LIMITER_KINDS:
+        return bad(f"kind must be one of {', '.join(faults.LIMITER_KINDS)}")
     if limit is not None and (type(limit) is not int or limit < 0):
         return bad("limit must be a non-negative integer or null")
     if isinstance(window, bool) or not isinstance(window, (int, float)) or window <= 0:
         return bad("window_s must be a positive number")
-    app.limiter.configure(limit, float(window))
+    app.limiter.configure(limit, float(window), kind)
     return ok()
 
 

@@ -18,9 +18,10 @@ latin-1 turns each code point below 256 into that one byte, so invalid
 UTF-8 can be sent); "nest": N wraps it in N arrays.  "retry_after" may be a
 string, sent as is (a garbage or negative Retry-After).
 
-Rate limiter: a sliding-window log over all authenticated API requests, like
-the gateway's per-org budgets; over the limit it answers 429 with the
-X-RateLimit-* headers of REFERENCE.md §4 and an integer Retry-After.
+Rate limiter: over all authenticated API requests, like the gateway's
+per-org budgets, either a strict sliding-window log or a token bucket; over
+the limit it answers 429 with the X-RateLimit-* headers of REFERENCE.md §4
+and an integer Retry-After.
 """
 
 import collections
@@ -222,18 +223,33 @@ def cut_short(resp):
     return resp
 
 
+LIMITER_KINDS = ("window", "bucket")
+
+
 class RateLimiter:
+    """Two kinds.  "window": a strict sliding window, at most `limit`
+    requests in any `window` seconds.  "bucket": a token bucket holding at
+    most `limit` tokens, refilled at `limit` per `window` seconds; a request
+    takes one.  Over the limit both answer 429 with Retry-After in whole
+    seconds (rounded up) and X-RateLimit-Reset, with milliseconds, of when
+    a request would next be allowed."""
+
     def __init__(self):
         self.lock = threading.Lock()
         self.limit = None
         self.window = 1.0
+        self.kind = "window"
         self.hits = collections.deque()
+        self.tokens = 0.0
+        self.filled_at = 0.0
         self.rejected = 0
 
-    def configure(self, limit, window):
+    def configure(self, limit, window, kind="window"):
         with self.lock:
-            self.limit, self.window = limit, window
+            self.limit, self.window, self.kind = limit, window, kind
             self.hits.clear()
+            self.tokens = float(limit or 0)
+            self.filled_at = time.time()
 
     def reset(self):
         self.configure(None, 1.0)
@@ -245,17 +261,39 @@ class RateLimiter:
         with self.lock:
             if self.limit is None:
                 return True, {}
-            while self.hits and self.hits[0] <= now - self.window:
-                self.hits.popleft()
-            allowed = len(self.hits) < self.limit
-            if allowed:
-                self.hits.append(now)
+            if self.kind == "bucket":
+                allowed, remaining, reset_at = self._take_token(now)
             else:
+                allowed, remaining, reset_at = self._take_slot(now)
+            if not allowed:
                 self.rejected += 1
-            reset_at = (self.hits[0] if self.hits else now) + self.window
             headers = {"X-RateLimit-Limit": str(self.limit),
-                       "X-RateLimit-Remaining": str(self.limit - len(self.hits)),
+                       "X-RateLimit-Remaining": str(remaining),
                        "X-RateLimit-Reset": iso_utc(reset_at)}
             if not allowed:
                 headers["Retry-After"] = str(max(1, math.ceil(reset_at - now)))
             return allowed, headers
+
+    def _take_slot(self, now):
+        """Sliding window: (allowed, remaining, when the oldest hit leaves)."""
+        while self.hits and self.hits[0] <= now - self.window:
+            self.hits.popleft()
+        allowed = len(self.hits) < self.limit
+        if allowed:
+            self.hits.append(now)
+        reset_at = (self.hits[0] if self.hits else now) + self.window
+        return allowed, self.limit - len(self.hits), reset_at
+
+    def _take_token(self, now):
+        """Token bucket: (allowed, whole tokens left, when the next token arrives)."""
+        rate = self.limit / self.window
+        self.tokens = min(float(self.limit), self.tokens + max(0.0, now - self.filled_at) * rate)
+        self.filled_at = now
+        allowed = self.tokens >= 1 - 1e-6  # float arithmetic on epoch seconds
+        if allowed:
+            self.tokens = max(0.0, self.tokens - 1)
+        if self.tokens >= self.limit or rate == 0:
+            reset_at = now  # full (or a limit of 0: never; say now)
+        else:
+            reset_at = now + (1 - self.tokens % 1) / rate
+        return allowed, int(self.tokens), reset_at

@@ -5,14 +5,17 @@ APIs and a Jira site's user and group APIs.
   /usr/bin/python3 test/fake/server.py --port 0 --port-file PATH --users N --seed S \
       --org-id ORG --api-key KEY [--scoped-api-key KEY] [--site-email EMAIL] \
       [--site-token TOKEN] [--latency-ms MS] [--now EPOCH] [--cache-mb MB] \
-      [--warm auto|on|off|wait]
+      [--warm auto|on|off|wait] [--host ADDR] [--tls-cert PEM --tls-key PEM]
 
-Serves, on 127.0.0.1 only, every operation router.py lists: the
+Serves, on 127.0.0.1 (or --host: the rig binds the address of a network
+namespace of its own), every operation router.py lists: the
 Organizations API under /admin (v1 and v2), the User management API under
 /users, Jira REST v3 under /rest/api/3, and /__fake/... the control API, no
 auth (control.py).
 
-With --port 0 a free port is chosen; the port number is written to
+With --tls-cert and --tls-key it speaks HTTP/1.1 over TLS (ALPN
+http/1.1); each handshake is made in the connection's own thread, so a
+slow or failing client holds up no other.  With --port 0 a free port is chosen; the port number is written to
 --port-file atomically (tmp file + rename) once the socket listens.
 --now fixes the reference time all timestamps are relative to (default: the
 start time), so two runs can produce byte-identical data.
@@ -32,6 +35,7 @@ import gc
 import os
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -147,7 +151,7 @@ class Handler(BaseHTTPRequestHandler):
     def handle(self):
         try:
             super().handle()
-        except ConnectionError:
+        except (ConnectionError, ssl.SSLError):
             pass  # client hung up mid-response: nothing to report
 
     def version_string(self):
@@ -283,6 +287,28 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True        # stalled handlers must not block exit
     request_queue_size = 128     # many concurrent clients connect at once
     allow_reuse_address = True
+    tls = None                   # an ssl.SSLContext: serve HTTPS
+
+    def finish_request(self, request, client_address):
+        if self.tls is None:
+            super().finish_request(request, client_address)
+            return
+        request.settimeout(30)  # a handshake that never ends is dropped
+        try:
+            conn = self.tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return  # e.g. a client that does not trust our CA: its alert ends it
+        try:
+            super().finish_request(conn, client_address)
+        finally:
+            conn.close()
+
+
+def tls_context(cert, key):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
 
 
 # ---- entry point ------------------------------------------------------------
@@ -307,6 +333,9 @@ def parse_args(argv):
                          f"(auto: orgs of at most {WARM_LIMIT} users; wait: before the "
                          "port file is written, so the first page is already fast)")
     ap.add_argument("--latency-ms", type=float, default=0)
+    ap.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    ap.add_argument("--tls-cert", help="PEM certificate (chain): serve HTTPS")
+    ap.add_argument("--tls-key", help="PEM private key of --tls-cert")
     ap.add_argument("--now", type=float, default=None,
                     help="epoch seconds the data is relative to (default: start time)")
     args = ap.parse_args(argv)
@@ -314,6 +343,8 @@ def parse_args(argv):
         ap.error("--users must be between 0 and 2^40")
     if args.seed < 0:
         ap.error("--seed must be >= 0")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
     return args
 
 
@@ -334,8 +365,10 @@ def main(argv=None):
                   scoped_key=args.scoped_api_key, site_email=args.site_email,
                   site_token=args.site_token, cache_mb=args.cache_mb,
                   warm={"auto": None, "on": True, "off": False, "wait": True}[args.warm])
-    server = Server(("127.0.0.1", args.port), Handler)
+    server = Server((args.host, args.port), Handler)
     server.app = app
+    if args.tls_cert:
+        server.tls = tls_context(args.tls_cert, args.tls_key)
     if args.warm == "wait":
         app.index.get()
     if args.port_file:

@@ -2,7 +2,7 @@
 # Sourced by test/run.sh and test/demo.sh; does nothing when all is there.
 ATLORG_PACKAGES="build-essential postgresql-15 postgresql-server-dev-15 postgresql-15-cron
   libcurl4-openssl-dev libcsv-dev python3 python3-jsonschema python3-pytest python3-psycopg2 bc
-  clang libclang-rt-14-dev"
+  clang libclang-rt-14-dev openssl nginx-light iproute2"
 
 atlorg_install_deps() {
   local missing=""

@@ -48,6 +48,11 @@ SET atlorg.action_rate = 100000;
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SET atlorg.max_pause = '1h';
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- nor choose whom TLS trusts: their own CA could read every request, key included
+SET atlorg.ca_file = '/tmp/mine.pem';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ALTER ROLE atl_alice SET atlorg.ca_file = '/tmp/mine.pem';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 RESET ROLE;
 
 -- SET ROLE cannot hide who logged in: acted_by is the role in effect,
