@@ -214,6 +214,27 @@ note_ready_paces(BatchState *st, TimestampTz now)
 	}
 }
 
+/*
+ * Requests waiting for a connection (and its TLS handshake) are sent
+ * together when it is ready: a burst a strict limiter may count in one
+ * window with those that follow at the pace.  So only a few may wait at
+ * once, whatever the pace allows: over HTTP/2 the first opens the
+ * connection they all share; over HTTP/1.1 the connections open a few at
+ * a time.
+ */
+#define CONNECTING_MAX 3
+
+static int
+connecting(BatchState *st)
+{
+	int			n = 0;
+
+	for (int i = 0; i < st->batch->max_in_flight; i++)
+		if (st->running[i] && st->slots[i].sends == 0)
+			n++;
+	return n;
+}
+
 /* start what pacing (or the gate), the pause and the flight allow */
 static void
 start_ready_jobs(BatchState *st)
@@ -225,7 +246,8 @@ start_ready_jobs(BatchState *st)
 	st->wake = DT_NOEND;
 	drop_abandoned_jobs(st);
 	note_ready_paces(st, now);
-	while (st->in_flight < atl_flight_window(&st->flight, now))
+	while (st->in_flight < atl_flight_window(&st->flight, now) &&
+		   connecting(st) < CONNECTING_MAX)
 	{
 		AtlBatchJob *job = take_ready_job(st, now);
 
@@ -290,7 +312,7 @@ job_finished(BatchState *st, AtlBatchJob *job, CURLcode code)
 	if (job->res.status == 429)
 	{
 		batch->rate_limited++;
-		pause_batch(st, job, Max(wait_ms, 0));
+		pause_batch(st, job, Max(job->res.limit_pause_ms, 0));
 	}
 	else if (job->res.ratelimit_remaining == 0 && job->res.ratelimit_reset_ms > 0)
 		pause_batch(st, job, job->res.ratelimit_reset_ms);

@@ -74,7 +74,13 @@ atl_flight_ended(AtlFlight *f, double seconds, bool limited, TimestampTz now)
 {
 	if (limited)
 	{
-		f->backoff = Max(atl_flight_window(f, now) / 2.0, 1);
+		double		round_trip_us = (f->mean_s > 0 ? f->mean_s : FIRST_GUESS_S) * USECS_PER_SEC;
+
+		if (now - f->backed_off_at > round_trip_us)
+		{
+			f->backoff = Max(atl_flight_window(f, now) / 2.0, 1);
+			f->backed_off_at = now;
+		}
 		return;
 	}
 	if (seconds > 0)

@@ -6,8 +6,10 @@
  * headroom for jitter), so that an API 150 ms away is kept as busy as one
  * on loopback, and no more.  The first attempts, which open connections,
  * take longest and size it generously; it shrinks as connections are
- * reused.  A 429 halves it, and each answer after that gives one back.  The
- * atlorg.*_in_flight setting caps it; an unpaced batch uses the cap.
+ * reused.  A 429 halves it (once a round trip: the other 429s of the same
+ * moment are already on their way), and each answer after that gives one
+ * back.  The atlorg.*_in_flight setting caps it; an unpaced batch uses the
+ * cap.
  *
  * The pace is the sum of the paces of the organizations whose requests
  * were ready to start in the last second (the executor serves several).
@@ -24,6 +26,8 @@ typedef struct AtlFlight
 	int			ceiling;		/* never more: the atlorg.*_in_flight setting */
 	double		mean_s;			/* moving mean of an attempt's time; 0: none yet */
 	double		backoff;		/* the cap a 429 set, growing back; 0: none */
+	TimestampTz backed_off_at;	/* when; the answers to what was in flight then
+								 * do not halve it again */
 	struct
 	{
 		uint64		org;

@@ -69,6 +69,7 @@ typedef struct AtlHttpResult
 	bool		certificate_failed; /* the server's TLS certificate was not trusted */
 	long		ratelimit_remaining;	/* X-RateLimit-Remaining, -1 if absent */
 	long		ratelimit_reset_ms; /* ms until X-RateLimit-Reset, -1 if absent */
+	long		limit_pause_ms; /* a 429's pause of the organization, -1: none */
 	TimestampTz started_at;
 } AtlHttpResult;
 

@@ -100,6 +100,16 @@ atl_retry_after_ms(const char *value)
 }
 
 /*
+ * The wait until a rate limit's reset: 0 once it has passed (the answer
+ * travelled for a while; the limit has reset), not "unreadable".
+ */
+static long
+reset_wait(int64 ms)
+{
+	return ms <= 0 ? 0 : usable_wait(ms);
+}
+
+/*
  * An ISO 8601 time, read by PostgreSQL's date parser.  That parser throws
  * on some input (an unknown time zone name), so only the characters such a
  * time is written with are let through to it.
@@ -125,7 +135,7 @@ iso_ms_until(const char *value)
 		dtype != DTK_DATE || tm2timestamp(&tm, fsec, &tz, &reset) != 0)
 		return -1;
 	/* rounded up: a reset a fraction of a millisecond away is still ahead */
-	return usable_wait((reset - GetCurrentTimestamp() + 999) / 1000);
+	return reset_wait((reset - GetCurrentTimestamp() + 999) / 1000);
 }
 
 long
@@ -139,9 +149,9 @@ atl_retry_ms_until(const char *value)
 	if (number < 0)
 		return iso_ms_until(value);
 	if (number < SECONDS_FROM_NOW_BELOW)
-		return usable_wait((int64) number * 1000);	/* seconds from now */
+		return reset_wait((int64) number * 1000);	/* seconds from now */
 	/* epoch seconds */
-	return usable_wait((int64) number * 1000 -
+	return reset_wait((int64) number * 1000 -
 					   (GetCurrentTimestamp() / 1000 +
 						(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000));
 }

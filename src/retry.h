@@ -29,8 +29,8 @@ extern long atl_retry_after_ms(const char *retry_after);
 
 /*
  * Milliseconds from now until an X-RateLimit-Reset value (ISO 8601 UTC as
- * the admin APIs send it, or epoch seconds, or seconds from now); -1 when
- * it is unusable.
+ * the admin APIs send it, or epoch seconds, or seconds from now): 0 when
+ * it has passed, -1 when it is unusable.
  */
 extern long atl_retry_ms_until(const char *ratelimit_reset);
 

@@ -30,7 +30,8 @@ write_body(char *data, size_t size, size_t nmemb, void *userdata)
  * connection closed before any answer, and the server may well have acted
  * on the first copy (libcurl cannot tell).  An action is sent once or not
  * at all, so that re-send is refused and the outcome stays unknown; a
- * connection that fails before sending never gets here, and is retried.
+ * connection that fails before sending never gets here, and is retried.  A
+ * read may be sent again.
  */
 static int
 before_send(void *clientp, char *conn_primary_ip, char *conn_local_ip,
@@ -38,7 +39,7 @@ before_send(void *clientp, char *conn_primary_ip, char *conn_local_ip,
 {
 	AtlTransfer *t = clientp;
 
-	if (t->sends++ == 0)
+	if (t->sends++ == 0 || !t->once)
 		return CURL_PREREQFUNC_OK;
 	t->resend_refused = true;
 	return CURL_PREREQFUNC_ABORT;
@@ -58,11 +59,10 @@ set_connection_reuse(CURL *h, AtlTransfer *t, const AtlHttpRequest *req)
 	CHECK_SETOPT(h, CURLOPT_MAXAGE_CONN, IDLE_CONNECTION_MAX_AGE_S);
 	/* wait to share a connection being opened rather than open another */
 	CHECK_SETOPT(h, CURLOPT_PIPEWAIT, 1L);
-	if (!req->idempotent)
-	{
-		CHECK_SETOPT(h, CURLOPT_PREREQFUNCTION, before_send);
-		CHECK_SETOPT(h, CURLOPT_PREREQDATA, t);
-	}
+	/* every send is counted (batch.c: is it still connecting?) */
+	t->once = !req->idempotent;
+	CHECK_SETOPT(h, CURLOPT_PREREQFUNCTION, before_send);
+	CHECK_SETOPT(h, CURLOPT_PREREQDATA, t);
 }
 
 static struct curl_slist *
@@ -107,6 +107,7 @@ atl_transfer_setup(AtlTransfer *t, const AtlHttpRequest *req,
 	result->error[0] = '\0';
 	result->ratelimit_remaining = -1;
 	result->ratelimit_reset_ms = -1;
+	result->limit_pause_ms = -1;
 	result->certificate_failed = false;
 	t->body = &result->body;
 	t->cap = limits->max_response_bytes;
@@ -185,24 +186,33 @@ read_rate_limit_headers(CURL *h, AtlHttpResult *result)
  *
  * Retry-After counts whole seconds, so a limiter whose window frees a slot
  * in a few milliseconds still says "1".  When X-RateLimit-Reset names a
- * moment within that rounding (sooner, by less than a second), it is the
+ * moment within that rounding (sooner, by a second at most), it is the
  * same instruction told precisely, and a 429 then costs milliseconds, not a
- * second of the organization's budget.
+ * second of the organization's budget.  A reset that has passed while the
+ * answer travelled means the limit has reset: a short pause, then.  Only
+ * the first 429 of a request is trusted so: a second (a server whose clock
+ * is behind ours, say) waits all that Retry-After says.
  */
+#define PRECISE_RESET_FLOOR_MS 20
+
 static long
 answer_wait_ms(CURL *h, AtlHttpResult *result)
 {
 	long		retry_after = atl_retry_after_ms(header_value(h, "Retry-After"));
 	long		reset = result->ratelimit_reset_ms;
 
-	if (retry_after > 0 && reset > 0 && reset < retry_after &&
-		retry_after - reset < 1000)
-		return reset;
+	if (retry_after > 0 && reset >= 0 && reset < retry_after &&
+		retry_after - reset <= 1000 && result->attempts <= 1)
+	{
+		/* the organization waits for the reset, which may have come */
+		result->limit_pause_ms = reset;
+		return Max(reset, PRECISE_RESET_FLOOR_MS);
+	}
 	if (retry_after > 0)
-		return retry_after;
+		return result->limit_pause_ms = retry_after;
 	if (reset > 0)
-		return reset;
-	return atl_retry_backoff_ms(result->attempts + 1);
+		return result->limit_pause_ms = reset;
+	return result->limit_pause_ms = atl_retry_backoff_ms(result->attempts + 1);
 }
 
 /*

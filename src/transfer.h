@@ -16,7 +16,8 @@ typedef struct AtlTransfer
 	StringInfo	body;			/* the result's body buffer */
 	size_t		cap;			/* atlorg.max_response_size */
 	bool		too_large;
-	int			sends;			/* times libcurl was about to send it */
+	int			sends;			/* times libcurl was about to send it (0: connecting) */
+	bool		once;			/* an action: never sent twice */
 	bool		resend_refused; /* libcurl would have sent it twice */
 	char		errbuf[CURL_ERROR_SIZE];
 } AtlTransfer;
