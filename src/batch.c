@@ -26,6 +26,7 @@ typedef struct BatchState
 	AtlBatchJob **running;		/* the job on each slot, or NULL */
 	int			in_flight;
 	AtlFlight	flight;			/* how many may be */
+	bool		sent_any;		/* a request has gone out: a connection is up */
 	TimestampTz wake;			/* the gate's earliest WAIT, this step */
 	TimestampTz next_start;		/* pacing: no job starts before this */
 	TimestampTz paused_until;	/* the org's limit is exhausted until then */
@@ -223,6 +224,13 @@ note_ready_paces(BatchState *st, TimestampTz now)
  * a time.
  */
 #define CONNECTING_MAX 3
+/*
+ * Once a request has gone out, the protocol is known: over HTTP/2 what
+ * follows shares that connection and hardly waits at all; over HTTP/1.1
+ * each new connection carries one request, and more may open at once, or
+ * the connections a pace needs over a long round trip take seconds to open.
+ */
+#define CONNECTING_MAX_WARM 12
 
 static int
 connecting(BatchState *st)
@@ -230,8 +238,14 @@ connecting(BatchState *st)
 	int			n = 0;
 
 	for (int i = 0; i < st->batch->max_in_flight; i++)
-		if (st->running[i] && st->slots[i].sends == 0)
+	{
+		if (st->running[i] == NULL)
+			continue;
+		if (st->slots[i].sends == 0)
 			n++;
+		else
+			st->sent_any = true;
+	}
 	return n;
 }
 
@@ -247,7 +261,7 @@ start_ready_jobs(BatchState *st)
 	drop_abandoned_jobs(st);
 	note_ready_paces(st, now);
 	while (st->in_flight < atl_flight_window(&st->flight, now) &&
-		   connecting(st) < CONNECTING_MAX)
+		   connecting(st) < (st->sent_any ? CONNECTING_MAX_WARM : CONNECTING_MAX))
 	{
 		AtlBatchJob *job = take_ready_job(st, now);
 
