@@ -12,7 +12,8 @@
 #     statement (its connection's handshake included), the 429s, and the
 #     fake's request count against the audit's attempts (must be equal);
 #   - paging: SELECT count(*) FROM atl_users(...) over 20,000 users, against
-#     the floor of pages x the round trip measured in the same run (bound
+#     pages x the round trip measured in the same run, and against the
+#     chain's floor, pages x round trip + the fake's own time on them (bound
 #     1.05x), and a minimal client's time for the same pages (raw_pages.py).
 # Run as root (a network namespace).  Prints the load average.
 # BENCH_ACTIONS, BENCH_RTT, BENCH_USERS, BENCH_PROTOS change the sizes;
@@ -110,10 +111,18 @@ SQL
   counted=$(cat "$ATLORG_TMP/timed.out")
   pages=$($PYTHON test/fakectl.py sent 'users/search')
   floor=$(echo "$pages * $rtt_ms / 1000" | bc -l)
+  # the fake's own time on those pages (its log's ms): no client can page
+  # a cursor chain faster than pages x (round trip + the server's time)
+  served=$($PYTHON test/fakectl.py requests | $PYTHON -c '
+import json, sys
+print(sum(e["ms"] or 0 for e in json.load(sys.stdin) if e["path"].endswith("users/search")) / 1000)')
+  chain=$(echo "$floor + $served" | bc -l)
   report "$proto paging: users counted" "$counted" "= $USERS" "$([ "$counted" = "$USERS" ] && echo 1)"
-  report "$proto paging: $pages pages" "$(printf '%.2f s, %.3fx the floor' "$s" "$(echo "$s / $floor" | bc -l)")" \
-    "$(printf '<= 1.05x %d x %.1f ms = %.2f s' "$pages" "$rtt_ms" "$floor")" \
-    "$(echo "$s / $floor <= 1.05" | bc -l)"
+  report "$proto paging: $pages pages" "$(printf '%.2f s, %.3fx pages x round trip' "$s" "$(echo "$s / $floor" | bc -l)")" \
+    "$(printf '%d x %.1f ms = %.2f s; the fake spent %.2f s on them' "$pages" "$rtt_ms" "$floor" "$served")" 1
+  report "$proto paging: against the chain's floor" "$(printf '%.3fx' "$(echo "$s / $chain" | bc -l)")" \
+    "$(printf '<= 1.05x pages x round trip + the fake'"'"'s time = %.2f s' "$chain")" \
+    "$(echo "$s / $chain <= 1.05" | bc -l)"
   # the baseline, same rig, same pages: a minimal client that builds no rows
   read -r raw_pages _ raw_s < <($PYTHON test/bench/raw_pages.py "$RIG_URL" "$FAKE_KEY" "$RIG_CA")
   report "$proto paging: a minimal Python client" "$(printf '%.2f s, %.3fx the floor' "$raw_s" "$(echo "$raw_s / $floor" | bc -l)")" \
