@@ -11,7 +11,10 @@
 #   3. a role that is not a superuser can neither SET atlorg.ca_file nor
 #      ALTER ROLE ... SET it;
 #   4. when nginx is installed: an action over HTTP/2 through nginx (which
-#      proxies to test/run.sh's plain fake), HTTP/2.0 in nginx's access log.
+#      proxies to test/run.sh's plain fake), HTTP/2.0 in nginx's access log;
+#   5. and the HTTP/2 connection dying under load (nginx's worker killed in
+#      the middle of 200 actions): no account gets a second request, the
+#      fake's log and the audit agree, what was cut off is unknown.
 # Prints "ok: ..." or "FAILED: ..." per check; exits non-zero on a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -158,6 +161,46 @@ SQL
     ok "through nginx: a disable and an enable over HTTP/2 succeeded; nginx logged '$proto'"
   else
     failed "through nginx: the enable gave '$row'; nginx logged '$proto' ($(tail -3 "$dir/nginx-error.log" 2>/dev/null))"
+  fi
+
+  # 5. the HTTP/2 connection dies under load: nginx's worker is killed in
+  # the middle of 200 enables (of active accounts: the org stays as it is).
+  # No account may get a second request; what was cut off is unknown.
+  many=$(sql -c "SELECT string_agg(quote_literal(account_id), ',')
+                  FROM ($(echo "$targets" | sed "s/'tls'/'h2'/") OFFSET 1 LIMIT 200) t")
+  $PYTHON test/fakectl.py config '{"latency_ms": 40}'
+  $PYTHON test/fakectl.py reset-log
+  since=$(sql -c "SELECT coalesce(max(id), 0) FROM atlorg.atl_audit")
+  ( sleep 0.8; kill -9 $(pgrep -P "$(cat "$dir/nginx.pid")") 2>/dev/null ) &
+  killer=$!
+  outcomes=$(sql -F ' ' -c "SELECT outcome, count(*) FROM atlorg.atl_enable(ARRAY[$many], 'h2')
+                            GROUP BY 1 ORDER BY 1" 2>&1 | tr '\n' ' ' || true)
+  wait $killer || true
+  $PYTHON test/fakectl.py config '{"latency_ms": 0}'
+  verdict=$($PYTHON test/fakectl.py requests | $PYTHON -c '
+import collections, json, subprocess, sys
+log = collections.Counter(e["path"].split("/")[2] for e in json.load(sys.stdin)
+                          if e["path"].endswith("/manage/lifecycle/enable"))
+rows = [l.split("|") for l in subprocess.run(
+    ["psql", "-X", "-q", "-At", "-d", sys.argv[1], "-c",
+     "SELECT replace(account_id, \x27:\x27, \x27%3A\x27), outcome, attempts FROM atlorg.atl_audit"
+     " WHERE id > " + sys.argv[2] + " AND action = \x27enable\x27"],
+    capture_output=True, text=True, check=True).stdout.split()]
+answered = {a for a, o, n in rows if o in ("succeeded", "already")}
+unknown = [a for a, o, n in rows if o == "unknown"]
+problems = []
+if len(rows) != 200: problems.append("%d audit rows" % len(rows))
+if any(n > 1 for n in log.values()): problems.append("an account got two requests")
+if any(int(n) != 1 for a, o, n in rows if o != "failed"): problems.append("an attempt count is not 1")
+if not answered <= set(log): problems.append("a success the fake never saw")
+if not set(log) <= answered | set(unknown): problems.append("a request the audit does not account for")
+if not unknown: problems.append("no request was cut off: the kill came too late")
+print("; ".join(problems) or "ok %d requests for %d accounts, %d unknown" % (sum(log.values()), len(log), len(unknown)))
+' "$db" "$since")
+  if [ "${verdict%% *}" = ok ]; then
+    ok "nginx's worker killed under load over HTTP/2 ($outcomes): ${verdict#ok }; no account got a second request"
+  else
+    failed "nginx's worker killed under load: $verdict ($outcomes)"
   fi
 else
   echo "(nginx is not installed: no HTTP/2 check)"
