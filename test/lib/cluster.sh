@@ -16,6 +16,9 @@ atlorg_make_install() {
   make -s install ${ATLORG_PG_ROOT:+DESTDIR=$ATLORG_PG_ROOT} >/dev/null
 }
 PYTHON=/usr/bin/python3
+# UTF-8 whatever the machine's locale (a fresh one may have none): the
+# cluster's encoding, psql's and Python's all follow it
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
 
 # the server refuses to run as root: run it as the postgres account
 as_pg() {
@@ -30,7 +33,8 @@ free_port() {
 # settings (lines of postgresql.conf, which win over the ones here)
 atlorg_cluster_start() {
   local data=$1 port=$2 preload=$3 more=${4:-}
-  as_pg "$PG_BIN/initdb" -D "$data" -A trust -U postgres --no-sync >/dev/null
+  as_pg "$PG_BIN/initdb" -D "$data" -A trust -U postgres --no-sync \
+    --encoding=UTF8 --locale=C.UTF-8 >/dev/null
   cat >>"$data/postgresql.conf" <<CONF
 listen_addresses = ''
 unix_socket_directories = '$ATLORG_TMP'
