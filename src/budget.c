@@ -9,7 +9,7 @@
  * holds more starts than the pace allows (the last ones are remembered), so
  * starts held up by a stall (the executor commits between them) are made up
  * for, without ever overflowing the organization's window.  They are made
- * up for gently, at most a ninth above the pace: a burst would crowd the
+ * up for at twice the pace at most: a faster burst would crowd the
  * limiter's window with answers the network delivers early or late, and
  * jitter is what a strict limiter answers with 429.  A pace above
  * ATL_BUDGET_WINDOW a second spaces the starts evenly instead (pace.h).
@@ -26,7 +26,7 @@
 
 #define ATL_BUDGET_ORGS 64
 #define ATL_BUDGET_WINDOW 256	/* starts remembered per organization */
-#define CATCH_UP_SPACING 0.9	/* of the interval: making up at 1.11x the pace */
+#define CATCH_UP_SPACING 0.5	/* of the interval: making up at twice the pace */
 
 typedef struct OrgBudget
 {
