@@ -171,7 +171,15 @@ SQL
   $PYTHON test/fakectl.py config '{"latency_ms": 40}'
   $PYTHON test/fakectl.py reset-log
   since=$(sql -c "SELECT coalesce(max(id), 0) FROM atlorg.atl_audit")
-  ( sleep 0.8; kill -9 $(pgrep -P "$(cat "$dir/nginx.pid")") 2>/dev/null ) &
+  # the kill comes once the fake has seen 40 of them: mid-run, however
+  # long the statement takes to start
+  (
+    for _ in $(seq 1 300); do
+      [ "$($PYTHON test/fakectl.py sent '/manage/lifecycle/enable$')" -ge 40 ] && break
+      sleep 0.02
+    done
+    kill -9 $(pgrep -P "$(cat "$dir/nginx.pid")") 2>/dev/null
+  ) &
   killer=$!
   outcomes=$(sql -F ' ' -c "SELECT outcome, count(*) FROM atlorg.atl_enable(ARRAY[$many], 'h2')
                             GROUP BY 1 ORDER BY 1" 2>&1 | tr '\n' ' ' || true)
