@@ -27,34 +27,31 @@ SELECT actions, requests, succeeded, failed FROM atl_runs;
 -- How many may be in flight adapts to the pace and the round trip, up to
 -- atlorg.executor_in_flight: a database's own setting (read when its
 -- executor starts), here 3.
-SELECT current_database() AS db \gset
-ALTER DATABASE :"db" SET atlorg.executor_in_flight = 3;
-SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
- WHERE backend_type = 'atlorg executor' AND datname = current_database();
-DO $$BEGIN
-  FOR i IN 1..200 LOOP  -- until the executor has gone
+-- the executor ends (it starts again, reading its settings, on demand)
+CREATE FUNCTION pg_temp.end_executor() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  ended bigint;
+BEGIN
+  SELECT count(pg_terminate_backend(pid)) INTO ended FROM pg_stat_activity
+   WHERE backend_type = 'atlorg executor' AND datname = current_database();
+  FOR i IN 1..200 LOOP  -- until it has gone
     PERFORM pg_stat_clear_snapshot();
     EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity WHERE backend_type = 'atlorg executor'
                                                           AND datname = current_database());
     PERFORM pg_sleep(0.05);
   END LOOP;
+  RETURN ended;
 END$$;
+SELECT current_database() AS db \gset
+ALTER DATABASE :"db" SET atlorg.executor_in_flight = 3;
+SELECT pg_temp.end_executor();
 \! test/fakectl.py config '{"latency_ms": 100}'
 \! test/fakectl.py reset-log
 SELECT outcome, count(*) FROM atl_enable(ARRAY(SELECT account_id FROM picked WHERE n <= 20)) GROUP BY 1;
 \! test/fakectl.py config '{"latency_ms": 0}'
 \! test/fakectl.py overlap 'lifecycle/enable$'
 ALTER DATABASE :"db" RESET atlorg.executor_in_flight;
-SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
- WHERE backend_type = 'atlorg executor' AND datname = current_database();
-DO $$BEGIN
-  FOR i IN 1..200 LOOP  -- until the executor has gone
-    PERFORM pg_stat_clear_snapshot();
-    EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity WHERE backend_type = 'atlorg executor'
-                                                          AND datname = current_database());
-    PERFORM pg_sleep(0.05);
-  END LOOP;
-END$$;
+SELECT pg_temp.end_executor();
 -- it is a superuser's: no one else may set it
 CREATE ROLE atl_bulk_nobody;
 SET ROLE atl_bulk_nobody;
