@@ -210,6 +210,9 @@ note_ready_paces(BatchState *st, TimestampTz now)
 		if (job->not_before > now || (any && job->pace_key == last_key))
 			continue;
 		atl_flight_ready(&st->flight, job->pace_key, job->per_second, now);
+		/* without a gate every job keeps the batch's one pace: one will do */
+		if (st->batch->gate == NULL)
+			break;
 		last_key = job->pace_key;
 		any = true;
 	}
@@ -257,17 +260,21 @@ start_ready_jobs(BatchState *st)
 	long		interval_us = st->batch->per_second > 0 ?
 		(long) (1000000.0 / st->batch->per_second) : 0;
 
+	int			waiting;
+
 	st->wake = DT_NOEND;
 	drop_abandoned_jobs(st);
 	note_ready_paces(st, now);
+	waiting = connecting(st);	/* a job started here waits too, until curl sends it */
 	while (st->in_flight < atl_flight_window(&st->flight, now) &&
-		   connecting(st) < (st->sent_any ? CONNECTING_MAX_WARM : CONNECTING_MAX))
+		   waiting < (st->sent_any ? CONNECTING_MAX_WARM : CONNECTING_MAX))
 	{
 		AtlBatchJob *job = take_ready_job(st, now);
 
 		if (job == NULL)
 			break;
 		start_job(st, job, free_slot(st));
+		waiting++;
 		st->next_start = atl_pace_next(st->next_start, now, interval_us);
 	}
 }
