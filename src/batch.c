@@ -26,7 +26,7 @@ typedef struct BatchState
 	AtlBatchJob **running;		/* the job on each slot, or NULL */
 	int			in_flight;
 	AtlFlight	flight;			/* how many may be */
-	bool		sent_any;		/* a request has gone out: a connection is up */
+	bool		multiplexed;	/* an answer came over HTTP/2: connections are shared */
 	TimestampTz wake;			/* the gate's earliest WAIT, this step */
 	TimestampTz next_start;		/* pacing: no job starts before this */
 	TimestampTz paused_until;	/* the org's limit is exhausted until then */
@@ -185,6 +185,7 @@ start_job(BatchState *st, AtlBatchJob *job, int slot)
 						errmsg("atlorg: could not initialize libcurl")));
 	job->res.attempts++;
 	job->attempt_at = GetCurrentTimestamp();
+	job->told_sent = false;
 	if (job->res.attempts == 1)
 		job->res.started_at = job->attempt_at;
 	atl_transfer_setup(t, &job->req, &job->limits, &job->res);
@@ -219,24 +220,30 @@ note_ready_paces(BatchState *st, TimestampTz now)
 }
 
 /*
- * Requests waiting for a connection (and its TLS handshake) are sent
- * together when it is ready: a burst a strict limiter may count in one
- * window with those that follow at the pace.  So only a few may wait at
- * once, whatever the pace allows: over HTTP/2 the first opens the
- * connection they all share; over HTTP/1.1 the connections open a few at
- * a time.
+ * At most this many requests wait for a connection (and its TLS handshake)
+ * at once, whatever the pace allows.  Until an answer says the server
+ * speaks HTTP/2 each opens its own, in parallel: waiting to learn that
+ * first would hold them all back by the handshake's round trips, and over
+ * HTTP/1.1 the pace needs as many connections as it keeps requests in
+ * flight.  A budget that counts requests from when they are sent (the
+ * gate's on_sent) keeps those that go out together within the limit.
  */
-#define CONNECTING_MAX 3
-/*
- * Once a request has gone out, the protocol is known: over HTTP/2 what
- * follows shares that connection and hardly waits at all; over HTTP/1.1
- * each new connection carries one request, and more may open at once, or
- * the connections a pace needs over a long round trip take seconds to open.
- */
-#define CONNECTING_MAX_WARM 12
+#define CONNECTING_MAX 32
 
+/* the gate hears when (and whether) the attempt it let go was sent */
+static void
+tell_sent(BatchState *st, AtlBatchJob *job, TimestampTz at)
+{
+	if (job->told_sent)
+		return;
+	job->told_sent = true;
+	if (st->batch->on_sent)
+		st->batch->on_sent(st->batch, job, at);
+}
+
+/* how many started jobs wait for a connection; the gate hears of those sent */
 static int
-connecting(BatchState *st)
+connecting(BatchState *st, TimestampTz now)
 {
 	int			n = 0;
 
@@ -247,7 +254,7 @@ connecting(BatchState *st)
 		if (st->slots[i].sends == 0)
 			n++;
 		else
-			st->sent_any = true;
+			tell_sent(st, st->running[i], now);
 	}
 	return n;
 }
@@ -265,9 +272,9 @@ start_ready_jobs(BatchState *st)
 	st->wake = DT_NOEND;
 	drop_abandoned_jobs(st);
 	note_ready_paces(st, now);
-	waiting = connecting(st);	/* a job started here waits too, until curl sends it */
+	waiting = connecting(st, now);	/* a job started here waits too, until curl sends it */
 	while (st->in_flight < atl_flight_window(&st->flight, now) &&
-		   waiting < (st->sent_any ? CONNECTING_MAX_WARM : CONNECTING_MAX))
+		   waiting < CONNECTING_MAX)
 	{
 		AtlBatchJob *job = take_ready_job(st, now);
 
@@ -312,6 +319,17 @@ retry_allowed(AtlBatchJob *job, long wait_ms)
 	return false;
 }
 
+/* an answer over HTTP/2 means later requests can share its connection */
+static void
+note_protocol(BatchState *st, AtlTransfer *t)
+{
+	long		version = 0;
+
+	if (!st->multiplexed && t->sends > 0 &&
+		curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &version) == CURLE_OK)
+		st->multiplexed = version >= CURL_HTTP_VERSION_2_0;
+}
+
 /* a job's attempt ended: retry it later, or hand it over */
 static void
 job_finished(BatchState *st, AtlBatchJob *job, CURLcode code)
@@ -327,6 +345,8 @@ job_finished(BatchState *st, AtlBatchJob *job, CURLcode code)
 	job->slot = -1;
 	wait_ms = atl_transfer_finish(t, code, &job->req, &job->limits, &job->res);
 	now = GetCurrentTimestamp();
+	tell_sent(st, job, t->sends > 0 ? now : 0);
+	note_protocol(st, t);
 	job->res.elapsed_ms = (double) (now - job->res.started_at) / 1000.0;
 	atl_flight_ended(&st->flight, (double) (now - job->attempt_at) / USECS_PER_SEC,
 					 job->res.status == 429, now);
@@ -400,6 +420,8 @@ cleanup(BatchState *st)
 	{
 		if (st->running[i])
 		{
+			/* else its start would count in the organization's window for long */
+			tell_sent(st, st->running[i], st->slots[i].sends > 0 ? GetCurrentTimestamp() : 0);
 			curl_multi_remove_handle(st->multi, st->slots[i].easy);
 			atl_transfer_abandon(&st->slots[i]);
 		}
@@ -442,6 +464,7 @@ atl_batch_step(AtlBatch *batch, long max_wait_ms)
 	if (curl_multi_perform(st->multi, &still_running) != CURLM_OK)
 		elog(ERROR, "atlorg: libcurl multi interface failed");
 	collect_finished(st);
+	(void) connecting(st, GetCurrentTimestamp());	/* the gate hears of sends at once */
 	/*
 	 * What on_done queued (a chain's next page) starts now: a gate's WAIT
 	 * of this step did not see it, and the poll would sleep a whole slice.

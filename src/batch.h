@@ -32,6 +32,8 @@ typedef struct AtlBatchJob
 	double		per_second;		/* that pace: the batch's, unless the caller's */
 	TimestampTz not_before;		/* a retry waits until then */
 	TimestampTz attempt_at;		/* when its latest attempt started */
+	uint32		ticket;			/* the gate's mark on that attempt, for on_sent */
+	bool		told_sent;		/* on_sent has heard of that attempt */
 	int			slot;			/* the easy handle it runs on, -1 if none */
 } AtlBatchJob;
 
@@ -49,6 +51,11 @@ typedef AtlGate (*AtlBatchGate) (AtlBatch *batch, AtlBatchJob *job, TimestampTz 
 typedef void (*AtlBatchLimited) (AtlBatch *batch, AtlBatchJob *job, long pause_ms);
 /* has the job's caller given up on it?  Then it ends unsent (cancelled) */
 typedef bool (*AtlBatchAbandoned) (AtlBatch *batch, AtlBatchJob *job);
+/*
+ * The attempt the gate let go went out at `at` (0: it never did): a
+ * connection's handshake may hold it back for round trips.
+ */
+typedef void (*AtlBatchSent) (AtlBatch *batch, AtlBatchJob *job, TimestampTz at);
 
 struct AtlBatch
 {
@@ -58,6 +65,7 @@ struct AtlBatch
 	AtlBatchDone on_done;
 	AtlBatchGate gate;			/* optional: replaces per_second and pauses */
 	AtlBatchLimited on_limit;	/* with gate */
+	AtlBatchSent on_sent;		/* optional, with gate */
 	AtlBatchAbandoned abandoned;	/* optional: asked of every queued job, each step */
 	void	   *arg;
 	List	   *queue;			/* jobs not yet started, or waiting to retry */

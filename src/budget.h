@@ -22,9 +22,12 @@ extern bool atl_budget_ready(void);
 /*
  * Take the organization's next start if it is due (true), paced at
  * per_second (0: unpaced); else false and *wake says when to ask again.
+ * A start taken counts as under way until atl_budget_sent() is told, with
+ * *ticket, when its request went out (0: it never will); 0 needs no telling.
  */
 extern bool atl_budget_claim(uint64 org, double per_second, TimestampTz now,
-							 TimestampTz *wake);
+							 TimestampTz *wake, uint32 *ticket);
+extern void atl_budget_sent(uint64 org, uint32 ticket, TimestampTz at);
 
 /*
  * The organization's limit is spent: nothing starts for ms.  The caller

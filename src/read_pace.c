@@ -16,8 +16,15 @@ budget_gate(AtlBatch *batch, AtlBatchJob *job, TimestampTz now, TimestampTz *wak
 {
 	AtlReadPace *pace = batch->arg;
 
-	return atl_budget_claim(pace->org_key, pace->per_second, now, wake) ?
+	return atl_budget_claim(pace->org_key, pace->per_second, now, wake, &job->ticket) ?
 		ATL_GATE_GO : ATL_GATE_WAIT;
+}
+
+/* the budget counts the request from when it went out */
+static void
+budget_sent(AtlBatch *batch, AtlBatchJob *job, TimestampTz at)
+{
+	atl_budget_sent(((AtlReadPace *) batch->arg)->org_key, job->ticket, at);
 }
 
 /* the organization's limit is spent: every session waits (pause_ms is capped) */
@@ -45,6 +52,7 @@ atl_read_pace_init(AtlBatch *batch, AtlReadPace *pace, const AtlSource *src)
 	{
 		batch->gate = budget_gate;
 		batch->on_limit = budget_limited;
+		batch->on_sent = budget_sent;
 	}
 	else
 		batch->per_second = pace->per_second;

@@ -57,8 +57,7 @@ static void
 set_connection_reuse(CURL *h, AtlTransfer *t, const AtlHttpRequest *req)
 {
 	CHECK_SETOPT(h, CURLOPT_MAXAGE_CONN, IDLE_CONNECTION_MAX_AGE_S);
-	/* wait to share a connection being opened rather than open another */
-	CHECK_SETOPT(h, CURLOPT_PIPEWAIT, 1L);
+	CHECK_SETOPT(h, CURLOPT_PIPEWAIT, t->wait_to_share ? 1L : 0L);
 	/* every send is counted (batch.c: is it still connecting?) */
 	t->once = !req->idempotent;
 	CHECK_SETOPT(h, CURLOPT_PREREQFUNCTION, before_send);

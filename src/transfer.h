@@ -18,6 +18,8 @@ typedef struct AtlTransfer
 	bool		too_large;
 	int			sends;			/* times libcurl was about to send it (0: connecting) */
 	bool		once;			/* an action: never sent twice */
+	bool		wait_to_share;	/* the caller's: HTTP/2 is spoken, wait for a
+								 * connection being opened rather than open another */
 	bool		resend_refused; /* libcurl would have sent it twice */
 	char		errbuf[CURL_ERROR_SIZE];
 } AtlTransfer;

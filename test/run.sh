@@ -119,7 +119,7 @@ echo "== runs across sessions"
 run_checks 4 test/steer.sh
 
 echo "== TLS: a throwaway CA, atlorg.ca_file, HTTP/2 through nginx"
-run_checks "$(command -v nginx >/dev/null && echo 6 || echo 4)" test/tls.sh
+run_checks "$(command -v nginx >/dev/null && echo 7 || echo 5)" test/tls.sh
 
 echo "== background runs through kill -9 (postmaster, executor, backend)"
 run_checks 26 test/crash.sh

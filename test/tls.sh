@@ -10,9 +10,12 @@
 #      the same words: no audit row lost, nothing reached the fake;
 #   3. a role that is not a superuser can neither SET atlorg.ca_file nor
 #      ALTER ROLE ... SET it;
-#   4. when nginx is installed: an action over HTTP/2 through nginx (which
+#   4. requests that open connections (another HTTPS fake, whose handshakes
+#      take 300 ms) are counted in the organization's window from when they
+#      were sent: a strict limiter refuses none of them;
+#   5. when nginx is installed: an action over HTTP/2 through nginx (which
 #      proxies to test/run.sh's plain fake), HTTP/2.0 in nginx's access log;
-#   5. and the HTTP/2 connection dying under load (nginx's worker killed in
+#   6. and the HTTP/2 connection dying under load (nginx's worker killed in
 #      the middle of 200 actions): no account gets a second request, the
 #      fake's log and the audit agree, what was cut off is unknown.
 # Prints "ok: ..." or "FAILED: ..." per check; exits non-zero on a failure.
@@ -111,38 +114,50 @@ else
   failed "atl_tls_low: SET: $set_err; ALTER ROLE: $alter_err; SHOW: $setting"
 fi
 
-# 4. HTTP/2 through nginx, to test/run.sh's plain fake
+# 4. a request that opens a connection is sent late (its TLS handshake's
+# round trips; here the fake holds each new connection's handshake 300 ms,
+# answers in 150 ms and allows 20 requests in any second).  Counted in the
+# organization's window from when it was let start, it would land in the
+# limiter's window beside requests started a second later on kept
+# connections, and some would be refused; counted from when it was sent,
+# none is.  A fake of its own, on its own port: every connection is new.
+$PYTHON test/fake/server.py --port 0 --port-file "$dir/cold.port" --users 200 --seed 3 \
+  --api-key "$FAKE_KEY" --tls-cert "$dir/server.pem" --tls-key "$dir/server.key" \
+  >"$dir/cold.log" 2>&1 &
+pids="$pids $!"
+for _ in $(seq 1 100); do [ -s "$dir/cold.port" ] && break; sleep 0.1; done
+cold_url="https://127.0.0.1:$(cat "$dir/cold.port")"
+coldfake() { FAKE_URL=$cold_url FAKE_CA="$dir/ca.pem" $PYTHON test/fakectl.py "$@"; }
+ca_file "$dir/ca.pem"
+sql >/dev/null <<SQL
+CREATE SERVER cold FOREIGN DATA WRAPPER atlorg OPTIONS (org_id 'acme-org', api_base '$cold_url');
+CREATE USER MAPPING FOR CURRENT_USER SERVER cold OPTIONS (api_key '$FAKE_KEY');
+SQL
+cold_targets=$(sql -c "SELECT string_agg(quote_literal(account_id), ',')
+                        FROM ($(echo "$targets" | sed "s/'tls'/'cold'/") LIMIT 80) t")
+coldfake config '{"latency_ms": 150, "connect_ms": 300}'
+coldfake ratelimit '{"limit": 20, "window_s": 1, "kind": "window"}'
+coldfake reset-log
+since=$(sql -c "SELECT coalesce(max(id), 0) FROM atlorg.atl_audit")
+outcomes=$(sql -F ' ' -c "SET atlorg.action_rate = 20;
+                          SELECT outcome, count(*) FROM atlorg.atl_disable(ARRAY[$cold_targets], 'cold')
+                           GROUP BY 1 ORDER BY 1" 2>&1 | tr '\n' ' ' || true)
+refused=$(coldfake answered 429)
+peak=$(coldfake peak '/manage/lifecycle/disable$' 1)
+sent=$(coldfake sent '/manage/lifecycle/disable$')
+conns=$(coldfake connections '/manage/lifecycle/disable$')
+attempts=$(sql -c "SELECT sum(attempts) FROM atlorg.atl_audit WHERE id > $since AND server = 'cold'")
+if [ "$outcomes" = "succeeded 80 " ] && [ "$refused" = 0 ] && [ "$peak" -le 20 ] &&
+   [ "$sent" = "$attempts" ] && [ "$conns" -gt 1 ]; then
+  ok "requests opening connections (300 ms handshakes, $conns connections): 80 disables at a strict 20 a second, none answered 429, at most $peak in any second, the fake saw the audit's $attempts attempts"
+else
+  failed "requests opening connections: '$outcomes'; $refused answered 429; $peak in one second (limit 20); the fake saw $sent, the audit $attempts; $conns connections"
+fi
+
+# 5. HTTP/2 through nginx, to test/run.sh's plain fake
 if command -v nginx >/dev/null; then
   port=$(free_port)
-  mkdir -p "$dir/nginx-tmp"
-  cat >"$dir/nginx.conf" <<CONF
-daemon off;
-user root;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/nginx-error.log warn;
-events { worker_connections 256; }
-http {
-  log_format proto '\$server_protocol \$status \$request_method \$uri';
-  access_log $dir/nginx-access.log proto;
-  client_body_temp_path $dir/nginx-tmp/body;
-  proxy_temp_path $dir/nginx-tmp/proxy;
-  fastcgi_temp_path $dir/nginx-tmp/fastcgi;
-  uwsgi_temp_path $dir/nginx-tmp/uwsgi;
-  scgi_temp_path $dir/nginx-tmp/scgi;
-  server {
-    listen 127.0.0.1:$port ssl http2;
-    ssl_certificate $dir/server.pem;
-    ssl_certificate_key $dir/server.key;
-    location / {
-      proxy_pass $FAKE_URL;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_next_upstream off;
-    }
-  }
-}
-CONF
+  atlorg_nginx_conf "$dir" "127.0.0.1:$port" "${FAKE_URL#http://}"
   nginx -e "$dir/nginx-error.log" -c "$dir/nginx.conf" >"$dir/nginx.log" 2>&1 &
   pids="$pids $!"
   for _ in $(seq 1 50); do [ -s "$dir/nginx.pid" ] && break; sleep 0.1; done
@@ -163,7 +178,7 @@ SQL
     failed "through nginx: the enable gave '$row'; nginx logged '$proto' ($(tail -3 "$dir/nginx-error.log" 2>/dev/null))"
   fi
 
-  # 5. the HTTP/2 connection dies under load: nginx's worker is killed in
+  # 6. the HTTP/2 connection dies under load: nginx's worker is killed in
   # the middle of 200 enables (of active accounts: the org stays as it is).
   # No account may get a second request; what was cut off is unknown.
   many=$(sql -c "SELECT string_agg(quote_literal(account_id), ',')

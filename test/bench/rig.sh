@@ -40,50 +40,6 @@ rig_wait_file() {
   return 1
 }
 
-rig_nginx_conf() {
-  local addr=$1 fake_port=$2 d=$RIG_DIR
-  mkdir -p "$d/nginx-tmp"
-  cat >"$d/nginx.conf" <<CONF
-daemon off;
-user root;
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  log_format rig '\$server_protocol \$status \$request_method \$uri \$request_time';
-  access_log $d/nginx-access.log rig;
-  client_body_temp_path $d/nginx-tmp/body;
-  proxy_temp_path $d/nginx-tmp/proxy;
-  fastcgi_temp_path $d/nginx-tmp/fastcgi;
-  uwsgi_temp_path $d/nginx-tmp/uwsgi;
-  scgi_temp_path $d/nginx-tmp/scgi;
-  keepalive_requests 1000000;
-  keepalive_timeout 300s;
-  upstream fake {
-    server 127.0.0.1:$fake_port;
-    keepalive 256;
-  }
-  server {
-    listen $addr:443 ssl http2;
-    ssl_certificate $d/server.pem;
-    ssl_certificate_key $d/server.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    http2_max_concurrent_streams 256;
-    location / {
-      proxy_pass http://fake;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host \$host;
-      proxy_read_timeout 300s;
-      # a POST is never re-sent to the fake (nginx's default; said here)
-      proxy_next_upstream off;
-    }
-  }
-}
-CONF
-}
-
 rig_start() {
   local rtt=$1 proto=$2 users=${3:-10000} a b inner port
   # a directory (and CA file name) per start: libcurl keeps a CA file's
@@ -126,7 +82,7 @@ rig_start() {
   if [ "$proto" = h2 ]; then
     command -v nginx >/dev/null || { echo "rig: nginx is not installed" >&2; return 1; }
     port=$(cat "$RIG_DIR/fake.port")
-    rig_nginx_conf "$inner" "$port"
+    atlorg_nginx_conf "$RIG_DIR" "$inner:443" "127.0.0.1:$port"
     ip netns exec "$RIG_NS" env LD_PRELOAD="$preload" setsid nginx -e "$RIG_DIR/nginx-error.log" -c "$RIG_DIR/nginx.conf" \
       >"$RIG_DIR/nginx.log" 2>&1 &
     RIG_PIDS="$RIG_PIDS $!"

@@ -57,6 +57,7 @@ class FakeApp:
         self.org = Org(self.seed, self.users, self.org_id, self.start_epoch)
         self.cursors = CursorCodec(self.org.key + b":cursor")
         self.config = {"already_state": "204", "latency_ms": self.default_latency_ms,
+                       "connect_ms": 0,
                        "jira_browse_users": True, "user_limits": {}}
         # Seeded events are the same after every reset: made once, shared.
         old = getattr(self, "audit", None)

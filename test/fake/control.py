@@ -12,7 +12,8 @@ POST   /__fake/chaos {"rate", "seed", "mutations", "path", "method"}  chaos mode
 GET    /__fake/chaos/log?since=SEQ   the mutations after SEQ: {"records": [{"seq", "method",
                                      "path", "op", "status", "sent_status", "mutation",
                                      "detail", "bytes"}]}
-POST   /__fake/config {"already_state": "204"|"409", "latency_ms": N};  GET shows
+POST   /__fake/config {"already_state": "204"|"409", "latency_ms": N, "connect_ms": N};
+                                     GET shows
 GET    /__fake/requests              request log;  DELETE clears it
 GET    /__fake/stats                 counters
 GET    /__fake/info                  org id, directory id, sites, workspaces, domains,
@@ -34,7 +35,9 @@ POST   /__fake/users/{accountId}/activity {"product", "site", "last_active"}  se
 GET    /__fake/export/users.csv      the admin console's "Export users" CSV (export_users.py)
 
 config keys: already_state ("204" | "409": the answer when a lifecycle action, suspend or
-restore is already in effect), latency_ms (>= 0), jira_browse_users (bool: false = the
+restore is already in effect), latency_ms (>= 0), connect_ms (>= 0: served over HTTPS, a new
+connection's TLS handshake waits this long, as its round trips would, so that on loopback
+too a request that opens a connection is sent late), jira_browse_users (bool: false = the
 Jira site user lacks Browse users and groups, and is no site admin: 403 on Jira),
 user_limits ({product key: N or null}: the most users with access to that product on
 one site; writes past it are 409, seats.py).
@@ -151,7 +154,8 @@ def set_config(app, req, m):
     body = json_object(req)
     if body is None:
         return bad("expected a JSON object")
-    unknown = set(body) - {"already_state", "latency_ms", "jira_browse_users", "user_limits"}
+    unknown = set(body) - {"already_state", "latency_ms", "connect_ms", "jira_browse_users",
+                           "user_limits"}
     if unknown:
         return bad(f"unknown config keys: {sorted(unknown)}")
     problem = limits_problem(body.get("user_limits", {}))
@@ -161,9 +165,10 @@ def set_config(app, req, m):
         return bad('already_state must be "204" or "409"')
     if not isinstance(body.get("jira_browse_users", True), bool):
         return bad("jira_browse_users must be true or false")
-    lat = body.get("latency_ms", 0)
-    if isinstance(lat, bool) or not isinstance(lat, (int, float)) or lat < 0:
-        return bad("latency_ms must be a number >= 0")
+    for key in ("latency_ms", "connect_ms"):
+        ms = body.get(key, 0)
+        if isinstance(ms, bool) or not isinstance(ms, (int, float)) or ms < 0:
+            return bad(f"{key} must be a number >= 0")
     app.config.update(body)
     return ok(app.config)
 

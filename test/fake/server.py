@@ -303,6 +303,10 @@ class Server(ThreadingHTTPServer):
         if self.tls is None:
             super().finish_request(request, client_address)
             return
+        # config connect_ms: the handshake's round trips, which hold the
+        # client's request back (over plain HTTP it is sent at once)
+        if self.app.config["connect_ms"]:
+            wait_exactly(self.app, self.app.config["connect_ms"] / 1000)
         request.settimeout(30)  # a handshake that never ends is dropped
         try:
             conn = self.tls.wrap_socket(request, server_side=True)
