@@ -25,7 +25,8 @@ CREATE TABLE atl_audit (
   backend_pid   integer     NOT NULL,
   statement_at  timestamptz NOT NULL,   -- when the caller's statement began
   run_id        bigint,                 -- its run (atl_run); null only for rows from before 1.1
-  verified      boolean                 -- atlorg.verify: Atlassian showed the change when read back
+  verified      boolean,                -- atlorg.verify: Atlassian showed the change when read back
+  previous      jsonb                   -- what it changes from, as the mirror knew it (1.2): undo
 );
 
 COMMENT ON TABLE atl_audit IS

@@ -44,9 +44,19 @@ audit_table(void)
 	return name;
 }
 
+/* does atl_audit have 1.2's column previous (ALTER EXTENSION ... UPDATE done)? */
+static bool
+audit_has_previous(void)
+{
+	Oid			audit = get_relname_relid("atl_audit", get_namespace_oid("atlorg", false));
+
+	return OidIsValid(audit) && get_attnum(audit, "previous") != InvalidAttrNumber;
+}
+
 /* the worker's context, given back after each transaction */
 static MemoryContext caller_cxt = NULL;
 static bool runs_ready = false;	/* the database has atlorg 1.1's run tables */
+static bool previous_ready = false; /* ... and 1.2's atl_audit.previous */
 static char resting_activity[256] = "";	/* shown between and during transactions */
 
 void
@@ -62,6 +72,7 @@ atl_audit_begin(const char *activity)
 	pgstat_report_activity(STATE_RUNNING, resting_activity[0] ? resting_activity : activity);
 	(void) audit_table();
 	runs_ready = atl_run_store_ready();
+	previous_ready = runs_ready && audit_has_previous();
 }
 
 void
@@ -129,11 +140,19 @@ atl_audit_record_intents(const AtlActionRequest *const *reqs, AtlActionResult *c
 	atl_audit_begin("atlorg: recording actions");
 	if (runs_ready)
 		atl_worker_store_runs(reqs, n);
+	/*
+	 * What each request changes from is taken from the mirror as it stands
+	 * now, just before the request is sent: what an undo would restore.
+	 */
 	plan = SPI_prepare(psprintf("INSERT INTO %s (acted_by, server, action, account_id, "
-								"backend_pid, statement_at, target, params, session_role%s) "
-								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.jsonb, $9%s) "
+								"backend_pid, statement_at, target, params, session_role%s%s) "
+								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.jsonb, $9%s%s) "
 								"RETURNING id, requested_at", audit_table(),
-								runs_ready ? ", run_id" : "", runs_ready ? ", $10" : ""),
+								runs_ready ? ", run_id" : "",
+								previous_ready ? ", previous" : "",
+								runs_ready ? ", $10" : "",
+								previous_ready ?
+								", atlorg.atl_audit_previous($2, $3, $4, $7, $8::pg_catalog.jsonb)" : ""),
 					   runs_ready ? 10 : 9, types);
 	if (plan == NULL)
 		elog(ERROR, "atlorg: could not prepare the audit insert");
