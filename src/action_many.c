@@ -10,6 +10,7 @@
 #include "utils/memutils.h"
 
 #include "action_ops.h"
+#include "predict.h"
 #include "actions.h"
 #include "executor.h"
 #include "guc.h"
@@ -25,6 +26,7 @@ typedef struct ActionRun
 	AtlSource  *src;
 	bool		dry_run;
 	char	  **protections;	/* NULL when forced */
+	AtlPrediction *predictions; /* a dry run's; else NULL */
 	bool	   *repeated;		/* the same request as an earlier item */
 	TupleDesc	desc;
 	ActionRowSink sink;
@@ -125,6 +127,7 @@ next_request(AtlActionRequest *req, void *arg)
 	atl_action_item_request(req, &run->items[i], run->src, run->dry_run,
 							run->items[i].skip_reason ? run->items[i].skip_reason :
 							run->protections ? run->protections[i] : NULL);
+	atl_prediction_to_request(req, run->predictions ? &run->predictions[i] : NULL);
 	req->run_id = run->run_id;
 	req->verify = atl_verify;
 	/* cancelled from another session: the rest is recorded, never sent */
@@ -207,6 +210,8 @@ atl_actions_run(ActionItem *items, int n, const char *server, bool dry_run, bool
 	run.repeated = mark_repeats(items, n);
 	if (!force)
 		run.protections = atl_action_protections(run.src, items, n);
+	if (dry_run)
+		run.predictions = atl_action_predictions(run.src, items, n);
 	run.desc = desc;
 	run.sink = sink;
 	run.sink_arg = arg;

@@ -47,6 +47,10 @@ typedef struct AtlActionRequest
 	double		per_second;		/* the pace of that budget: atlorg.action_rate */
 	bool		dry_run;		/* record, send nothing */
 	char		skip_reason[512];	/* protected: record as skipped, send nothing */
+	/* a dry run's: what Atlassian would answer (predict.h); "" if it would go through */
+	char		predicted_key[128];
+	char		predicted_reason[128];
+	char		predicted[512];
 	int64		run_id;			/* its run (runs.h); 0 in a database still at 1.0 */
 	int32		queue_seq;		/* a background run's queue row; 0: none */
 	bool		background;		/* from atl_queue, not from a waiting caller */

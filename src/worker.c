@@ -247,6 +247,16 @@ finish_unsent(WorkerState *st, Active *a, const char *outcome, const char *detai
 	st->finished = lappend(st->finished, a);
 }
 
+/* a dry run's request: recorded with what Atlassian would answer, if known */
+static void
+finish_dry_run(WorkerState *st, Active *a)
+{
+	copy_text(a->res.error_key, sizeof(a->res.error_key), a->req.predicted_key);
+	copy_text(a->res.error_reason, sizeof(a->res.error_reason), a->req.predicted_reason);
+	finish_unsent(st, a, "dry_run",
+				  a->req.predicted[0] ? a->req.predicted : "dry run: nothing was sent");
+}
+
 /*
  * A request sent again after a crash: its first send counts as an attempt,
  * and "already" means that first send took effect.
@@ -323,7 +333,7 @@ start_taken(WorkerState *st, Active *a)
 	else if (a->req.skip_reason[0])
 		finish_unsent(st, a, "skipped", a->req.skip_reason);
 	else if (a->req.dry_run)
-		finish_unsent(st, a, "dry_run", "dry run: nothing was sent");
+		finish_dry_run(st, a);
 	else if (a->req.cancelled || (a->slot && atl_executor_cancel_requested(a->slot)) ||
 			 atl_run_cancelled(a->req.run_id))
 		finish_unsent(st, a, "cancelled", NOT_SENT);

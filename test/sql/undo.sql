@@ -40,7 +40,7 @@ SELECT :sent AS requests_sent_by_the_preview;
 SELECT undo, outcome, count(*) FROM atl_run_undo(:disable_run) GROUP BY 1, 2;
 SELECT status, count(*) FROM atl_users(emails => pg_temp.emails(1, 3)) GROUP BY 1;
 -- the undo is a run of its own, and says whose undo it is
-SELECT label, total, state FROM atl_run WHERE id = pg_temp.last_run();
+SELECT label = 'undo of run ' || :disable_run AS labelled, total, state FROM atl_run WHERE id = pg_temp.last_run();
 -- undone once: undoing the first run again would overwrite the undo
 SELECT undo, reason LIKE 'changed again since, by run % (audit id %): undo that first' AS why, count(*)
   FROM atl_undo_plan(:disable_run) GROUP BY 1, 2;
