@@ -166,8 +166,9 @@ queue_run(ActionRun *run)
 
 	atl_executor_wake_at_commit();
 	ereport(NOTICE,
-			(errmsg("atlorg: run %lld queued %d requests; it starts when this transaction commits",
-					(long long) run_id, count_distinct(run)),
+			(errmsg_plural("atlorg: run %lld queued %d request; it starts when this transaction commits",
+						   "atlorg: run %lld queued %d requests; it starts when this transaction commits",
+						   count_distinct(run), (long long) run_id, count_distinct(run)),
 			 errhint("Watch it in atl_run_progress; atl_run_wait(%lld) waits for its end.",
 					 (long long) run_id)));
 }

@@ -283,7 +283,7 @@ append_escaped(StringInfo buf, const char *value)
 	char	   *e = curl_easy_escape(NULL, value, 0);
 
 	if (e == NULL)
-		elog(ERROR, "out of memory");
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	appendStringInfoString(buf, e);
 	curl_free(e);
 }

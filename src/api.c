@@ -92,11 +92,12 @@ raise_http_error(const AtlSource *src, const AtlReadOp *op, const AtlHttpRequest
 
 	ereport(ERROR,
 			(errcode(status_errcode(res->status)),
-			 errmsg("Atlassian API answered %ld to %s %s after %d attempt%s",
-					res->status, req->method, atl_api_url_path(req->url),
-					res->attempts, res->attempts == 1 ? "" : "s"),
+			 errmsg_plural("Atlassian API answered %ld to %s %s after %d attempt",
+						   "Atlassian API answered %ld to %s %s after %d attempts",
+						   res->attempts, res->status, req->method,
+						   atl_api_url_path(req->url), res->attempts),
 			 e.detail || e.key ?
-			 errdetail("%s%s%s", e.key ? e.key : "", e.key && e.detail ? ": " : "",
+			 errdetail_internal("%s%s%s", e.key ? e.key : "", e.key && e.detail ? ": " : "",
 					   e.detail ? e.detail : "") : 0,
 			 hint ? errhint("%s", hint) : 0));
 }
@@ -147,15 +148,15 @@ answer(const AtlSource *src, const AtlReadOp *op, const AtlHttpRequest *req,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("could not verify the TLS certificate of the server for %s %s",
 						op->method, atl_api_url_path(url)),
-				 errdetail("%s", res->error),
+				 errdetail_internal("%s", res->error),
 				 errhint("A superuser can set atlorg.ca_file to a file of the CA certificates to trust, or empty it for libcurl's default trust store.")));
 	if (res->status == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
-				 errmsg("could not complete %s %s after %d attempt%s",
-						op->method, atl_api_url_path(url), res->attempts,
-						res->attempts == 1 ? "" : "s"),
-				 errdetail("%s", res->error)));
+				 errmsg_plural("could not complete %s %s after %d attempt",
+							   "could not complete %s %s after %d attempts",
+							   res->attempts, op->method, atl_api_url_path(url), res->attempts),
+				 errdetail_internal("%s", res->error)));
 	if (res->status < 200 || res->status > 299)
 		raise_http_error(src, op, req, res);
 	root = atl_json_parse_doc_peek(res->body.data, res->body.len, &why, peek);
@@ -164,7 +165,7 @@ answer(const AtlSource *src, const AtlReadOp *op, const AtlHttpRequest *req,
 				(errcode(ERRCODE_PROTOCOL_VIOLATION),
 				 errmsg("Atlassian API answered %s %s with malformed JSON",
 						op->method, atl_api_url_path(url)),
-				 errdetail("%s", why)));
+				 errdetail_internal("%s", why)));
 	return root;
 }
 

@@ -81,7 +81,7 @@ id_url(const PagesRun *run, const char *id)
 	char	   *url;
 
 	if (escaped == NULL)
-		elog(ERROR, "out of memory");
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	url = psprintf("%s%s%s", run->base, escaped, run->kind->suffix);
 	curl_free(escaped);
 	return url;

@@ -96,7 +96,7 @@ path_value(const AtlSource *src, const char *name, JsonbContainer *path_params)
 		atl_check_object_id(name, value);
 	escaped = curl_easy_escape(NULL, value, 0);
 	if (escaped == NULL)
-		elog(ERROR, "out of memory");
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	result = pstrdup(escaped);
 	curl_free(escaped);
 	return result;
@@ -131,7 +131,7 @@ append_query_pair(StringInfo buf, const char *name, const char *value)
 	char	   *escaped = curl_easy_escape(NULL, value, 0);
 
 	if (escaped == NULL)
-		elog(ERROR, "out of memory");
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	appendStringInfo(buf, "%s%s=%s", buf->len ? "&" : "", name, escaped);
 	curl_free(escaped);
 }

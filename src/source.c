@@ -100,7 +100,7 @@ parse_url(const char *value)
 	char	   *port = NULL;
 
 	if (!url)
-		elog(ERROR, "out of memory");
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	if (curl_url_set(url, CURLUPART_URL, value, 0) == CURLUE_OK &&
 		curl_url_get(url, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
 		curl_url_get(url, CURLUPART_HOST, &host, 0) == CURLUE_OK &&

@@ -75,7 +75,7 @@ request_headers(const AtlHttpRequest *req)
 	/* no "Expect: 100-continue" round trip for small JSON bodies */
 	headers = curl_slist_append(headers, "Expect:");
 	if (headers == NULL)
-		elog(ERROR, "out of memory");
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	return headers;
 }
 

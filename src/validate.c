@@ -46,7 +46,7 @@ origin(const char *url)
 	char	   *result = NULL;
 
 	if (u == NULL)
-		elog(ERROR, "out of memory");
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
 		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
 		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
