@@ -280,12 +280,7 @@ atl_action_items_source(const ActionItem *items, int n, const char *server)
 static void
 append_escaped(StringInfo buf, const char *value)
 {
-	char	   *e = curl_easy_escape(NULL, value, 0);
-
-	if (e == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	appendStringInfoString(buf, e);
-	curl_free(e);
+	appendStringInfoString(buf, atl_url_escape(value));
 }
 
 /* the operation's URL: its API's base, then the path with {id}, {target} */

@@ -77,14 +77,7 @@ typedef struct PagesRun
 static char *
 id_url(const PagesRun *run, const char *id)
 {
-	char	   *escaped = curl_easy_escape(NULL, id, 0);
-	char	   *url;
-
-	if (escaped == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	url = psprintf("%s%s%s", run->base, escaped, run->kind->suffix);
-	curl_free(escaped);
-	return url;
+	return psprintf("%s%s%s", run->base, atl_url_escape(id), run->kind->suffix);
 }
 
 static void
@@ -143,13 +136,9 @@ page_done(AtlBatch *batch, PagesRun *run, AtlBatchJob *job)
 	next = atl_json_text(atl_json_object(&doc->root, "links"), "next");
 	if (next && next[0])
 	{
-		char	   *escaped;
-
 		check_cursor(run, job->user, next);
-		escaped = curl_easy_escape(NULL, next, 0);
 		add_request(batch, run, job->user,
-					psprintf("%s?cursor=%s", id_url(run, job->user), escaped));
-		curl_free(escaped);
+					psprintf("%s?cursor=%s", id_url(run, job->user), atl_url_escape(next)));
 	}
 }
 

@@ -78,8 +78,6 @@ static char *
 path_value(const AtlSource *src, const char *name, JsonbContainer *path_params)
 {
 	char	   *value;
-	char	   *escaped;
-	char	   *result;
 
 	if (strcmp(name, "orgId") == 0)
 		return src->org_id;
@@ -94,12 +92,7 @@ path_value(const AtlSource *src, const char *name, JsonbContainer *path_params)
 		atl_check_account_id(value);
 	else
 		atl_check_object_id(name, value);
-	escaped = curl_easy_escape(NULL, value, 0);
-	if (escaped == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	result = pstrdup(escaped);
-	curl_free(escaped);
-	return result;
+	return atl_url_escape(value);
 }
 
 /* the operation's path with every {placeholder} filled in */
@@ -128,12 +121,7 @@ expand_path(const AtlSource *src, const char *template, JsonbContainer *path_par
 static void
 append_query_pair(StringInfo buf, const char *name, const char *value)
 {
-	char	   *escaped = curl_easy_escape(NULL, value, 0);
-
-	if (escaped == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	appendStringInfo(buf, "%s%s=%s", buf->len ? "&" : "", name, escaped);
-	curl_free(escaped);
+	appendStringInfo(buf, "%s%s=%s", buf->len ? "&" : "", name, atl_url_escape(value));
 }
 
 /* {"name": value or [values]} as name=value&name=value2..., encoded */

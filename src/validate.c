@@ -79,3 +79,16 @@ atl_is_same_origin(const char *url, const char *base)
 					   b ? b : base)));
 	return false;
 }
+
+char *
+atl_url_escape(const char *value)
+{
+	char	   *escaped = curl_easy_escape(NULL, value, 0);
+	char	   *result;
+
+	if (escaped == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	result = pstrdup(escaped);
+	curl_free(escaped);
+	return result;
+}

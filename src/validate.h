@@ -1,5 +1,7 @@
 /*
- * validate.h: checks on values that go into URLs, before they do.
+ * validate.h: atlorg's one URL module: the checks on values that go into
+ * URLs, before they do, their percent-encoding, and the origin check that
+ * keeps credentials on the API's host.
  */
 #ifndef ATLORG_VALIDATE_H
 #define ATLORG_VALIDATE_H
@@ -10,6 +12,9 @@ extern void atl_check_account_id(const char *id);
 
 /* group, directory and other ids: [A-Za-z0-9_:-]{1,128} */
 extern void atl_check_object_id(const char *what, const char *id);
+
+/* value percent-encoded for a URL's path or query, palloc'd */
+extern char *atl_url_escape(const char *value);
 
 /* true when url has the same scheme, host and port as base */
 extern bool atl_is_same_origin(const char *url, const char *base);
