@@ -17,9 +17,10 @@
  * is a row with its status and error, not an abort.  A key the API refuses
  * would fail every row: that is an error.
  *
- * A long read says how far it is: every PROGRESS_EVERY_MS a NOTICE gives
- * the ids read of all, the rate and the time left (at the published limit
- * every account of a large org takes minutes).
+ * A long atl_last_active() says how far it is: every PROGRESS_EVERY_MS a
+ * NOTICE gives the ids read of all, the rate and the time left (at the
+ * published limit every account of a large org takes minutes).  The role
+ * reads say nothing: atl_sync() makes them, and says what it did itself.
  */
 #include "postgres.h"
 
@@ -56,19 +57,20 @@ typedef struct PagesKind
 	const char *collection;		/* "users" or "groups" */
 	const char *suffix;			/* after the id */
 	const char *hint;			/* when the key is refused */
+	bool		progress;		/* a long read reports its progress */
 } PagesKind;
 
 static const PagesKind last_active_kind = {
 	"last-active-dates", true, true, "users", "/last-active-dates",
-	"This endpoint needs an organization API key without scopes."
+	"This endpoint needs an organization API key without scopes.", true
 };
 static const PagesKind user_roles_kind = {
 	"role-assignments", true, false, "users", "/role-assignments",
-	"This endpoint needs the read:directories:admin scope."
+	"This endpoint needs the read:directories:admin scope.", false
 };
 static const PagesKind group_roles_kind = {
 	"role-assignments", false, false, "groups", "/role-assignments",
-	"This endpoint needs the read:groups:admin scope."
+	"This endpoint needs the read:groups:admin scope.", false
 };
 
 typedef struct PagesRun
@@ -142,7 +144,7 @@ id_read(PagesRun *run)
 	int			left;
 
 	run->ids_done++;
-	if (run->ids_done >= run->ids_total ||
+	if (!run->kind->progress || run->ids_done >= run->ids_total ||
 		!TimestampDifferenceExceeds(run->last_progress, now, PROGRESS_EVERY_MS))
 		return;
 	run->last_progress = now;
