@@ -502,3 +502,253 @@ COMMENT ON FUNCTION atl_predictions(text[], text[], text[], jsonb[], name, text[
 REVOKE ALL ON FUNCTION atl_predictions(text[], text[], text[], jsonb[], name, text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION atl_predictions(text[], text[], text[], jsonb[], name, text[]) TO atlorg_reader;
 -- end of 1.2: previews
+-- 1.2: UPDATE atl_directory skips a status change
+-- makes meaningless (suspending a deactivated account) instead of failing
+-- the statement, and keeps the mirror's account_status and
+-- membership_status with what the lifecycle action did (sql/43_directory.sql).
+ALTER TABLE atl_directory_changes ADD COLUMN status_action text;
+ALTER TYPE atl_directory_request ADD ATTRIBUTE skip_reason text;
+
+-- Why a status change is not sent, or null: the account's status makes the
+-- action the new status names meaningless.  Atlassian would accept some of
+-- them (the fake, like the API, suspends a deactivated account's
+-- membership) but the account would not reach the status asked for.
+CREATE FUNCTION atl_directory_status_skip(old_status text, new_status text)
+RETURNS text LANGUAGE sql IMMUTABLE
+BEGIN ATOMIC
+  SELECT CASE
+    WHEN old_status IS NOT DISTINCT FROM new_status
+      OR new_status IS NULL OR new_status NOT IN ('active', 'suspended', 'deactivated')
+      OR atl_directory_status_action(old_status, new_status) <> 'none' THEN NULL
+    WHEN old_status = 'deactivated' THEN
+      'the account is deactivated: it has no access to suspend, and suspending it would leave it deactivated (set its status to ''active'' first to suspend it instead)'
+    WHEN old_status = 'for_deletion' THEN
+      'the account is scheduled for deletion: atl_cancel_delete() brings it back first'
+    WHEN old_status = 'not_invited' THEN
+      'the account is not a member of the directory (not_invited): its status there cannot change'
+    ELSE 'the mirror has no status for the account to change from: atl_sync() refreshes it'
+  END;
+END;
+COMMENT ON FUNCTION atl_directory_status_skip(text, text) IS
+  'read: why atl_directory leaves a status change unsent (the account''s status makes it meaningless), or null';
+
+REVOKE ALL ON FUNCTION atl_directory_status_skip(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION atl_directory_status_skip(text, text) TO atlorg_reader;
+
+CREATE OR REPLACE FUNCTION atl_directory_check(changes atl_directory_changes[])
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, atlorg, pg_temp
+AS $$
+DECLARE
+  bad record;
+BEGIN
+  SELECT c.account_id, c.readonly_changed AS col INTO bad FROM unnest(changes) c
+   WHERE c.readonly_changed IS NOT NULL LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'cannot update column "%" of view "atl_directory"', bad.col
+      USING ERRCODE = 'feature_not_supported',
+            DETAIL = 'It is read from Atlassian; atl_sync() refreshes it.',
+            HINT = 'The writable columns are status, email, name, nickname, job_title, '
+                   'department, organization, location, time_zone and groups.';
+  END IF;
+  -- a status an action leads to, from a status that makes it meaningless,
+  -- is no error: the request is skipped (atl_directory_status_skip)
+  SELECT c.account_id, c.old_status, c.new_status INTO bad FROM unnest(changes) c
+   WHERE c.old_status IS DISTINCT FROM c.new_status
+     AND coalesce(atl_directory_status_action(c.old_status, c.new_status), 'none') = 'none'
+     AND atl_directory_status_skip(c.old_status, c.new_status) IS NULL LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'cannot change the status of account % from % to %', bad.account_id,
+                    quote_nullable(bad.old_status), quote_nullable(bad.new_status)
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'An active account can become deactivated or suspended, a suspended one '
+                   'deactivated or active, a deactivated one active.';
+  END IF;
+  SELECT c.account_id, c.new_email INTO bad FROM unnest(changes) c
+   WHERE c.old_email IS DISTINCT FROM c.new_email
+     AND (c.new_email IS NULL OR c.new_email !~ '^[^@[:space:]]+@[^@[:space:]]+$') LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'not an e-mail address for account %: %', bad.account_id,
+                    quote_nullable(bad.new_email)
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  SELECT c.account_id, k.key INTO bad FROM unnest(changes) c, jsonb_each(c.new_profile) k
+   WHERE k.value = 'null' AND c.old_profile -> k.key <> 'null' LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'cannot clear the % of account %', bad.key, bad.account_id
+      USING ERRCODE = 'null_value_not_allowed',
+            HINT = 'Atlassian''s profile API sets fields; it does not clear them.';
+  END IF;
+  SELECT c.account_id INTO bad FROM unnest(changes) c
+   WHERE c.new_groups IS NULL AND c.old_groups IS NOT NULL LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'the groups of account % cannot be null', bad.account_id
+      USING ERRCODE = 'null_value_not_allowed', HINT = 'To remove every group, set groups = ''{}''.';
+  END IF;
+  SELECT c.account_id, g.name INTO bad
+    FROM unnest(changes) c,
+         LATERAL ((SELECT n FROM unnest(c.new_groups) n EXCEPT SELECT n FROM unnest(c.old_groups) n)
+                  UNION ALL
+                  (SELECT n FROM unnest(c.old_groups) n EXCEPT SELECT n FROM unnest(c.new_groups) n)) g(name)
+   WHERE NOT EXISTS (SELECT FROM atl_mirror_groups mg WHERE mg.server = c.server AND mg.name = g.name)
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'unknown group "%" (account %)', bad.name, bad.account_id
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'atl_mirror_groups lists the groups of the mirror; atl_sync() refreshes it.';
+  END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION atl_directory_requests(changes atl_directory_changes[], srv name)
+RETURNS atl_directory_request[]
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+  WITH c AS (SELECT * FROM unnest(changes) c WHERE c.server = srv),
+       r AS (
+  SELECT c.account_id,
+         CASE WHEN s.why IS NULL THEN atl_directory_status_action(c.old_status, c.new_status)
+              ELSE CASE c.new_status WHEN 'deactivated' THEN 'disable'
+                                     WHEN 'suspended' THEN 'suspend' ELSE 'enable' END
+         END AS op,
+         NULL::text AS group_id, NULL::text AS group_name, NULL::text AS email,
+         NULL::jsonb AS profile, s.why AS skip_reason
+    FROM c, LATERAL (SELECT atl_directory_status_skip(c.old_status, c.new_status)) AS s(why)
+   WHERE c.old_status IS DISTINCT FROM c.new_status
+  UNION ALL
+  SELECT c.account_id, 'set_email', NULL, NULL, c.new_email, NULL, NULL
+    FROM c WHERE c.old_email IS DISTINCT FROM c.new_email
+  UNION ALL
+  SELECT c.account_id, 'update_profile', NULL, NULL, NULL, p.ch, NULL
+    FROM c, LATERAL (SELECT jsonb_object_agg(n.key, n.value) FROM jsonb_each(c.new_profile) n
+                      WHERE n.value IS DISTINCT FROM c.old_profile -> n.key) AS p(ch)
+   WHERE c.old_profile IS DISTINCT FROM c.new_profile
+  UNION ALL
+  SELECT c.account_id, 'add_to_group', g.group_id, g.name, NULL, NULL, NULL
+    FROM c, unnest(c.new_groups) n(name), atl_mirror_groups g
+   WHERE NOT n.name = ANY (coalesce(c.old_groups, '{}')) AND g.server = srv AND g.name = n.name
+  UNION ALL
+  SELECT c.account_id, 'remove_from_group', g.group_id, g.name, NULL, NULL, NULL
+    FROM c, unnest(c.old_groups) o(name), atl_mirror_groups g
+   WHERE NOT o.name = ANY (coalesce(c.new_groups, '{}')) AND g.server = srv AND g.name = o.name)
+  SELECT coalesce(array_agg(ROW(r.account_id, r.op, r.group_id, r.group_name, r.email,
+                                r.profile ->> 'name', r.profile ->> 'nickname',
+                                r.profile ->> 'job_title', r.profile ->> 'department',
+                                r.profile ->> 'organization', r.profile ->> 'location',
+                                r.profile ->> 'time_zone', r.skip_reason)::atl_directory_request),
+                  '{}')
+    FROM r;
+END;
+
+CREATE OR REPLACE FUNCTION atl_directory_record(changes atl_directory_changes[], srv name, sent atl_audit[])
+RETURNS void LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, atlorg, pg_temp
+AS $$
+BEGIN
+  WITH c AS (SELECT * FROM unnest(changes) c WHERE c.server = srv),
+       asked AS (SELECT DISTINCT s.account_id FROM unnest(sent) s),
+       done AS (
+    SELECT s.account_id,
+           bool_or(s.action IN ('disable', 'suspend', 'enable', 'restore')) AS status_done,
+           max(s.action) FILTER (WHERE s.action IN ('disable', 'suspend', 'enable', 'restore'))
+             AS lifecycle,
+           bool_or(s.action = 'set_email') AS email_done,
+           bool_or(s.action = 'update_profile') AS profile_done,
+           coalesce(array_agg(g.name) FILTER (WHERE s.action = 'add_to_group'), '{}') AS joined,
+           coalesce(array_agg(g.name) FILTER (WHERE s.action = 'remove_from_group'), '{}') AS left_
+      FROM unnest(sent) s
+      LEFT JOIN atl_mirror_groups g ON g.server = srv AND g.group_id = s.target
+     WHERE s.outcome IN ('succeeded', 'already')
+     GROUP BY s.account_id),
+       r AS (
+    SELECT c.*, a.account_id IS NOT NULL AS requested, d.account_id IS NOT NULL AS any_done,
+           coalesce(d.status_done, false) AS status_done, d.lifecycle,
+           coalesce(d.email_done, false) AS email_done,
+           coalesce(d.profile_done, false) AS profile_done,
+           coalesce(d.joined, '{}') AS joined, coalesce(d.left_, '{}') AS left_
+      FROM c LEFT JOIN asked a ON a.account_id = c.account_id
+             LEFT JOIN done d ON d.account_id = c.account_id),
+       results AS (
+    SELECT r.change_id, NOT r.requested OR r.any_done AS applied,
+           CASE WHEN r.status_done THEN r.new_status ELSE r.old_status END AS status,
+           r.lifecycle AS status_action,
+           CASE WHEN r.email_done THEN r.new_email ELSE r.old_email END AS email,
+           CASE WHEN r.profile_done THEN r.new_profile ELSE r.old_profile END AS profile,
+           gr.names AS groups,
+           CASE WHEN gr.names IS NOT NULL THEN
+             ARRAY(SELECT g.group_id FROM unnest(gr.names) n JOIN atl_mirror_groups g
+                     ON g.server = srv AND g.name = n) END AS group_ids
+      FROM r, LATERAL (SELECT CASE WHEN cardinality(r.joined) + cardinality(r.left_) > 0 THEN
+                         ARRAY(SELECT n FROM unnest(r.old_groups) n WHERE NOT n = ANY (r.left_)
+                               UNION
+                               SELECT unnest(r.joined) ORDER BY 1) END) AS gr(names))
+  UPDATE atl_directory_changes d
+     SET applied = x.applied, status = x.status, email = x.email, profile = x.profile,
+         groups = x.groups, group_ids = x.group_ids, status_action = x.status_action
+    FROM results x
+   WHERE d.change_id = x.change_id;
+
+  DELETE FROM atl_mirror_group_members m USING unnest(sent) s
+   WHERE s.action = 'remove_from_group' AND s.outcome IN ('succeeded', 'already')
+     AND m.server = srv AND m.group_id = s.target AND m.account_id = s.account_id;
+  INSERT INTO atl_mirror_group_members (server, group_id, account_id)
+  SELECT srv, s.target, s.account_id FROM unnest(sent) s
+   WHERE s.action = 'add_to_group' AND s.outcome IN ('succeeded', 'already')
+  ON CONFLICT DO NOTHING;
+END
+$$;
+
+CREATE OR REPLACE RULE atl_directory_update AS ON UPDATE TO atl_directory DO INSTEAD (
+  INSERT INTO atl_directory_changes (server, account_id, readonly_changed,
+                                     old_status, new_status, old_email, new_email,
+                                     old_profile, new_profile, old_groups, new_groups)
+  VALUES (OLD.server, OLD.account_id,
+          CASE WHEN NEW.server IS DISTINCT FROM OLD.server THEN 'server'
+               WHEN NEW.account_id IS DISTINCT FROM OLD.account_id THEN 'account_id'
+               WHEN NEW.group_ids IS DISTINCT FROM OLD.group_ids THEN 'group_ids'
+               WHEN NEW.account_status IS DISTINCT FROM OLD.account_status THEN 'account_status'
+               WHEN NEW.membership_status IS DISTINCT FROM OLD.membership_status THEN 'membership_status'
+               WHEN NEW.claim_status IS DISTINCT FROM OLD.claim_status THEN 'claim_status'
+               WHEN NEW.management_source IS DISTINCT FROM OLD.management_source THEN 'management_source'
+               WHEN NEW.added_to_org IS DISTINCT FROM OLD.added_to_org THEN 'added_to_org'
+               WHEN NEW.platform_roles IS DISTINCT FROM OLD.platform_roles THEN 'platform_roles'
+               WHEN NEW.products IS DISTINCT FROM OLD.products THEN 'products'
+               WHEN NEW.last_active IS DISTINCT FROM OLD.last_active THEN 'last_active'
+               WHEN NEW.product_last_active IS DISTINCT FROM OLD.product_last_active THEN 'product_last_active'
+               WHEN NEW.synced_at IS DISTINCT FROM OLD.synced_at THEN 'synced_at'
+          END,
+          OLD.status, NEW.status, OLD.email, NEW.email,
+          atl_directory_profile(OLD.name, OLD.nickname, OLD.job_title, OLD.department,
+                                OLD.organization, OLD.location, OLD.time_zone),
+          atl_directory_profile(NEW.name, NEW.nickname, NEW.job_title, NEW.department,
+                                NEW.organization, NEW.location, NEW.time_zone),
+          OLD.groups, NEW.groups);
+  UPDATE atl_mirror_users m
+     SET status = CASE d.status_action
+                    WHEN 'enable' THEN CASE m.membership_status WHEN 'suspended' THEN 'suspended' ELSE 'active' END
+                    WHEN 'restore' THEN CASE m.account_status WHEN 'inactive' THEN 'deactivated' ELSE 'active' END
+                    ELSE d.status END,
+         account_status = CASE d.status_action WHEN 'disable' THEN 'inactive'
+                                               WHEN 'enable' THEN 'active' ELSE m.account_status END,
+         membership_status = CASE d.status_action WHEN 'suspend' THEN 'suspended'
+                                                  WHEN 'restore' THEN 'active' ELSE m.membership_status END,
+         email = d.email,
+         name = d.profile ->> 'name', nickname = d.profile ->> 'nickname',
+         job_title = d.profile ->> 'job_title', department = d.profile ->> 'department',
+         organization = d.profile ->> 'organization', location = d.profile ->> 'location',
+         time_zone = d.profile ->> 'time_zone',
+         groups = coalesce(d.groups, m.groups), group_ids = coalesce(d.group_ids, m.group_ids)
+    FROM atl_directory_changes d
+   WHERE d.backend_pid = pg_backend_pid() AND d.server = OLD.server
+     AND d.account_id = OLD.account_id AND d.applied
+     AND m.server = OLD.server AND m.account_id = OLD.account_id
+  RETURNING m.server, m.account_id, m.name, m.nickname, m.email, m.status, m.job_title,
+            m.department, m.organization, m.location, m.time_zone, m.groups, m.group_ids,
+            m.account_status, m.membership_status, m.claim_status, m.management_source,
+            m.added_to_org, m.platform_roles, m.products, m.last_active,
+            m.product_last_active, m.synced_at;
+  DELETE FROM atl_directory_changes d
+   WHERE d.backend_pid = pg_backend_pid() AND d.server = OLD.server
+     AND d.account_id = OLD.account_id
+);
+-- end of 1.2: atl_directory's meaningless status changes and lifecycle columns

@@ -7,6 +7,10 @@
 --   name, nickname, job_title, department, organization, location,
 --   time_zone     update the profile (one request per account)
 --   groups        names added join those groups, names removed leave them
+-- A status change the account's status makes meaningless (suspending a
+-- deactivated account, anything on one scheduled for deletion or not in
+-- the directory) is not sent: it is recorded as skipped with the reason
+-- (atl_directory_status_skip), and the rest of the statement goes on.
 -- The other columns are read-only (group_ids follows groups).  The row count and RETURNING are the
 -- accounts whose requested changes Atlassian made (or found already made),
 -- at least in part, as the mirror now has them; an account with nothing to
@@ -21,7 +25,8 @@
 -- group it names has that name there (the mirror is no authority on which
 -- group a name means), sends every request together through the action
 -- engine, and writes back what was done; the rule's second action updates
--- the mirror from that (its row count and RETURNING are the UPDATE's), and
+-- the mirror from that (account_status and membership_status too, as a
+-- background run's atl_mirror_follow() does, and the status they make) (its row count and RETURNING are the UPDATE's), and
 -- the third clears the change set.  The rule's actions run with the view
 -- owner's rights; the trigger and its helpers run as the caller, who may
 -- touch only their own session's change set (row-level security).
@@ -54,7 +59,10 @@ CREATE UNLOGGED TABLE atl_directory_changes (
   email            text,
   profile          jsonb,
   groups           text[],
-  group_ids        text[]
+  group_ids        text[],
+  -- the lifecycle action Atlassian did (or found done): what the mirror's
+  -- account_status and membership_status follow
+  status_action    text
 );
 CREATE INDEX atl_directory_changes_pid_idx ON atl_directory_changes (backend_pid, server, account_id);
 
@@ -94,8 +102,31 @@ END;
 COMMENT ON FUNCTION atl_directory_status_action(text, text) IS
   'read: the lifecycle action that takes an account from one status to another';
 
+-- Why a status change is not sent, or null: the account's status makes the
+-- action the new status names meaningless.  Atlassian would accept some of
+-- them (the fake, like the API, suspends a deactivated account's
+-- membership) but the account would not reach the status asked for.
+CREATE FUNCTION atl_directory_status_skip(old_status text, new_status text)
+RETURNS text LANGUAGE sql IMMUTABLE
+BEGIN ATOMIC
+  SELECT CASE
+    WHEN old_status IS NOT DISTINCT FROM new_status
+      OR new_status IS NULL OR new_status NOT IN ('active', 'suspended', 'deactivated')
+      OR atl_directory_status_action(old_status, new_status) <> 'none' THEN NULL
+    WHEN old_status = 'deactivated' THEN
+      'the account is deactivated: it has no access to suspend, and suspending it would leave it deactivated (set its status to ''active'' first to suspend it instead)'
+    WHEN old_status = 'for_deletion' THEN
+      'the account is scheduled for deletion: atl_cancel_delete() brings it back first'
+    WHEN old_status = 'not_invited' THEN
+      'the account is not a member of the directory (not_invited): its status there cannot change'
+    ELSE 'the mirror has no status for the account to change from: atl_sync() refreshes it'
+  END;
+END;
+COMMENT ON FUNCTION atl_directory_status_skip(text, text) IS
+  'read: why atl_directory leaves a status change unsent (the account''s status makes it meaningless), or null';
+
 -- The checks of a change set, before anything is sent: a read-only column,
--- a status change with no action, a bad e-mail, a cleared profile field, or
+-- a status no action leads to, a bad e-mail, a cleared profile field, or
 -- a group the mirror does not know are errors.
 CREATE FUNCTION atl_directory_check(changes atl_directory_changes[])
 RETURNS void LANGUAGE plpgsql STABLE
@@ -113,9 +144,12 @@ BEGIN
             HINT = 'The writable columns are status, email, name, nickname, job_title, '
                    'department, organization, location, time_zone and groups.';
   END IF;
+  -- a status an action leads to, from a status that makes it meaningless,
+  -- is no error: the request is skipped (atl_directory_status_skip)
   SELECT c.account_id, c.old_status, c.new_status INTO bad FROM unnest(changes) c
    WHERE c.old_status IS DISTINCT FROM c.new_status
-     AND coalesce(atl_directory_status_action(c.old_status, c.new_status), 'none') = 'none' LIMIT 1;
+     AND coalesce(atl_directory_status_action(c.old_status, c.new_status), 'none') = 'none'
+     AND atl_directory_status_skip(c.old_status, c.new_status) IS NULL LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'cannot change the status of account % from % to %', bad.account_id,
                     quote_nullable(bad.old_status), quote_nullable(bad.new_status)
@@ -163,11 +197,12 @@ COMMENT ON FUNCTION atl_directory_check(atl_directory_changes[]) IS
 
 -- The requests a change set needs, for one server, as the trigger reads
 -- them: the action, and the values its body is built from (a group's name
--- too, which the trigger confirms with Atlassian).
+-- too, which the trigger confirms with Atlassian); and why it is not to be
+-- sent, if it is not (recorded as skipped).
 CREATE TYPE atl_directory_request AS (
   account_id text, op text, group_id text, group_name text, email text,
   name text, nickname text, job_title text, department text, organization text,
-  location text, time_zone text);
+  location text, time_zone text, skip_reason text);
 
 CREATE FUNCTION atl_directory_requests(changes atl_directory_changes[], srv name)
 RETURNS atl_directory_request[]
@@ -175,31 +210,36 @@ LANGUAGE sql STABLE
 BEGIN ATOMIC
   WITH c AS (SELECT * FROM unnest(changes) c WHERE c.server = srv),
        r AS (
-  SELECT c.account_id, atl_directory_status_action(c.old_status, c.new_status) AS op,
+  SELECT c.account_id,
+         CASE WHEN s.why IS NULL THEN atl_directory_status_action(c.old_status, c.new_status)
+              ELSE CASE c.new_status WHEN 'deactivated' THEN 'disable'
+                                     WHEN 'suspended' THEN 'suspend' ELSE 'enable' END
+         END AS op,
          NULL::text AS group_id, NULL::text AS group_name, NULL::text AS email,
-         NULL::jsonb AS profile
-    FROM c WHERE c.old_status IS DISTINCT FROM c.new_status
+         NULL::jsonb AS profile, s.why AS skip_reason
+    FROM c, LATERAL (SELECT atl_directory_status_skip(c.old_status, c.new_status)) AS s(why)
+   WHERE c.old_status IS DISTINCT FROM c.new_status
   UNION ALL
-  SELECT c.account_id, 'set_email', NULL, NULL, c.new_email, NULL
+  SELECT c.account_id, 'set_email', NULL, NULL, c.new_email, NULL, NULL
     FROM c WHERE c.old_email IS DISTINCT FROM c.new_email
   UNION ALL
-  SELECT c.account_id, 'update_profile', NULL, NULL, NULL, p.ch
+  SELECT c.account_id, 'update_profile', NULL, NULL, NULL, p.ch, NULL
     FROM c, LATERAL (SELECT jsonb_object_agg(n.key, n.value) FROM jsonb_each(c.new_profile) n
                       WHERE n.value IS DISTINCT FROM c.old_profile -> n.key) AS p(ch)
    WHERE c.old_profile IS DISTINCT FROM c.new_profile
   UNION ALL
-  SELECT c.account_id, 'add_to_group', g.group_id, g.name, NULL, NULL
+  SELECT c.account_id, 'add_to_group', g.group_id, g.name, NULL, NULL, NULL
     FROM c, unnest(c.new_groups) n(name), atl_mirror_groups g
    WHERE NOT n.name = ANY (coalesce(c.old_groups, '{}')) AND g.server = srv AND g.name = n.name
   UNION ALL
-  SELECT c.account_id, 'remove_from_group', g.group_id, g.name, NULL, NULL
+  SELECT c.account_id, 'remove_from_group', g.group_id, g.name, NULL, NULL, NULL
     FROM c, unnest(c.old_groups) o(name), atl_mirror_groups g
    WHERE NOT o.name = ANY (coalesce(c.new_groups, '{}')) AND g.server = srv AND g.name = o.name)
   SELECT coalesce(array_agg(ROW(r.account_id, r.op, r.group_id, r.group_name, r.email,
                                 r.profile ->> 'name', r.profile ->> 'nickname',
                                 r.profile ->> 'job_title', r.profile ->> 'department',
                                 r.profile ->> 'organization', r.profile ->> 'location',
-                                r.profile ->> 'time_zone')::atl_directory_request),
+                                r.profile ->> 'time_zone', r.skip_reason)::atl_directory_request),
                   '{}')
     FROM r;
 END;
@@ -219,6 +259,8 @@ BEGIN
        done AS (
     SELECT s.account_id,
            bool_or(s.action IN ('disable', 'suspend', 'enable', 'restore')) AS status_done,
+           max(s.action) FILTER (WHERE s.action IN ('disable', 'suspend', 'enable', 'restore'))
+             AS lifecycle,
            bool_or(s.action = 'set_email') AS email_done,
            bool_or(s.action = 'update_profile') AS profile_done,
            coalesce(array_agg(g.name) FILTER (WHERE s.action = 'add_to_group'), '{}') AS joined,
@@ -229,7 +271,7 @@ BEGIN
      GROUP BY s.account_id),
        r AS (
     SELECT c.*, a.account_id IS NOT NULL AS requested, d.account_id IS NOT NULL AS any_done,
-           coalesce(d.status_done, false) AS status_done,
+           coalesce(d.status_done, false) AS status_done, d.lifecycle,
            coalesce(d.email_done, false) AS email_done,
            coalesce(d.profile_done, false) AS profile_done,
            coalesce(d.joined, '{}') AS joined, coalesce(d.left_, '{}') AS left_
@@ -238,6 +280,7 @@ BEGIN
        results AS (
     SELECT r.change_id, NOT r.requested OR r.any_done AS applied,
            CASE WHEN r.status_done THEN r.new_status ELSE r.old_status END AS status,
+           r.lifecycle AS status_action,
            CASE WHEN r.email_done THEN r.new_email ELSE r.old_email END AS email,
            CASE WHEN r.profile_done THEN r.new_profile ELSE r.old_profile END AS profile,
            gr.names AS groups,
@@ -250,7 +293,7 @@ BEGIN
                                SELECT unnest(r.joined) ORDER BY 1) END) AS gr(names))
   UPDATE atl_directory_changes d
      SET applied = x.applied, status = x.status, email = x.email, profile = x.profile,
-         groups = x.groups, group_ids = x.group_ids
+         groups = x.groups, group_ids = x.group_ids, status_action = x.status_action
     FROM results x
    WHERE d.change_id = x.change_id;
 
@@ -305,7 +348,15 @@ CREATE RULE atl_directory_update AS ON UPDATE TO atl_directory DO INSTEAD (
                                 NEW.organization, NEW.location, NEW.time_zone),
           OLD.groups, NEW.groups);
   UPDATE atl_mirror_users m
-     SET status = d.status, email = d.email,
+     SET status = CASE d.status_action
+                    WHEN 'enable' THEN CASE m.membership_status WHEN 'suspended' THEN 'suspended' ELSE 'active' END
+                    WHEN 'restore' THEN CASE m.account_status WHEN 'inactive' THEN 'deactivated' ELSE 'active' END
+                    ELSE d.status END,
+         account_status = CASE d.status_action WHEN 'disable' THEN 'inactive'
+                                               WHEN 'enable' THEN 'active' ELSE m.account_status END,
+         membership_status = CASE d.status_action WHEN 'suspend' THEN 'suspended'
+                                                  WHEN 'restore' THEN 'active' ELSE m.membership_status END,
+         email = d.email,
          name = d.profile ->> 'name', nickname = d.profile ->> 'nickname',
          job_title = d.profile ->> 'job_title', department = d.profile ->> 'department',
          organization = d.profile ->> 'organization', location = d.profile ->> 'location',

@@ -59,10 +59,37 @@ from_errors_envelope(JsonbContainer *errors, AtlApiError *e)
 		e->detail = title ? title : detail;
 }
 
-/* Jira: {"errorMessages":["..."], "errors":{...}} */
+/* the text values of a Jira ErrorCollection's "errors" map, "field: text" */
 static void
-from_jira(JsonbContainer *messages, AtlApiError *e)
+append_jira_field_errors(JsonbContainer *fields, StringInfo buf)
 {
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *field = NULL;
+
+	if (fields == NULL)
+		return;
+	it = JsonbIteratorInit(fields);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *text;
+
+		if (tok == WJB_KEY)
+			field = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE && (text = atl_jsonb_scalar_text(&v)) != NULL)
+			appendStringInfo(buf, "%s%s: %s", buf->len ? "; " : "", field ? field : "", text);
+	}
+}
+
+/*
+ * Jira's ErrorCollection: {"errorMessages":["..."], "errors":{"field":"..."}}.
+ * Either part may carry the message (the spec allows both), so both are read.
+ */
+static void
+from_jira(JsonbContainer *root, AtlApiError *e)
+{
+	JsonbContainer *messages = atl_json_array(root, "errorMessages");
 	StringInfoData buf;
 
 	initStringInfo(&buf);
@@ -74,6 +101,7 @@ from_jira(JsonbContainer *messages, AtlApiError *e)
 		if (text)
 			appendStringInfo(&buf, "%s%s", buf.len ? "; " : "", text);
 	}
+	append_jira_field_errors(atl_json_object(root, "errors"), &buf);
 	e->detail = buf.len ? buf.data : NULL;
 }
 
@@ -107,8 +135,9 @@ atl_api_error_parse(const char *body, int len)
 	}
 	if ((arr = atl_json_array(root, "errors")) != NULL)
 		from_errors_envelope(arr, &e);
-	else if ((arr = atl_json_array(root, "errorMessages")) != NULL)
-		from_jira(arr, &e);
+	else if (atl_json_array(root, "errorMessages") != NULL ||
+			 atl_json_object(root, "errors") != NULL)
+		from_jira(root, &e);
 	else if (atl_json_text(root, "key") != NULL)
 		from_user_management(root, &e);
 	else

@@ -93,6 +93,8 @@ plan_server(ServerPlan *plan, Datum changes, Oid changes_type)
 		if (atl_action_op_shape(item->op) == SHAPE_PROFILE)
 			for (int f = 0; f < 7; f++)
 				item->values[f] = text_field(row, 6 + f);
+		/* a status change the account's status makes meaningless: skipped */
+		item->skip_reason = text_field(row, 13);
 		atl_action_item_check(item);
 	}
 }

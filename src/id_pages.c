@@ -16,6 +16,11 @@
  * its "data", status, error); an id the API refuses (an unknown one, say)
  * is a row with its status and error, not an abort.  A key the API refuses
  * would fail every row: that is an error.
+ *
+ * A long atl_last_active() says how far it is: every PROGRESS_EVERY_MS a
+ * NOTICE gives the ids read of all, the rate and the time left (at the
+ * published limit every account of a large org takes minutes).  The role
+ * reads say nothing: atl_sync() makes them, and says what it did itself.
  */
 #include "postgres.h"
 
@@ -26,6 +31,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/timestamp.h"
 
 #include "api_error.h"
 #include "batch.h"
@@ -39,6 +45,9 @@
 /* pace at 99% of a limit: network jitter must not push a window over it */
 #define PACING_MARGIN 0.99
 
+/* how often a long read reports its progress */
+#define PROGRESS_EVERY_MS 5000
+
 /* what is read for each id */
 typedef struct PagesKind
 {
@@ -48,19 +57,20 @@ typedef struct PagesKind
 	const char *collection;		/* "users" or "groups" */
 	const char *suffix;			/* after the id */
 	const char *hint;			/* when the key is refused */
+	bool		progress;		/* a long read reports its progress */
 } PagesKind;
 
 static const PagesKind last_active_kind = {
 	"last-active-dates", true, true, "users", "/last-active-dates",
-	"This endpoint needs an organization API key without scopes."
+	"This endpoint needs an organization API key without scopes.", true
 };
 static const PagesKind user_roles_kind = {
 	"role-assignments", true, false, "users", "/role-assignments",
-	"This endpoint needs the read:directories:admin scope."
+	"This endpoint needs the read:directories:admin scope.", false
 };
 static const PagesKind group_roles_kind = {
 	"role-assignments", false, false, "groups", "/role-assignments",
-	"This endpoint needs the read:groups:admin scope."
+	"This endpoint needs the read:groups:admin scope.", false
 };
 
 typedef struct PagesRun
@@ -72,6 +82,10 @@ typedef struct PagesRun
 	MemoryContext cxt;			/* the call's: outlives each page */
 	AtlCursorChain cursors;		/* every id's next cursors */
 	int64		pages;
+	int			ids_total;		/* ids asked for */
+	int			ids_done;		/* ids whose last page (or error) came back */
+	TimestampTz started;
+	TimestampTz last_progress;	/* the last progress NOTICE, or the start */
 } PagesRun;
 
 static char *
@@ -101,6 +115,43 @@ put_row(PagesRun *run, const char *id, Datum doc, bool has_doc, int status, cons
 	tuplestore_putvalues(run->rsinfo->setResult, run->rsinfo->setDesc, values, nulls);
 }
 
+/* "42 s" or "7 min": a time left, as precise as it is worth */
+static char *
+duration_text(double seconds)
+{
+	if (seconds < 120)
+		return psprintf("%.0f s", seconds);
+	return psprintf("%.0f min", seconds / 60);
+}
+
+/*
+ * An id is read: every PROGRESS_EVERY_MS, a NOTICE says how many of all,
+ * how fast, and how long the rest should take at that rate.
+ */
+static void
+id_read(PagesRun *run)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	double		elapsed_s;
+	double		rate;
+	int			left;
+
+	run->ids_done++;
+	if (!run->kind->progress || run->ids_done >= run->ids_total ||
+		!TimestampDifferenceExceeds(run->last_progress, now, PROGRESS_EVERY_MS))
+		return;
+	run->last_progress = now;
+	elapsed_s = (double) (now - run->started) / USECS_PER_SEC;
+	rate = elapsed_s > 0 ? run->ids_done / elapsed_s : 0;
+	left = run->ids_total - run->ids_done;
+	/* never for the last id, so the total is at least 2: always plural */
+	ereport(NOTICE,
+			(errmsg("%s: %d of %d %s read (%.1f a second, about %s left)",
+					run->kind->what, run->ids_done, run->ids_total,
+					run->kind->accounts ? "accounts" : "groups", rate,
+					rate > 0 ? duration_text(left / rate) : "an unknown time")));
+}
+
 /* an id's next cursor, seen before: its pages would never end */
 static void
 check_cursor(PagesRun *run, const char *id, const char *next)
@@ -128,6 +179,7 @@ page_done(AtlBatch *batch, PagesRun *run, AtlBatchJob *job)
 	{
 		put_row(run, job->user, (Datum) 0, false, (int) job->res.status,
 				doc ? "the answer has no \"data\"" : why);
+		id_read(run);
 		return;
 	}
 	put_row(run, job->user, JsonbPGetDatum(JsonbValueToJsonb(&data)), true,
@@ -140,6 +192,8 @@ page_done(AtlBatch *batch, PagesRun *run, AtlBatchJob *job)
 		add_request(batch, run, job->user,
 					psprintf("%s?cursor=%s", id_url(run, job->user), atl_url_escape(next)));
 	}
+	else
+		id_read(run);
 }
 
 static void
@@ -164,6 +218,7 @@ job_done(AtlBatch *batch, AtlBatchJob *job, void *arg)
 			job->res.error[0] ? job->res.error :
 			psprintf("%s%s%s", e.key ? e.key : "", e.key && e.detail ? ": " : "",
 					 e.detail ? e.detail : ""));
+	id_read(run);
 }
 
 static char *
@@ -225,7 +280,9 @@ read_pages(FunctionCallInfo fcinfo, const PagesKind *kind, double per_second)
 			char	   *id = TextDatumGetCString(elems[i]);
 
 			add_request(&batch, &run, id, id_url(&run, id));
+			run.ids_total++;
 		}
+	run.started = run.last_progress = GetCurrentTimestamp();
 
 	InitMaterializedSRF(fcinfo, 0);
 	run.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;

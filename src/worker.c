@@ -63,13 +63,27 @@ copy_text(char *dst, size_t size, const char *src)
 }
 
 /*
- * A refusal that says the account is already as asked: a member already in
- * the group (ADMIN-UAM-409-2), or a lifecycle conflict whose code says
- * "already".  Not a failure.
+ * Jira's answer to adding a member again: 400 with "Cannot add user. '<id>'
+ * is already a member of '<group>'." in errorMessages or in the errors map
+ * (REFERENCE.md §8; the wording is Jira's, matched loosely).
  */
 static bool
-already_done(long status, const AtlApiError *e)
+jira_already_member(const char *action, long status, const AtlApiError *e)
 {
+	return status == 400 && strcmp(action, "jira_add_to_group") == 0 &&
+		e->detail && strstr(e->detail, "already a member") != NULL;
+}
+
+/*
+ * A refusal that says the account is already as asked: a member already in
+ * the group (ADMIN-UAM-409-2, or Jira's 400), or a lifecycle conflict whose
+ * code says "already".  Not a failure.
+ */
+static bool
+already_done(const char *action, long status, const AtlApiError *e)
+{
+	if (jira_already_member(action, status, e))
+		return true;
 	if (status != 409)
 		return false;
 	if (e->key && strcmp(e->key, "ADMIN-UAM-409-2") == 0)
@@ -99,7 +113,7 @@ note_unreadable_body(const AtlHttpResult *http, AtlActionResult *res)
  * error in the executor would end it, and with it every request it holds.
  */
 static void
-classify(const AtlHttpResult *http, AtlActionResult *res)
+classify(const char *action, const AtlHttpResult *http, AtlActionResult *res)
 {
 	AtlApiError e;
 	const char *outcome;
@@ -112,7 +126,7 @@ classify(const AtlHttpResult *http, AtlActionResult *res)
 		return;
 	}
 	e = atl_api_error_parse(http->body.data, http->body.len);
-	if (already_done(http->status, &e))
+	if (already_done(action, http->status, &e))
 		outcome = "already";
 	else if (http->status >= 400 && http->status <= 499 && http->status != 429)
 		outcome = "refused";
@@ -283,7 +297,7 @@ job_done(AtlBatch *batch, AtlBatchJob *job, void *arg)
 	/* in on_done's context, reset after it: a parsed body goes with it */
 	if (job->res.attempts > 0)
 	{
-		classify(&job->res, &a->res);
+		classify(a->req.action, &job->res, &a->res);
 		a->res.attempts = job->res.attempts;
 		a->res.elapsed_ms = job->res.elapsed_ms;
 		if (a->req.resent)

@@ -12,6 +12,16 @@ CREATE EXTENSION atlorg;
 CREATE SERVER acme FOREIGN DATA WRAPPER atlorg
   OPTIONS (org_id 'acme-org', api_base :'fake_url');
 CREATE USER MAPPING FOR CURRENT_USER SERVER acme OPTIONS (api_key :'fake_key');
+--    The org's Jira site (the fake serves it at the same URL): its address
+--    on the server, the site admin's e-mail and API token in the mapping.
+--    Against the real thing: https://<your-site>.atlassian.net, your e-mail
+--    and an API token from id.atlassian.com.
+ALTER SERVER acme OPTIONS (ADD site_url :'fake_url');
+ALTER USER MAPPING FOR CURRENT_USER SERVER acme
+  OPTIONS (ADD site_email 'admin@acme.example', ADD site_api_token 'site-token');
+SELECT count(*) AS jira_users FROM atl_jira_users();
+--    pg_cron, for the scheduling examples (the demo's cluster preloads it).
+CREATE EXTENSION pg_cron;
 
 -- 2. The directory, live.
 SELECT status, count(*) FROM atl_users() GROUP BY status ORDER BY count(*) DESC;

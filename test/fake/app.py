@@ -58,7 +58,8 @@ class FakeApp:
         self.cursors = CursorCodec(self.org.key + b":cursor")
         self.config = {"already_state": "204", "latency_ms": self.default_latency_ms,
                        "connect_ms": 0,
-                       "jira_browse_users": True, "user_limits": {}}
+                       "jira_browse_users": True, "user_limits": {},
+                       "jira_already_shape": "messages"}
         # Seeded events are the same after every reset: made once, shared.
         old = getattr(self, "audit", None)
         self.audit = AuditLog(self.org, self.started, old.seeded if old else None)

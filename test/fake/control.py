@@ -40,7 +40,9 @@ connection's TLS handshake waits this long, as its round trips would, so that on
 too a request that opens a connection is sent late), jira_browse_users (bool: false = the
 Jira site user lacks Browse users and groups, and is no site admin: 403 on Jira),
 user_limits ({product key: N or null}: the most users with access to that product on
-one site; writes past it are 409, seats.py).
+one site; writes past it are 409, seats.py), jira_already_shape ("messages" | "fields":
+where Jira's 400 for adding a member again puts its message, errorMessages or the
+errors map, the two places its ErrorCollection allows).
 The expect/ endpoints and group counts wait for the org index (orgindex.py).
 """
 
@@ -155,7 +157,7 @@ def set_config(app, req, m):
     if body is None:
         return bad("expected a JSON object")
     unknown = set(body) - {"already_state", "latency_ms", "connect_ms", "jira_browse_users",
-                           "user_limits"}
+                           "user_limits", "jira_already_shape"}
     if unknown:
         return bad(f"unknown config keys: {sorted(unknown)}")
     problem = limits_problem(body.get("user_limits", {}))
@@ -163,6 +165,8 @@ def set_config(app, req, m):
         return bad(problem)
     if "already_state" in body and body["already_state"] not in ("204", "409"):
         return bad('already_state must be "204" or "409"')
+    if body.get("jira_already_shape", "messages") not in ("messages", "fields"):
+        return bad('jira_already_shape must be "messages" or "fields"')
     if not isinstance(body.get("jira_browse_users", True), bool):
         return bad("jira_browse_users must be true or false")
     for key in ("latency_ms", "connect_ms"):

@@ -18,7 +18,9 @@ Jira site (roles/assign) puts it back.
 Errors are ErrorCollection bodies:
 - 400 groupId and groupname both or neither; accountId missing (body or
   query); adding a member again ("Cannot add user ... already a member",
-  REFERENCE.md §8; Jira's exact wording is unverified); removing a
+  REFERENCE.md §8; Jira's exact wording is unverified; in errorMessages,
+  or in the errors map under accountId with the control config
+  {"jira_already_shape": "fields"}); removing a
   non-member (the fake's choice: the same 400 shape as the add); a group
   synced from an identity provider (it cannot be changed); deleting an app
   account (the spec's "the user cannot be removed");
@@ -94,12 +96,19 @@ def add_user_to_group(app, req, match):
             return errors.jira(404, [NO_USER])
         group = app.org.groups[g]
         if g in user.groups:
-            return bad(f"Cannot add user. '{account_id}' is already a member of "
-                       f"'{group['name']}'.")
+            return already_member(app, account_id, group)
         access_writes.join(app, user, g)
         size = app.index.get().member_count(app.org, g) - sum(
             g in app.org.user(i).groups for i in app.org.jira_removed)
     return Response.json(201, group_json(req, group, size))
+
+
+def already_member(app, account_id, group):
+    """Jira's 400 for adding a member again, its message where the config says."""
+    message = f"Cannot add user. '{account_id}' is already a member of '{group['name']}'."
+    if app.config["jira_already_shape"] == "fields":
+        return errors.jira(400, [], {"accountId": message})
+    return bad(message)
 
 
 def group_json(req, group, size):

@@ -635,6 +635,14 @@ def test_jira_add_and_remove_group_member(fake, schemas):
     reply = jira_add(fake, JOHN, groupname="sales")
     assert reply.status == 400 and "already a member" in reply.json()["errorMessages"][0]
     schemas.check("addUserToGroup", reply)
+    # the ErrorCollection's other place for a message: its errors map
+    fake.control("POST", "config", {"jira_already_shape": "fields"})
+    reply = jira_add(fake, JOHN, groupname="sales")
+    body = reply.json()
+    assert reply.status == 400 and body["errorMessages"] == []
+    assert "already a member" in body["errors"]["accountId"]
+    schemas.check("addUserToGroup", reply)
+    fake.control("POST", "config", {"jira_already_shape": "messages"})
 
     reply = jira_remove(fake, groupId=sales, accountId=JOHN)
     assert reply.status == 200 and reply.body == b""

@@ -65,8 +65,10 @@ atlorg_fake_start() {
   FAKE_URL="http://127.0.0.1:$(cat "$ATLORG_TMP/fake.port")"
 }
 
+# $1: the fake org's users; $2: shared_preload_libraries (default atlorg;
+# with pg_cron, its settings too: jobs in database postgres, over the socket)
 atlorg_env_start() {
-  local users=${1:-10000}
+  local users=${1:-10000} preload=${2:-atlorg} more=
   ATLORG_TMP=$(mktemp -d /tmp/atlorg.XXXXXX)
   chmod 755 "$ATLORG_TMP"
   chown postgres "$ATLORG_TMP" 2>/dev/null || true
@@ -76,7 +78,11 @@ atlorg_env_start() {
   FAKE_KEY="atlkey-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
   PGHOST=$ATLORG_TMP PGPORT=$(free_port) PGUSER=postgres PGDATABASE=postgres
   export PGHOST PGPORT PGUSER PGDATABASE FAKE_KEY ATLORG_SERVER_LOG
-  atlorg_cluster_start "$ATLORG_TMP/data" "$PGPORT" atlorg
+  case ",$preload," in
+    *,pg_cron,*) more="cron.database_name = 'postgres'
+cron.host = '$ATLORG_TMP'" ;;
+  esac
+  atlorg_cluster_start "$ATLORG_TMP/data" "$PGPORT" "$preload" "$more"
   atlorg_fake_start "$users"
   export FAKE_URL
 }
