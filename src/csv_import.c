@@ -5,9 +5,10 @@
  *
  * csv_reader.c splits records, csv_layout.c names the columns from the
  * header, csv_list.c splits a group list, and each data row becomes a user
- * row, a row per product and a row per group, typed here.  Tables are filled with multi-insert batches,
- * as COPY does.  Memory stays flat: a row's values live in a context reset
- * after each row, and input is fed in 64 kB chunks.
+ * row, a row per product and a row per group, typed here.  Tables are
+ * filled with multi-insert batches, as COPY does.  Memory stays flat: a
+ * row's values live in a context reset after each row, and input is fed in
+ * 64 kB chunks.
  *
  * Work is linear in the input, and every loop over rows or columns checks
  * for interrupts, so that cancel and statement_timeout stop it at once; a
