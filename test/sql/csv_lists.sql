@@ -113,8 +113,8 @@ SELECT p.oid::regprocedure, format_type(p.prorettype, NULL) AS returns,
   FROM pg_proc p WHERE p.proname = 'atl_csv_rejects_file';
 -- a reader may call it, and is refused the file as by the siblings; with
 -- pg_read_server_files the same role reads it
-CREATE ROLE atl_low IN ROLE atlorg_reader;
-SET ROLE atl_low;
+CREATE ROLE atl_csv_low IN ROLE atlorg_reader;
+SET ROLE atl_csv_low;
 SELECT count(*) FROM atl_csv_rejects_file(:'dir' || '/bad_rows.csv');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM atl_csv_users_file(:'dir' || '/bad_rows.csv');
@@ -122,17 +122,17 @@ SELECT count(*) FROM atl_csv_users_file(:'dir' || '/bad_rows.csv');
 SELECT count(*) FROM atl_csv_rejects_file(NULL);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 RESET ROLE;
-GRANT pg_read_server_files TO atl_low;
-SET ROLE atl_low;
+GRANT pg_read_server_files TO atl_csv_low;
+SET ROLE atl_csv_low;
 SELECT count(*) FROM atl_csv_rejects_file(:'dir' || '/bad_rows.csv');
 RESET ROLE;
 -- nobody else may call it at all
-CREATE ROLE atl_nobody;
-SET ROLE atl_nobody;
+CREATE ROLE atl_csv_stranger;
+SET ROLE atl_csv_stranger;
 SELECT count(*) FROM atl_csv_rejects_file(:'dir' || '/bad_rows.csv');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 RESET ROLE;
-DROP ROLE atl_low, atl_nobody;
+DROP ROLE atl_csv_low, atl_csv_stranger;
 
 --
 -- Product rows are per site: "never used Confluence" asks of all of an
