@@ -4,10 +4,7 @@
 -- says).  Its tables go into a schema of their own, dropped at the end.
 --
 \! test/fakectl.py reset
-\getenv tmp ATLORG_TMP
-\set readme :tmp/readme_csv.sql
-\set made `/usr/bin/python3 test/readme_sql.py "CSV exports from the admin console" > "$ATLORG_TMP/readme_csv.sql" && echo made`
-\echo :made
+\set readme `f=$(mktemp /tmp/atlorg-readme.XXXXXX) && /usr/bin/python3 test/readme_sql.py "CSV exports from the admin console" > "$f" && echo "$f"`
 CREATE SCHEMA csv_examples;
 SELECT current_setting('search_path') AS saved_path \gset
 SET search_path = csv_examples, atlorg;
@@ -16,6 +13,8 @@ SET search_path = csv_examples, atlorg;
 SELECT format, users, products, groups, rejected FROM atl_csv_import(:'content', 'again');
 SELECT (SELECT count(*) FROM export_users) AS users, (SELECT count(*) FROM export_groups) AS groups;
 SELECT count(lo_unlink(oid)) AS large_objects FROM pg_largeobject_metadata;
+\set removed `rm -f :'readme' && echo removed`
+\echo :removed
 -- every sample file reads, each in its format, and none has a bad row
 \set top `pwd`
 SELECT f, (SELECT format FROM atl_csv_import(pg_read_binary_file(:'top' || '/examples/' || f), 'sample' || i)) AS format,
