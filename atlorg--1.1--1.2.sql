@@ -752,3 +752,13 @@ CREATE OR REPLACE RULE atl_directory_update AS ON UPDATE TO atl_directory DO INS
      AND d.account_id = OLD.account_id
 );
 -- end of 1.2: atl_directory's meaningless status changes and lifecycle columns
+-- 1.2: atl_csv_rejects_file(path), the one CSV function that had no _file
+-- form (sql/50_csv.sql)
+CREATE FUNCTION atl_csv_rejects_file(path text)
+RETURNS SETOF atl_csv_reject
+AS 'MODULE_PATHNAME', 'atl_csv_rejects_file' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION atl_csv_rejects_file(text) IS 'read: the rows of an export file on the server (needs pg_read_server_files) that cannot be read, and why';
+REVOKE ALL ON FUNCTION atl_csv_rejects_file(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION atl_csv_rejects_file(text) TO atlorg_reader;
+
+-- end of 1.2: atl_csv_rejects_file()

@@ -134,6 +134,10 @@ CREATE FUNCTION atl_csv_rejects(data text)
 RETURNS SETOF atl_csv_reject
 AS 'MODULE_PATHNAME', 'atl_csv_rejects' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION atl_csv_rejects(text) IS 'read: the rows of an export file that cannot be read, and why';
+CREATE FUNCTION atl_csv_rejects_file(path text)
+RETURNS SETOF atl_csv_reject
+AS 'MODULE_PATHNAME', 'atl_csv_rejects_file' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION atl_csv_rejects_file(text) IS 'read: the rows of an export file on the server (needs pg_read_server_files) that cannot be read, and why';
 
 -- Load a file into four new tables named <prefix>_users, _products, _groups
 -- and _rejects (the prefix as written, not folded to lower case), in the

@@ -182,5 +182,6 @@ CSV_FUNCTION(atl_csv_products_file, csv_rows(fcinfo, ATL_CSV_PRODUCTS_OUT, FROM_
 CSV_FUNCTION(atl_csv_groups, csv_rows(fcinfo, ATL_CSV_GROUPS_OUT, FROM_DATA))
 CSV_FUNCTION(atl_csv_groups_file, csv_rows(fcinfo, ATL_CSV_GROUPS_OUT, FROM_FILE))
 CSV_FUNCTION(atl_csv_rejects, csv_rows(fcinfo, ATL_CSV_REJECTS_OUT, FROM_DATA))
+CSV_FUNCTION(atl_csv_rejects_file, csv_rows(fcinfo, ATL_CSV_REJECTS_OUT, FROM_FILE))
 CSV_FUNCTION(atl_csv_import, csv_import(fcinfo, FROM_DATA))
 CSV_FUNCTION(atl_csv_import_file, csv_import(fcinfo, FROM_FILE))

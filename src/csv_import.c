@@ -4,10 +4,11 @@
  * tables of atl_csv_import().
  *
  * csv_reader.c splits records, csv_layout.c names the columns from the
- * header, and each data row becomes a user row, a row per product and a
- * row per group, typed here.  Tables are filled with multi-insert batches,
- * as COPY does.  Memory stays flat: a row's values live in a context reset
- * after each row, and input is fed in 64 kB chunks.
+ * header, csv_list.c splits a group list, and each data row becomes a user
+ * row, a row per product and a row per group, typed here.  Tables are
+ * filled with multi-insert batches, as COPY does.  Memory stays flat: a
+ * row's values live in a context reset after each row, and input is fed in
+ * 64 kB chunks.
  *
  * Work is linear in the input, and every loop over rows or columns checks
  * for interrupts, so that cancel and statement_timeout stop it at once; a
@@ -34,6 +35,7 @@
 
 #include "csv_import.h"
 #include "csv_layout.h"
+#include "csv_list.h"
 #include "csv_reader.h"
 #include "csv_values.h"
 
@@ -538,33 +540,32 @@ emit_group(CsvRun *run, long line, const char *id, const char *group_id, const c
 	emit(run, ATL_CSV_GROUPS_OUT, v, n, GROUP_COLUMNS);
 }
 
-/* the nested parse of a "Groups" list: each name, into a list */
+/* one name of a group list, into a List */
 static void
-group_list_field(void *data, size_t len, void *arg)
+group_list_item(void *arg, const char *item, size_t len)
 {
 	List	  **names = arg;
 
-	*names = lappend(*names, pnstrdup(data ? data : "", len));
+	*names = lappend(*names, pnstrdup(item, len));
 }
 
 /*
- * The list is itself comma-separated, with quotes where a name has a
- * comma.  Names first, rows after the parser is freed: emitting may throw
- * (a cancel), which must not skip csv_free.
+ * A group column that is not pivoted: the names of a comma-separated list
+ * (csv_list.h says how it is read).  Names first, rows after the list is
+ * freed: emitting may throw (a cancel).
  */
 static void
 emit_group_list(CsvRun *run, long line, const char *id, const char *list)
 {
-	struct csv_parser p;
 	List	   *names = NIL;
 	ListCell   *lc;
 
-	if (!wanted(run, ATL_CSV_GROUPS_OUT) ||
-		list == NULL || list[0] == '\0' || csv_init(&p, 0) != 0)
+	if (!wanted(run, ATL_CSV_GROUPS_OUT) || list == NULL || list[0] == '\0')
 		return;
-	csv_parse(&p, list, strlen(list), group_list_field, NULL, &names);
-	csv_fini(&p, group_list_field, NULL, &names);
-	csv_free(&p);
+	if (atl_csv_list(list, strlen(list), group_list_item, &names) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory reading the group list on line %ld of the export file", line)));
 	foreach(lc, names)
 		emit_group(run, line, id, NULL, lfirst(lc));
 }

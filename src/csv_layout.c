@@ -240,6 +240,28 @@ find_format(const AtlCsvRecord *header, AtlCsvTick tick, char *err, size_t errle
 	return spec;
 }
 
+/*
+ * "Group name" with "Group id" beside it is the pivot: one group a row.
+ * Alone in a current file it is the option's default, "multiple groups
+ * ... formatted as a comma-separated list" (REFERENCE.md §9.1, which
+ * names "Group name" or "Groups" as its likely header).  A 2018 file's
+ * group_name is one group a row.
+ */
+static void
+group_name_as_list(AtlCsvLayout *layout)
+{
+	if (layout->format != ATL_CSV_USERS || layout->column_of[ROLE_GROUP_ID] >= 0 ||
+		layout->column_of[ROLE_GROUP_NAME] < 0)
+		return;
+	for (int i = 0; i < layout->ncolumns; i++)
+		if (layout->columns[i].role == ROLE_GROUP_NAME)
+			layout->columns[i].role = ROLE_GROUP_LIST;
+	if (layout->column_of[ROLE_GROUP_LIST] < 0 ||
+		layout->column_of[ROLE_GROUP_NAME] < layout->column_of[ROLE_GROUP_LIST])
+		layout->column_of[ROLE_GROUP_LIST] = layout->column_of[ROLE_GROUP_NAME];
+	layout->column_of[ROLE_GROUP_NAME] = -1;
+}
+
 int
 atl_csv_layout(const AtlCsvRecord *header, AtlCsvLayout *layout, AtlCsvTick tick,
 			   char *err, size_t errlen)
@@ -273,6 +295,7 @@ atl_csv_layout(const AtlCsvRecord *header, AtlCsvLayout *layout, AtlCsvTick tick
 		if (layout->column_of[layout->columns[i].role] < 0)
 			layout->column_of[layout->columns[i].role] = i;
 	}
+	group_name_as_list(layout);
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes the CSV files Atlassian's admin console exports, derived from the fake org.
 
-    /usr/bin/python3 test/csv/make_exports.py OUTDIR [--users 200] [--seed 1] [--now EPOCH]
+    /usr/bin/python3 test/csv/make_exports.py OUTDIR [--users 200] [--seed 1] [--now EPOCH] [--examples]
 
 Same --users/--seed/--now as test/fake/server.py give the same account ids,
 names, e-mails, statuses, groups and last-active dates, so an import can be
@@ -15,9 +15,14 @@ everything but dates is independent of it, and so is EXPECTED.json.
 Format files (every user of the model; `not_invited` users are not directory
 members, so only accounts.csv lists them):
   current_list.csv   "Export users" since 2021-09: groups as one comma list
+  current_group_name.csv  the same, the list's header "Group name" (no "Group id")
   current_pivot.csv  the same, pivoted: one row per user x group
   v2019.csv          2019-2021 format;  v2018.csv  ~2018 format, one row per group
   accounts.csv       "Export accounts": managed accounts, product columns = site lists
+
+--examples writes only these, as examples/ ships them: export-users.csv,
+export-users-group-name.csv, export-users-pivoted.csv, export-users-2019.csv,
+export-users-2018.csv, export-accounts.csv (nothing else, no EXPECTED.json).
 
 Broken and awkward files (20 data records each unless said; line = physical
 line, 1-based, header = line 1, a record's line = the line it starts on):
@@ -64,6 +69,8 @@ META = ["User id", "User name", "email", "User status", "Added to org", "Org rol
 # "likely `Group name` or `Groups`"); `Groups` keeps it apart from the pivot's.
 GROUPS = "Groups"
 LIST_COLS = META + [GROUPS] + ACCESS + SEEN
+# the other likely header of the list (no "Group id" beside it: not the pivot)
+LIST_COLS_GROUP_NAME = META + ["Group name"] + ACCESS + SEEN
 PIVOT_COLS = ["Group id", "Group name"] + META + SEEN + ACCESS  # order unconfirmed: vary it
 AWKWARD_COLS = (["email", "User name", "User id", GROUPS, "User status", "Org role",
                  "Added to org"] + [c for pair in zip(SEEN, ACCESS) for c in pair])
@@ -246,6 +253,9 @@ def write_formats(m, outdir, expected):
     old = [r for u, s in members(m) for r in v2018_rows(m, u, s)]
     files = {   # name: (format, header, records, extra expectations)
         "current_list.csv": ("users-current", LIST_COLS, rows, {"users": n, "groups": "list"}),
+        "current_group_name.csv": ("users-current", LIST_COLS_GROUP_NAME,
+                                   [dict(r, **{"Group name": r[GROUPS]}) for r in rows],
+                                   {"users": n, "groups": "list"}),
         "current_pivot.csv": ("users-current", PIVOT_COLS, pivot(m, rows),
                               {"users": n, "groups": "pivot"}),
         "v2019.csv": ("users-2019", V2019_COLS, [v2019_row(m, u, s) for u, s in members(m)],
@@ -364,6 +374,26 @@ def write_broken(m, outdir, expected):
         expected[name] = exp
 
 
+# --examples: the format files under the names the console gives them
+# (examples/ at the top of the repository; README "CSV exports")
+EXAMPLES = {"current_list.csv": "export-users.csv",
+            "current_group_name.csv": "export-users-group-name.csv",
+            "current_pivot.csv": "export-users-pivoted.csv",
+            "v2019.csv": "export-users-2019.csv", "v2018.csv": "export-users-2018.csv",
+            "accounts.csv": "export-accounts.csv"}
+
+
+def write_examples(m, outdir):
+    """The format files only, renamed; nothing else in outdir is touched."""
+    tmp = os.path.join(outdir, ".formats")
+    os.makedirs(tmp, exist_ok=True)
+    write_formats(m, tmp, {})
+    for name, example in EXAMPLES.items():
+        os.replace(os.path.join(tmp, name), os.path.join(outdir, example))
+        print(f"{example:30} from {name}")
+    os.rmdir(tmp)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("outdir")
@@ -371,9 +401,14 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--now", type=float, default=None,
                     help="the fake's --now (epoch seconds); default: now")
+    ap.add_argument("--examples", action="store_true",
+                    help="write only the format files, named as the console names them")
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
     m = Model(args.users, args.seed, time.time() if args.now is None else args.now)
+    if args.examples:
+        write_examples(m, args.outdir)
+        return
     if len(members(m)) < SMALL:
         sys.exit(f"need at least {SMALL} directory members for the small files: raise --users")
     expected = {}

@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../.."
 out=${FUZZ_DIR:-$(mktemp -d /tmp/atlorg-fuzz.XXXXXX)}
 mkdir -p "$out/corpus"
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -Isrc test/fuzz/csv_fuzz.c src/csv_reader.c src/csv_layout.c -lcsv -o "$out/csv_fuzz"
+  -Isrc test/fuzz/csv_fuzz.c src/csv_reader.c src/csv_layout.c src/csv_list.c -lcsv -o "$out/csv_fuzz"
 /usr/bin/python3 test/csv/make_exports.py "$out/seeds" >/dev/null
 cp "$out"/seeds/*.csv "$out/corpus/" 2>/dev/null || true
 # Inputs of up to 16 kB: four times the 4 kB field limit the target sets, so
