@@ -218,8 +218,9 @@ $$;
 --
 -- The rows atlorg ships are marked shipped and are the extension script's:
 -- pg_dump leaves them out (a restore's CREATE EXTENSION writes them again,
--- and an upgrade script replaces them), and nobody's rights can change
--- them (row security: only the extension's owner bypasses it).  A manager
+-- and an upgrade script replaces them), and only the extension's owner
+-- may change them (a trigger says so: row security would also make a
+-- non-superuser's pg_dump fail on the table, and hide rows silently).  A manager
 -- adds keys atlorg does not know, or their own words for a key it does, as
 -- rows with shipped false: those are dumped and survive upgrades, and a
 -- lookup prefers them.  So the key alone is not unique; (key, shipped) is,
@@ -236,13 +237,30 @@ CREATE TABLE atl_error_reasons (
 COMMENT ON TABLE atl_error_reasons IS
   'atlorg: Atlassian''s error keys and codes in plain words; shipped rows are atlorg''s, the others a manager''s';
 REVOKE ALL ON atl_error_reasons FROM PUBLIC;
-ALTER TABLE atl_error_reasons ENABLE ROW LEVEL SECURITY;
-CREATE POLICY atl_error_reasons_read ON atl_error_reasons FOR SELECT USING (true);
-CREATE POLICY atl_error_reasons_insert ON atl_error_reasons FOR INSERT WITH CHECK (NOT shipped);
-CREATE POLICY atl_error_reasons_update ON atl_error_reasons FOR UPDATE
-  USING (NOT shipped) WITH CHECK (NOT shipped);
-CREATE POLICY atl_error_reasons_delete ON atl_error_reasons FOR DELETE USING (NOT shipped);
 SELECT pg_catalog.pg_extension_config_dump('atl_error_reasons', 'WHERE NOT shipped');
+
+-- (A manager's grants leave out the shipped column: what they write is
+-- never shipped.)
+CREATE FUNCTION atl_error_reasons_guard()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, atlorg, pg_temp
+AS $$
+BEGIN
+  IF (TG_OP <> 'INSERT' AND OLD.shipped OR TG_OP <> 'DELETE' AND NEW.shipped)
+     AND NOT pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = TG_RELID),
+                                    'MEMBER') THEN
+    RAISE EXCEPTION 'atlorg''s own words for "%" cannot be changed', coalesce(OLD.key, NEW.key)
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Add a row of your own for the key: a lookup takes it first.';
+  END IF;
+  RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+COMMENT ON FUNCTION atl_error_reasons_guard() IS
+  'internal: keeps the shipped rows of atl_error_reasons the extension''s';
+CREATE TRIGGER atl_error_reasons_guard BEFORE INSERT OR UPDATE OR DELETE ON atl_error_reasons
+  FOR EACH ROW EXECUTE FUNCTION atl_error_reasons_guard();
 
 -- The words for an audit row: its reason (the most precise: managedAccount
 -- under forbidden.action), else its key, else its HTTP status; a user's
@@ -499,7 +517,7 @@ CREATE OR REPLACE VIEW atl_runs AS
 
 -- new functions and relations get their grants as the install gives them
 REVOKE ALL ON FUNCTION atl_error_words(text, text, integer), atl_audit_reason(text, text, text, integer),
-                       atl_action_catalogue(), atl_action_name(text) FROM PUBLIC;
+                       atl_action_catalogue(), atl_action_name(text), atl_error_reasons_guard() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION atl_error_words(text, text, integer), atl_audit_reason(text, text, text, integer),
                           atl_action_catalogue(), atl_action_name(text) TO atlorg_reader;
 GRANT SELECT ON atl_error_reasons, atl_audit_explained, atl_actions TO atlorg_reader;

@@ -69,9 +69,12 @@ count_reason(AtlOutcomes *sum, const char *outcome, HeapTuple row, TupleDesc des
 	int			status = isnull ? 0 : DatumGetInt32(status_d);
 	char	   *key = text_attr(row, desc, "error_key");
 	char	   *reason = text_attr(row, desc, "error_reason");
-	char	   *said = audit_reason(key, reason, text_attr(row, desc, "error_detail"), status);
+	char	   *detail = text_attr(row, desc, "error_detail");
+	char	   *said = audit_reason(key, reason, detail, status);
 	int			k;
 
+	if (detail)
+		pfree(detail);
 	if (said == NULL)
 		return;
 	for (k = 0; k < sum->nreasons; k++)
@@ -79,16 +82,21 @@ count_reason(AtlOutcomes *sum, const char *outcome, HeapTuple row, TupleDesc des
 			strcmp(sum->reasons[k].reason, said) == 0)
 			break;
 	if (k == lengthof(sum->reasons))
-	{
 		sum->other_reasons++;
+	else if (k == sum->nreasons)
+	{
+		/* the first row of a reason keeps its strings; the others' go */
+		sum->reasons[k] = (AtlReasonCount) {pstrdup(outcome), said, key, reason, status, 1};
+		sum->nreasons++;
 		return;
 	}
-	if (k == sum->nreasons)
-	{
-		sum->reasons[k] = (AtlReasonCount) {pstrdup(outcome), said, key, reason, status, 0};
-		sum->nreasons++;
-	}
-	sum->reasons[k].count++;
+	else
+		sum->reasons[k].count++;
+	pfree(said);
+	if (key)
+		pfree(key);
+	if (reason)
+		pfree(reason);
 }
 
 void

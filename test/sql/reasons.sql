@@ -39,8 +39,10 @@ VALUES ('ourProxy.blocked', 'Our egress proxy blocked the request.', 'Ask the ne
 SELECT key, shipped, meaning FROM atl_error_words('forbidden.action', 'managedAccount', 403)
   JOIN atl_error_reasons r USING (key, meaning);
 SELECT key FROM atl_error_words('ourProxy.blocked', NULL, 403);
-UPDATE atl_error_reasons SET meaning = 'changed' WHERE key = 'externalDirectory.scim';  -- 0 rows
-DELETE FROM atl_error_reasons WHERE key = 'HTTP 403';                                  -- 0 rows
+UPDATE atl_error_reasons SET meaning = 'changed' WHERE key = 'externalDirectory.scim';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DELETE FROM atl_error_reasons WHERE key = 'HTTP 403';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 INSERT INTO atl_error_reasons (key, shipped, meaning, what_to_do) VALUES ('x', true, 'x', 'x');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 UPDATE atl_error_reasons SET shipped = true WHERE key = 'ourProxy.blocked';
@@ -50,7 +52,8 @@ SELECT count(*) > 0 AS reader_reads FROM atl_error_reasons;
 INSERT INTO atl_error_reasons (key, meaning, what_to_do) VALUES ('y', 'y', 'y');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 RESET ROLE;
-SELECT meaning FROM atl_error_reasons WHERE key = 'externalDirectory.scim';
+SELECT count(*) AS untouched FROM atl_error_reasons
+ WHERE key IN ('externalDirectory.scim', 'HTTP 403') AND shipped AND meaning <> 'changed';
 DELETE FROM atl_error_reasons WHERE NOT shipped;
 
 -- One run, every kind of outcome, the fault injection choosing each:
