@@ -94,13 +94,11 @@ SELECT format('{"path": "%s/manage/lifecycle/disable$", "kind": "drop"}',
 \setenv F_DROP :f_drop
 \! test/fakectl.py fault "$F_EMPTY" && test/fakectl.py fault "$F_MSG" && test/fakectl.py fault "$F_BUSY" && test/fakectl.py fault "$F_TIMEOUT" && test/fakectl.py fault "$F_DROP"
 SET atlorg.max_retries = 1;
-SET atlorg.retry_max_wait = '200ms';
-SELECT p.part, d.outcome, d.http_status
+SELECT p.part, d.outcome, d.http_status, d.attempts
   FROM atl_disable(ARRAY(SELECT account_id FROM parts ORDER BY account_id)) d
   JOIN parts p USING (account_id)
  ORDER BY p.part;
 RESET atlorg.max_retries;
-RESET atlorg.retry_max_wait;
 \! test/fakectl.py clear-faults
 SELECT requests, succeeded, refused, failed, unknown, refusals
   FROM atl_runs WHERE run_id = atl_last_run();
