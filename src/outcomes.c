@@ -1,5 +1,6 @@
 /*
- * outcomes.c: counting a statement's outcomes for its NOTICE (outcomes.h).
+ * outcomes.c: counting a statement's outcomes, and the reasons of those
+ * refused or failed, for its NOTICE (outcomes.h).
  */
 #include "postgres.h"
 
@@ -32,6 +33,7 @@ atl_outcomes_count(AtlOutcomes *sum, const char *outcome)
 		sum->counts[k]++;
 }
 
+/* an audit row's text column, palloc'd; NULL if null */
 static char *
 text_attr(HeapTuple row, TupleDesc desc, const char *name)
 {
@@ -41,6 +43,7 @@ text_attr(HeapTuple row, TupleDesc desc, const char *name)
 	return isnull ? NULL : TextDatumGetCString(d);
 }
 
+/* null or "": the answer said nothing there */
 static bool
 empty(const char *s)
 {
