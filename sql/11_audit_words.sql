@@ -92,6 +92,8 @@ SELECT k, true, m, w FROM (VALUES
   -- user management keys
   ('unauthorized', 'The API key was not accepted.',
    'Check the user mapping''s api_key (admin.atlassian.com > Settings > API keys); keys expire after a year.'),
+  ('asapUnauthorizedIssuer', 'The service token''s issuer is not accepted (Atlassian''s internal authentication): the credential was not accepted.',
+   'Check the user mapping''s api_key; if it is right, contact Atlassian support.'),
   ('forbidden', 'The key may not do this: a scoped key (the user management API takes only keys without scopes), or a key without the rights.',
    'Use an organization API key without scopes for the user management actions.'),
   ('forbidden.action', 'Atlassian refused this action on this account; the reason says why.',
