@@ -132,8 +132,10 @@ DELETE FROM atl_audit WHERE acted_by = 'someone';
 SET client_min_messages = notice;
 UPDATE atl_directory SET status = 'deactivated'
  WHERE account_id IN (SELECT account_id FROM parts WHERE part IN ('ok', 'scim'));
-SELECT outcome, count(*) FROM atl_enable(ARRAY(SELECT account_id FROM parts WHERE part = 'ok'))
- GROUP BY 1;
+-- (and back through the view, so that the mirror follows)
+UPDATE atl_directory SET status = 'active'
+ WHERE account_id IN (SELECT account_id FROM parts WHERE part = 'ok')
+RETURNING status;
 
 -- Action names: the function's and the audit's, side by side (they differ
 -- for one action: cancel-delete is Atlassian's path); a filter takes
