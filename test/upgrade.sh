@@ -66,6 +66,14 @@ else
   echo "FAILED: the upgraded database: ${works:-an error}"; status=1
 fi
 
+# the upgrade ships the same words as a fresh install
+shipped="SELECT md5(string_agg(key || '|' || meaning || '|' || what_to_do, ',' ORDER BY key)) FROM atlorg.atl_error_reasons WHERE shipped"
+if [ "$(sql $upgraded -c "$shipped")" = "$(sql $fresh -c "$shipped")" ]; then
+  echo "ok: the upgrade ships a fresh install's atl_error_reasons"
+else
+  echo "FAILED: the upgraded atl_error_reasons differs from a fresh install's"; status=1
+fi
+
 # a manager's own words for an error key survive pg_dump and a restore
 # (CREATE EXTENSION writes the shipped ones: the dump holds only theirs)
 restored=atl_upgrade_restored
