@@ -78,7 +78,12 @@ COMMENT ON FUNCTION atl_runs_live() IS
   'read: the runs the executors are working on now, with their pause and cancel flags';
 
 -- One row per run: who, what, when, planned and done (one not yet ended
--- shows before its first request is recorded).
+-- shows before its first request is recorded).  Refused and failed are
+-- counted apart (the executor's classify(), src/worker.c): refused,
+-- Atlassian answered no (a 4xx other than 408 and 429; a 409 that says
+-- "already" is already); failed, no answer that decides (429 or 5xx once
+-- the retries are spent, 408, or nothing could be sent); unknown, sent
+-- and never answered.  refusals counts the refused by their reason.
 CREATE VIEW atl_runs AS
   SELECT r.id AS run_id, r.acted_by, r.session_role, r.server, r.label, r.statement,
          r.background,
@@ -90,7 +95,7 @@ CREATE VIEW atl_runs AS
          coalesce(a.failed, 0) AS failed, coalesce(a.unknown, 0) AS unknown,
          coalesce(a.skipped, 0) AS skipped, coalesce(a.dry_run, 0) AS dry_run,
          coalesce(a.cancelled, 0) AS cancelled, coalesce(a.pending, 0) AS pending,
-         coalesce(a.verified, 0) AS verified, r.backend_pid
+         coalesce(a.verified, 0) AS verified, r.backend_pid, f.refusals
     FROM atl_run r
     LEFT JOIN atl_runs_live() l ON l.run_id = r.id
     LEFT JOIN LATERAL (
@@ -107,6 +112,14 @@ CREATE VIEW atl_runs AS
              count(*) FILTER (WHERE outcome = 'pending') AS pending,
              count(*) FILTER (WHERE verified) AS verified
         FROM atl_audit au WHERE au.run_id = r.id) a ON true
+    -- the refusals by what Atlassian said: {"managedAccount": 3, ...}
+    LEFT JOIN LATERAL (
+      SELECT jsonb_object_agg(x.reason, x.n) AS refusals
+        FROM (SELECT atl_audit_reason(au.error_key, au.error_reason, au.error_detail,
+                                      au.http_status) AS reason, count(*) AS n
+                FROM atl_audit au WHERE au.run_id = r.id AND au.outcome = 'refused'
+               GROUP BY 1) x
+       WHERE x.reason IS NOT NULL) f ON true
    -- a run whose audit rows are gone (atlorg.audit_retention) is gone too
    WHERE a.requests > 0 OR r.state IN ('queued', 'running', 'paused');
 COMMENT ON VIEW atl_runs IS

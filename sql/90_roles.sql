@@ -86,6 +86,10 @@ GRANT INSERT, UPDATE, DELETE ON atl_mirror_users, atl_mirror_user_products, atl_
                 atl_mirror_group_members TO atlorg_actor;
 GRANT INSERT ON atl_mirror_syncs TO atlorg_actor;
 GRANT SELECT ON atl_directory TO atlorg_reader;
+-- reasons in words: read with the audit; a manager adds their own keys
+GRANT SELECT ON atl_error_reasons, atl_audit_explained, atl_actions TO atlorg_reader;
+GRANT INSERT (key, meaning, what_to_do), UPDATE (key, meaning, what_to_do), DELETE
+  ON atl_error_reasons TO atlorg_manager;
 GRANT UPDATE ON atl_directory TO atlorg_actor;
 -- the UPDATE rule inserts the change set with the view owner's rights; the
 -- trigger, as the caller, fills in and clears its own session's rows

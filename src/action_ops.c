@@ -9,8 +9,10 @@
 
 #include <curl/curl.h>
 
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
+#include "utils/builtins.h"
 #include "utils/json.h"
 
 #include "action_ops.h"
@@ -101,6 +103,50 @@ atl_action_op_of_function(const char *proname)
 		if (strcmp(op->function, proname) == 0)
 			return op;
 	return NULL;
+}
+
+/* where each API's paths start, as the README writes them */
+static const char *
+target_prefix(ActTarget target)
+{
+	switch (target)
+	{
+		case ACT_USER_MGMT:
+			return "/users/{id}";
+		case ACT_DIRECTORY:
+			return "/admin/v2/orgs/{org}/directories/{dir}";
+		case ACT_ORG_V1:
+			return "/admin/v1/orgs/{org}";
+		case ACT_JIRA:
+			return "/rest/api/3";
+	}
+	return "";
+}
+
+/*
+ * atl_action_catalogue(): the catalogue as rows, so that a user can go
+ * from a function's name to the audit's and back (sql/11_audit_words.sql).
+ */
+PG_FUNCTION_INFO_V1(atl_action_catalogue);
+
+Datum
+atl_action_catalogue(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (const ActionOp *op = action_ops; op->name; op++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		values[0] = CStringGetTextDatum(op->function);
+		values[1] = CStringGetTextDatum(op->name);
+		values[2] = CStringGetTextDatum(op->method);
+		values[3] = CStringGetTextDatum(psprintf("%s%s", target_prefix(op->target), op->path));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }
 
 const char *

@@ -1,5 +1,6 @@
 /*
- * outcomes.c: counting a statement's outcomes for its NOTICE (outcomes.h).
+ * outcomes.c: counting a statement's outcomes, and the reasons of those
+ * refused or failed, for its NOTICE (outcomes.h).
  */
 #include "postgres.h"
 
@@ -7,6 +8,7 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -31,19 +33,143 @@ atl_outcomes_count(AtlOutcomes *sum, const char *outcome)
 		sum->counts[k]++;
 }
 
+/* an audit row's text column, palloc'd; NULL if null */
+static char *
+text_attr(HeapTuple row, TupleDesc desc, const char *name)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(row, SPI_fnumber(desc, name), desc, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/* null or "": the answer said nothing there */
+static bool
+empty(const char *s)
+{
+	return s == NULL || s[0] == '\0';
+}
+
+/* atl_audit_reason() (sql/11_audit_words.sql), in C */
+static char *
+audit_reason(const char *key, const char *reason, const char *detail, int status)
+{
+	if (!empty(reason))
+		return pstrdup(reason);
+	if (!empty(key))
+		return pstrdup(key);
+	if (status < 400)
+		return NULL;
+	return empty(detail) ? psprintf("HTTP %d", status) : pstrdup(detail);
+}
+
+/* a refused or failed row's reason, counted */
+static void
+count_reason(AtlOutcomes *sum, const char *outcome, HeapTuple row, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		status_d = heap_getattr(row, SPI_fnumber(desc, "http_status"), desc, &isnull);
+	int			status = isnull ? 0 : DatumGetInt32(status_d);
+	char	   *key = text_attr(row, desc, "error_key");
+	char	   *reason = text_attr(row, desc, "error_reason");
+	char	   *detail = text_attr(row, desc, "error_detail");
+	char	   *said = audit_reason(key, reason, detail, status);
+	int			k;
+
+	if (detail)
+		pfree(detail);
+	if (said == NULL)
+		return;
+	for (k = 0; k < sum->nreasons; k++)
+		if (strcmp(sum->reasons[k].outcome, outcome) == 0 &&
+			strcmp(sum->reasons[k].reason, said) == 0)
+			break;
+	if (k == lengthof(sum->reasons))
+		sum->other_reasons++;
+	else if (k == sum->nreasons)
+	{
+		/* the first row of a reason keeps its strings; the others' go */
+		sum->reasons[k] = (AtlReasonCount) {pstrdup(outcome), said, key, reason, status, 1};
+		sum->nreasons++;
+		return;
+	}
+	else
+		sum->reasons[k].count++;
+	pfree(said);
+	if (key)
+		pfree(key);
+	if (reason)
+		pfree(reason);
+}
+
 void
 atl_outcomes_count_row(AtlOutcomes *sum, HeapTuple row, TupleDesc desc)
 {
-	bool		isnull;
-	Datum		d = heap_getattr(row, SPI_fnumber(desc, "outcome"), desc, &isnull);
+	char	   *outcome = text_attr(row, desc, "outcome");
 
-	atl_outcomes_count(sum, isnull ? "pending" : TextDatumGetCString(d));
+	if (outcome == NULL)
+		outcome = "pending";
+	atl_outcomes_count(sum, outcome);
+	if (strcmp(outcome, "refused") == 0 || strcmp(outcome, "failed") == 0)
+		count_reason(sum, outcome, row, desc);
+}
+
+/* "the words (what to do)" for a reason, from atl_error_reasons; NULL if none */
+static char *
+words_for(const AtlReasonCount *r)
+{
+	Oid			types[3] = {TEXTOID, TEXTOID, INT4OID};
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	char	   *words = NULL;
+	MemoryContext caller = CurrentMemoryContext;	/* SPI_finish frees its own */
+
+	values[0] = r->error_key ? CStringGetTextDatum(r->error_key) : (nulls[0] = 'n', (Datum) 0);
+	values[1] = r->error_reason ? CStringGetTextDatum(r->error_reason) : (nulls[1] = 'n', (Datum) 0);
+	values[2] = Int32GetDatum(r->http_status);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		return NULL;
+	if (SPI_execute_with_args("SELECT w.meaning || ' ' || w.what_to_do "
+							  "FROM atlorg.atl_error_words($1, $2, $3) w",
+							  3, types, values, nulls, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		char	   *got = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (got)
+			words = MemoryContextStrdup(caller, got);
+	}
+	SPI_finish();
+	return words;
+}
+
+/* "refused, managedAccount (3): The account is not ...; failed, ..." */
+static char *
+reasons_in_words(const AtlOutcomes *sum)
+{
+	StringInfoData buf;
+
+	if (sum->nreasons == 0)
+		return NULL;
+	initStringInfo(&buf);
+	for (int k = 0; k < sum->nreasons; k++)
+	{
+		const AtlReasonCount *r = &sum->reasons[k];
+		char	   *words = words_for(r);
+
+		appendStringInfo(&buf, "%s%s, %s (%d)%s%s", k ? "\n" : "", r->outcome, r->reason,
+						 r->count, words ? ": " : "", words ? words : "");
+	}
+	if (sum->other_reasons > 0)
+		appendStringInfo(&buf, "\nand %d more with other reasons", sum->other_reasons);
+	return buf.data;
 }
 
 void
 atl_outcomes_report(const AtlOutcomes *sum, const char *view, const char *extra)
 {
 	StringInfoData buf;
+	char	   *words;
 
 	if (sum->kinds == 0 && extra == NULL)
 		return;
@@ -57,8 +183,10 @@ atl_outcomes_report(const AtlOutcomes *sum, const char *view, const char *extra)
 	}
 	if (extra)
 		appendStringInfo(&buf, "%s%s", sum->kinds > 0 ? "; " : "", extra);
+	words = reasons_in_words(sum);
 	ereport(NOTICE,
 			(errmsg("%s: %s", view, buf.data),
+			 words ? errdetail_internal("%s", words) : 0,
 			 sum->kinds > 0 ?
 			 errhint("SELECT * FROM atlorg.atl_audit WHERE run_id = atlorg.atl_last_run() "
 					 "shows each request.") : 0));

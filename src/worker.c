@@ -108,9 +108,61 @@ note_unreadable_body(const AtlHttpResult *http, AtlActionResult *res)
 	copy_text(res->error_detail, sizeof(res->error_detail), res->error_detail);
 }
 
+/* "HTTP 403 Forbidden": the status line of an answer (HTTP/2 sends no phrase) */
+static void
+status_line(long status, char *dst, size_t size)
+{
+	static const struct
+	{
+		long		status;
+		const char *phrase;
+	}			phrases[] = {
+		{400, "Bad Request"}, {401, "Unauthorized"}, {402, "Payment Required"},
+		{403, "Forbidden"}, {404, "Not Found"}, {405, "Method Not Allowed"},
+		{408, "Request Timeout"}, {409, "Conflict"}, {410, "Gone"},
+		{413, "Content Too Large"}, {415, "Unsupported Media Type"},
+		{422, "Unprocessable Content"}, {429, "Too Many Requests"},
+		{500, "Internal Server Error"}, {502, "Bad Gateway"},
+		{503, "Service Unavailable"}, {504, "Gateway Timeout"}
+	};
+
+	for (int i = 0; i < lengthof(phrases); i++)
+		if (phrases[i].status == status)
+		{
+			snprintf(dst, size, "HTTP %ld %s", status, phrases[i].phrase);
+			return;
+		}
+	snprintf(dst, size, "HTTP %ld", status);
+}
+
+/*
+ * An error answer that gave neither a key nor a reason (Jira's
+ * errorMessages, the gateway's {"code","message"}, an empty body) still
+ * says something: its message, or else its status line, is its reason.
+ * A refusal in the audit never has an empty reason.
+ */
+static void
+reason_from_answer(const AtlHttpResult *http, const AtlApiError *e, AtlActionResult *res)
+{
+	if (http->status < 400 || (e->key && e->key[0]) || (e->reason && e->reason[0]))
+		return;
+	if (e->detail && e->detail[0])
+		copy_text(res->error_reason, sizeof(res->error_reason), e->detail);
+	else
+		status_line(http->status, res->error_reason, sizeof(res->error_reason));
+}
+
 /*
  * The outcome vocabulary of atl_audit.outcome.  Nothing here may throw: an
  * error in the executor would end it, and with it every request it holds.
+ *
+ * refused: Atlassian answered and said no: a 4xx other than 408 and 429
+ *          (a 409 that says "already" is already).
+ * failed:  the request did not get an answer that decides: 429 or 5xx
+ *          once the retries are spent, 408 (Atlassian's timeout), or no
+ *          connection, so nothing was sent.
+ * unknown: sent, and no answer came (a timeout, a connection lost):
+ *          Atlassian may have acted.
  */
 static void
 classify(const char *action, const AtlHttpResult *http, AtlActionResult *res)
@@ -128,7 +180,8 @@ classify(const char *action, const AtlHttpResult *http, AtlActionResult *res)
 	e = atl_api_error_parse(http->body.data, http->body.len);
 	if (already_done(action, http->status, &e))
 		outcome = "already";
-	else if (http->status >= 400 && http->status <= 499 && http->status != 429)
+	else if (http->status >= 400 && http->status <= 499 && http->status != 429 &&
+			 http->status != 408)
 		outcome = "refused";
 	else if (http->cancelled)
 		outcome = "cancelled";	/* while waiting to retry a 429 or 5xx */
@@ -139,6 +192,7 @@ classify(const char *action, const AtlHttpResult *http, AtlActionResult *res)
 	copy_text(res->outcome, sizeof(res->outcome), outcome);
 	copy_text(res->error_key, sizeof(res->error_key), e.key);
 	copy_text(res->error_reason, sizeof(res->error_reason), e.reason);
+	reason_from_answer(http, &e, res);
 	if (strcmp(outcome, "unknown") == 0)
 		snprintf(res->error_detail, sizeof(res->error_detail),
 				 "%s; the request was sent, so whether Atlassian acted on it is unknown",

@@ -36,13 +36,16 @@ SQL
 
 counts="SELECT (SELECT count(*) FROM atlorg.atl_mirror_users), (SELECT count(*) FROM atlorg.atl_mirror_access),
                 (SELECT count(*) FROM atlorg.atl_mirror_group_members), (SELECT count(*) FROM atlorg.atl_audit),
-                (SELECT count(*) FROM atlorg.atl_protected_accounts), (SELECT count(*) FROM atlorg.atl_mirror_syncs)"
+                (SELECT count(*) FROM atlorg.atl_protected_accounts), (SELECT count(*) FROM atlorg.atl_mirror_syncs),
+                (SELECT md5(string_agg((a.id, a.action, a.account_id, a.outcome, a.http_status, a.error_key,
+                                        a.error_reason, a.error_detail)::text, ',' ORDER BY a.id))
+                   FROM atlorg.atl_audit a)"
 before=$(sql $upgraded -c "$counts")
 sql $upgraded -c "ALTER EXTENSION atlorg UPDATE"
 after=$(sql $upgraded -c "$counts")
 version=$(sql $upgraded -c "SELECT extversion FROM pg_extension WHERE extname = 'atlorg'")
 if [ "$version" = "$current" ] && [ "$before" = "$after" ] && [ "$(echo "$before" | cut -d'|' -f1)" -gt 0 ]; then
-  echo "ok: 1.0 -> $version kept every row (users|access|memberships|audit|protected|syncs: $after)"
+  echo "ok: 1.0 -> $version kept every row, the audit's as they were (users|access|memberships|audit|protected|syncs|audit md5: $after)"
 else
   echo "FAILED: 1.0 -> $version: rows before $before, after $after"; status=1
 fi
@@ -62,6 +65,32 @@ if works=$(sql $upgraded -c "SELECT users_changed FROM atlorg.atl_sync(access =>
 else
   echo "FAILED: the upgraded database: ${works:-an error}"; status=1
 fi
+
+# the upgrade ships the same words as a fresh install
+shipped="SELECT md5(string_agg(key || '|' || meaning || '|' || what_to_do, ',' ORDER BY key)) FROM atlorg.atl_error_reasons WHERE shipped"
+if [ "$(sql $upgraded -c "$shipped")" = "$(sql $fresh -c "$shipped")" ]; then
+  echo "ok: the upgrade ships a fresh install's atl_error_reasons"
+else
+  echo "FAILED: the upgraded atl_error_reasons differs from a fresh install's"; status=1
+fi
+
+# a manager's own words for an error key survive pg_dump and a restore
+# (CREATE EXTENSION writes the shipped ones: the dump holds only theirs)
+restored=atl_upgrade_restored
+sql $upgraded -c "INSERT INTO atlorg.atl_error_reasons (key, meaning, what_to_do) VALUES ('managedAccount', 'ours', 'ticket')"
+PGOPTIONS="-c client_min_messages=warning" sql postgres -c "DROP DATABASE IF EXISTS $restored WITH (FORCE)" -c "CREATE DATABASE $restored"
+pg_dump -d $upgraded >"$ATLORG_TMP/words.sql"
+if PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d $restored -f "$ATLORG_TMP/words.sql" >/dev/null &&
+   words=$(sql $restored -c "SELECT string_agg(shipped || ':' || n, ',' ORDER BY shipped) FROM (SELECT shipped, count(*) AS n FROM atlorg.atl_error_reasons GROUP BY 1) c" \
+                         -c "SELECT meaning FROM atlorg.atl_error_words('forbidden.action', 'managedAccount', 403)") &&
+   [ "$(echo "$words" | tr '\n' ' ')" = "false:1,true:$(sql $fresh -c 'SELECT count(*) FROM atlorg.atl_error_reasons') ours " ] &&
+   [ "$(grep -c 'managedAccount' "$ATLORG_TMP/words.sql")" = 1 ]; then
+  echo "ok: a manager's own words are dumped and restored, atlorg's are not dumped but are there"
+else
+  echo "FAILED: atl_error_reasons through pg_dump: ${words:-an error}"; status=1
+fi
+sql $upgraded -c "DELETE FROM atlorg.atl_error_reasons WHERE NOT shipped"
+sql postgres -c "DROP DATABASE $restored WITH (FORCE)"
 
 # the same objects, grants, comments and dependencies as a fresh install
 # (left out: OIDs, pg_dump's random \restrict key and the sequences'
