@@ -235,6 +235,8 @@ BEGIN ATOMIC
               WHEN 'atlassian/org-admin' = ANY (m.platform_roles)
                    AND 'atlassian/org-admin' = ANY (r.roles)
                 THEN 'protected: an organization admin'
+              WHEN lower(m.email) = lower(atl_protections.acting_email)
+                THEN 'protected: the acting admin''s own account'
               WHEN 'atlassian/site-admin' = ANY (m.platform_roles)
                    AND 'atlassian/site-admin' = ANY (r.roles)
                 THEN 'protected: a site admin'
@@ -245,8 +247,6 @@ BEGIN ATOMIC
               WHEN m.platform_roles && r.roles
                 THEN 'protected: holds ' || array_to_string(ARRAY(
                        SELECT x FROM unnest(m.platform_roles) AS x WHERE x = ANY (r.roles)), ', ')
-              WHEN lower(m.email) = lower(atl_protections.acting_email)
-                THEN 'protected: the acting admin''s own account'
          END
     FROM unnest(atl_protections.account_ids) WITH ORDINALITY AS u(a, i)
     CROSS JOIN (SELECT atl_protected_roles() AS roles) AS r

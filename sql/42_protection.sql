@@ -1,3 +1,11 @@
+-- The roles that protect an account: atlorg.protected_roles, as an array.
+CREATE FUNCTION atl_protected_roles()
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'atl_protected_roles_array'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION atl_protected_roles() IS
+  'read: the roles that protect an account (atlorg.protected_roles)';
+
 -- Why accounts must not be acted on, or null: an entry of the allowlist
 -- (atl_protected_accounts) that applies to the action and has not expired,
 -- a role of atlorg.protected_roles as the mirror knows it (a platform role,
@@ -8,13 +16,6 @@
 -- One row per element of account_ids, in order, in one query (a bulk
 -- action asks once).  Every action asks it as its caller: readers may read
 -- the lists.
-CREATE FUNCTION atl_protected_roles()
-RETURNS text[]
-AS 'MODULE_PATHNAME', 'atl_protected_roles_array'
-LANGUAGE C STABLE;
-COMMENT ON FUNCTION atl_protected_roles() IS
-  'read: the roles that protect an account (atlorg.protected_roles)';
-
 CREATE FUNCTION atl_protections(account_ids text[], server name, acting_email text DEFAULT NULL,
                                 actions text[] DEFAULT NULL)
 RETURNS TABLE (ord bigint, reason text)
@@ -25,6 +26,8 @@ BEGIN ATOMIC
               WHEN 'atlassian/org-admin' = ANY (m.platform_roles)
                    AND 'atlassian/org-admin' = ANY (r.roles)
                 THEN 'protected: an organization admin'
+              WHEN lower(m.email) = lower(atl_protections.acting_email)
+                THEN 'protected: the acting admin''s own account'
               WHEN 'atlassian/site-admin' = ANY (m.platform_roles)
                    AND 'atlassian/site-admin' = ANY (r.roles)
                 THEN 'protected: a site admin'
@@ -35,8 +38,6 @@ BEGIN ATOMIC
               WHEN m.platform_roles && r.roles
                 THEN 'protected: holds ' || array_to_string(ARRAY(
                        SELECT x FROM unnest(m.platform_roles) AS x WHERE x = ANY (r.roles)), ', ')
-              WHEN lower(m.email) = lower(atl_protections.acting_email)
-                THEN 'protected: the acting admin''s own account'
          END
     FROM unnest(atl_protections.account_ids) WITH ORDINALITY AS u(a, i)
     CROSS JOIN (SELECT atl_protected_roles() AS roles) AS r

@@ -2,6 +2,9 @@
 -- Set-based actions: many accounts in one call, sent concurrently, each
 -- audited; everything checked before anything is sent.
 --
+-- Protection by role as before 1.2 (org admins only): this file's accounts
+-- were picked before site and product admins were protected (guards.sql).
+SET atlorg.protected_roles = 'atlassian/org-admin';
 \! test/fakectl.py reset
 TRUNCATE atl_audit;
 SELECT users_added + users_changed >= 0 AS synced FROM atl_sync(access => false);

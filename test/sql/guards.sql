@@ -147,10 +147,12 @@ RESET atlorg.protected_roles;
 SET ROLE atl_keeper;
 INSERT INTO atl_protected_accounts (account_id, reason, actions)
 VALUES (:'b', 'on a legal hold', '{suspend,delete}');
+\set VERBOSITY terse   -- the failing row's detail has a timestamp
 INSERT INTO atl_protected_accounts (account_id, reason, actions) VALUES (:'c', 'x', '{}');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 INSERT INTO atl_protected_accounts (account_id, reason, actions) VALUES (:'c', 'x', '{suspend,NULL}');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
 SET ROLE atl_guard;
 SELECT atl_protection(:'b', 'acme') AS any_action,
        atl_protection(:'b', 'acme', action => 'suspend') AS suspend,
