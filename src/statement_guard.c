@@ -22,6 +22,7 @@
 #include "common/hashfn.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "postmaster/bgworker.h"
 #include "tcop/utility.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -189,11 +190,21 @@ warn_transaction_block(void)
 			 errhint("Preview with atlorg.dry_run, and act outside BEGIN ... COMMIT, or queue a background run (atlorg.background), which is sent only if the transaction commits.")));
 }
 
+static bool
+is_atlorg_worker(void)
+{
+	return IsBackgroundWorker && MyBgworkerEntry != NULL &&
+		strcmp(MyBgworkerEntry->bgw_library_name, "atlorg") == 0;
+}
+
 void
 atl_statement_guard_requests(int n, bool queued)
 {
-	/* a background run's own sending was counted when it was queued */
-	if (IsBackgroundWorker || n <= 0)
+	/*
+	 * atlorg's own background workers send what a statement queued, counted
+	 * then; any other (a pg_cron job's) is a statement like any other.
+	 */
+	if (n <= 0 || is_atlorg_worker())
 		return;
 	/* outside any statement (a fast-path call): the call is the statement */
 	if (nesting == 0)
