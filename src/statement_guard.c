@@ -38,9 +38,14 @@ static ProcessUtility_hook_type prev_process_utility = NULL;
 /* how deep in statements we are: 0 between the client's statements */
 static int	nesting = 0;
 
-/* the top-level statement's requests so far, and whether it was warned */
+/*
+ * The top-level statement's requests so far, whether it was warned, and
+ * whether it runs in a transaction block: asked when it starts, before a
+ * PL/pgSQL EXCEPTION block's subtransaction would look like one.
+ */
 static int	statement_requests = 0;
 static bool statement_warned = false;
+static bool statement_in_block = false;
 
 /* the innermost query running, whose calls share their rows */
 #define MAX_RUNNING 256
@@ -52,6 +57,7 @@ new_statement(void)
 {
 	statement_requests = 0;
 	statement_warned = false;
+	statement_in_block = IsTransactionBlock();
 }
 
 static void
@@ -181,7 +187,7 @@ check_cap(int n)
 static void
 warn_transaction_block(void)
 {
-	if (statement_warned || !IsTransactionBlock())
+	if (statement_warned || !statement_in_block)
 		return;
 	statement_warned = true;
 	ereport(WARNING,

@@ -147,7 +147,8 @@ RESET atlorg.protected_roles;
 SET ROLE atl_keeper;
 INSERT INTO atl_protected_accounts (account_id, reason, actions)
 VALUES (:'b', 'on a legal hold', '{suspend,delete}');
-\set VERBOSITY terse   -- the failing row's detail has a timestamp
+-- (terse: the failing row's detail has a timestamp)
+\set VERBOSITY terse
 INSERT INTO atl_protected_accounts (account_id, reason, actions) VALUES (:'c', 'x', '{}');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 INSERT INTO atl_protected_accounts (account_id, reason, actions) VALUES (:'c', 'x', '{suspend,NULL}');
