@@ -39,7 +39,7 @@ override autodepend = yes
 
 # pg_regress against a running server (test/run.sh starts one, with the fake)
 REGRESS_OPTS = --inputdir=test --outputdir=test
-REGRESS = fdw users user_filters reads last_active jira keys sync sync_slices http_faults connections disable audit_durability lifecycle safety more_actions csv csv_chunks bulk directory access limits runs undo previews newcomer csv_lists csv_examples reasons \
+REGRESS = fdw users user_filters reads last_active jira keys sync sync_slices http_faults connections disable audit_durability lifecycle safety more_actions csv csv_chunks bulk directory access limits runs undo previews newcomer csv_lists csv_examples reasons guards \
 	attack_escalation attack_audit attack_install attack_sweep
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)

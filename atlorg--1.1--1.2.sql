@@ -1081,3 +1081,88 @@ GRANT INSERT (key, meaning, what_to_do), UPDATE (key, meaning, what_to_do), DELE
   ON atl_error_reasons TO atlorg_manager;
 
 -- end of 1.2: reasons in words
+-- 1.2: protection by role, as a rule (atlorg.protected_roles: org, site and
+-- product admins by default), and allowlist entries that protect from some
+-- actions only, or end (sql/10_audit.sql, sql/42_protection.sql).
+ALTER TABLE atl_protected_accounts
+  ADD COLUMN actions text[] CONSTRAINT atl_protected_accounts_actions_check
+               CHECK (cardinality(actions) > 0 AND array_position(actions, NULL) IS NULL),
+  ADD COLUMN expires_at timestamptz;
+-- the functions take the actions now: the old signatures go
+DROP FUNCTION atl_protection(text, name, text);
+DROP FUNCTION atl_protections(text[], name, text);
+CREATE FUNCTION atl_protected_roles()
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'atl_protected_roles_array'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION atl_protected_roles() IS
+  'read: the roles that protect an account (atlorg.protected_roles)';
+
+CREATE FUNCTION atl_protections(account_ids text[], server name, acting_email text DEFAULT NULL,
+                                actions text[] DEFAULT NULL)
+RETURNS TABLE (ord bigint, reason text)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT u.i,
+         CASE WHEN p.reason IS NOT NULL THEN 'protected: ' || p.reason
+              WHEN 'atlassian/org-admin' = ANY (m.platform_roles)
+                   AND 'atlassian/org-admin' = ANY (r.roles)
+                THEN 'protected: an organization admin'
+              WHEN lower(m.email) = lower(atl_protections.acting_email)
+                THEN 'protected: the acting admin''s own account'
+              WHEN 'atlassian/site-admin' = ANY (m.platform_roles)
+                   AND 'atlassian/site-admin' = ANY (r.roles)
+                THEN 'protected: a site admin'
+              WHEN s.role = 'atlassian/admin'
+                THEN 'protected: a product admin (' || s.product || ' on ' || s.site || ')'
+              WHEN s.role IS NOT NULL
+                THEN 'protected: holds ' || s.role || ' (' || s.product || ' on ' || s.site || ')'
+              WHEN m.platform_roles && r.roles
+                THEN 'protected: holds ' || array_to_string(ARRAY(
+                       SELECT x FROM unnest(m.platform_roles) AS x WHERE x = ANY (r.roles)), ', ')
+         END
+    FROM unnest(atl_protections.account_ids) WITH ORDINALITY AS u(a, i)
+    CROSS JOIN (SELECT atl_protected_roles() AS roles) AS r
+    LEFT JOIN LATERAL (
+      SELECT e.reason
+             || CASE WHEN e.actions IS NOT NULL
+                     THEN ' (from ' || array_to_string(e.actions, ', ') || ' only)' ELSE '' END
+             || CASE WHEN e.expires_at IS NOT NULL
+                     THEN ' (until ' || e.expires_at::text || ')' ELSE '' END AS reason
+        FROM atl_protected_accounts e
+       WHERE e.account_id = u.a
+         AND (e.expires_at IS NULL OR e.expires_at > now())
+         AND (e.actions IS NULL OR atl_protections.actions[u.i] IS NULL
+              OR atl_protections.actions[u.i] = ANY (e.actions))) AS p ON true
+    LEFT JOIN atl_mirror_users m ON m.server = atl_protections.server AND m.account_id = u.a
+    LEFT JOIN LATERAL (
+      SELECT ma.role, ma.product, ma.site
+        FROM atl_mirror_access ma
+       WHERE ma.server = atl_protections.server AND ma.account_id = u.a
+         AND ma.role = ANY (r.roles)
+       ORDER BY ma.role = 'atlassian/admin' DESC, ma.product, ma.site
+       LIMIT 1) AS s ON true
+   ORDER BY u.i;
+END;
+COMMENT ON FUNCTION atl_protections(text[], name, text, text[]) IS
+  'read: why each of the accounts would be skipped by an action, or null';
+
+-- The same for one account (and an action, or null: any).
+CREATE FUNCTION atl_protection(account_id text, server name, acting_email text DEFAULT NULL,
+                               action text DEFAULT NULL)
+RETURNS text
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT p.reason
+    FROM atl_protections(ARRAY[atl_protection.account_id], atl_protection.server,
+                         atl_protection.acting_email, ARRAY[atl_protection.action]) AS p;
+END;
+COMMENT ON FUNCTION atl_protection(text, name, text, text) IS
+  'read: why the account would be skipped by an action, or null';
+
+REVOKE ALL ON FUNCTION atl_protected_roles() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION atl_protected_roles() TO atlorg_reader;
+REVOKE ALL ON FUNCTION atl_protections(text[], name, text, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION atl_protections(text[], name, text, text[]) TO atlorg_reader;
+REVOKE ALL ON FUNCTION atl_protection(text, name, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION atl_protection(text, name, text, text) TO atlorg_reader;

@@ -41,12 +41,17 @@ REVOKE ALL ON atl_audit FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('atl_audit', '');
 
 -- Accounts no action may touch unless forced: service accounts, break-glass
--- admins, ...  (Org admins, as the mirror knows them, are protected too.)
+-- admins, ...  (Accounts holding a role of atlorg.protected_roles, as the
+-- mirror knows them, are protected too.)  An entry may protect from some
+-- actions only (the audit's names, e.g. {suspend,delete}), and may end.
 CREATE TABLE atl_protected_accounts (
   account_id text PRIMARY KEY,
   reason     text NOT NULL,
   added_by   name NOT NULL DEFAULT current_user,
-  added_at   timestamptz NOT NULL DEFAULT now()
+  added_at   timestamptz NOT NULL DEFAULT now(),
+  actions    text[] CONSTRAINT atl_protected_accounts_actions_check
+               CHECK (cardinality(actions) > 0 AND array_position(actions, NULL) IS NULL),
+  expires_at timestamptz  -- null: never
 );
 SELECT pg_catalog.pg_extension_config_dump('atl_protected_accounts', '');
 

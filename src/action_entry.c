@@ -15,6 +15,7 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -25,6 +26,7 @@
 #include "actions.h"
 #include "declared.h"
 #include "guc.h"
+#include "statement_guard.h"
 
 /* what a declaration of atl_action says, checked once per call site */
 typedef struct ActionEntry
@@ -191,6 +193,31 @@ store_row(HeapTuple tuple, void *arg)
 	tuplestore_puttuple(rsinfo->setResult, tuple);
 }
 
+/*
+ * What makes two single calls the same request: the action, the account,
+ * the values, the server (as resolved now) and the options, each with its
+ * length so that no two differ by where one ends.
+ */
+static char *
+request_key(const ActionItem *item, int nvalues, const char *server, bool dry_run, bool force)
+{
+	StringInfoData key;
+	const char *server_now = server ? server : (atl_default_server ? atl_default_server : "");
+
+	initStringInfo(&key);
+	appendStringInfo(&key, "%s|%d|%zu:%s|%zu:%s", atl_action_op_name(item->op),
+					 (dry_run ? 1 : 0) + (force ? 2 : 0),
+					 strlen(server_now), server_now, strlen(item->account_id), item->account_id);
+	for (int v = 0; v < nvalues; v++)
+	{
+		if (item->values[v] == NULL)
+			appendStringInfoString(&key, "|-");
+		else
+			appendStringInfo(&key, "|%zu:%s", strlen(item->values[v]), item->values[v]);
+	}
+	return key.data;
+}
+
 PG_FUNCTION_INFO_V1(atl_action);
 
 /*
@@ -223,14 +250,19 @@ atl_action(PG_FUNCTION_ARGS)
 	else
 	{
 		HeapTuple	row = NULL;
+		ActionItem *item = single_item(fcinfo, entry);
+		char	   *key = request_key(item, entry->nvalues, server, dry_run, force);
 
 		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 			elog(ERROR, "atlorg: an action must return atl_audit");
 		desc = BlessTupleDesc(desc);
-		atl_actions_run(single_item(fcinfo, entry), 1, server, dry_run, force, desc,
-						keep_row, &row);
+		/* called again in the same statement ((atl_enable(x)).*): sent once */
+		if ((row = atl_statement_guard_seen(key)) != NULL)
+			return HeapTupleGetDatum(row);
+		atl_actions_run(item, 1, server, dry_run, force, desc, keep_row, &row);
 		if (row == NULL)
 			elog(ERROR, "atlorg: the executor returned no result");
+		atl_statement_guard_remember(key, row);
 		return HeapTupleGetDatum(row);
 	}
 }

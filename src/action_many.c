@@ -17,6 +17,7 @@
 #include "run_store.h"
 #include "runs.h"
 #include "source.h"
+#include "statement_guard.h"
 
 typedef struct ActionRun
 {
@@ -146,6 +147,23 @@ count_distinct(const ActionRun *run)
 	return n;
 }
 
+/*
+ * What the run will send: its distinct requests but for those skipped (a
+ * protection, a plan's reason); a dry run sends nothing.
+ */
+static int
+count_sends(const ActionRun *run)
+{
+	int			n = 0;
+
+	if (run->dry_run)
+		return 0;
+	for (int i = 0; i < run->n; i++)
+		n += !run->repeated[i] && run->items[i].skip_reason == NULL &&
+			(run->protections == NULL || run->protections[i] == NULL);
+	return n;
+}
+
 /* a background run's queued request, as the row the caller gets back */
 static void
 put_queued_row(const AtlActionRequest *req, void *arg)
@@ -218,6 +236,8 @@ atl_actions_run(ActionItem *items, int n, const char *server, bool dry_run, bool
 	run.sink_arg = arg;
 	run.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "atlorg action row",
 										ALLOCSET_SMALL_SIZES);
+	/* the statement's cap and warning, before anything is sent or queued */
+	atl_statement_guard_requests(count_sends(&run), atl_background);
 	if (atl_background)
 		queue_run(&run);
 	else

@@ -13,6 +13,7 @@
 #include "executor.h"
 #include "launcher.h"
 #include "guc.h"
+#include "statement_guard.h"
 
 PG_MODULE_MAGIC;
 
@@ -47,6 +48,7 @@ _PG_init(void)
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("atlorg: could not initialize libcurl")));
 	atl_define_gucs();
+	atl_statement_guard_init();
 
 	/* actions need the executor's shared memory: only when preloaded */
 	if (!process_shared_preload_libraries_in_progress)

@@ -7,7 +7,11 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
+#include "miscadmin.h"
 #include "utils/guc.h"
+#include "utils/varlena.h"
 
 #include "guc.h"
 
@@ -31,6 +35,53 @@ bool		atl_verify = false;
 char	   *atl_run_label = NULL;
 bool		atl_sync_slices = true;
 char	   *atl_ca_file = NULL;
+int			atl_max_statement_actions = 1000;
+char	   *atl_protected_roles = NULL;
+
+/*
+ * atlorg.max_statement_actions: anyone may lower it, only a superuser may
+ * raise it above the value the session started with (postgresql.conf,
+ * ALTER SYSTEM, ALTER DATABASE/ROLE ... SET by a superuser).  The cap is
+ * a DBA's ceiling against a wrong WHERE; a user may want a tighter one.
+ */
+static int
+cap_value(int v)
+{
+	return v < 0 ? INT_MAX : v;
+}
+
+static bool
+check_max_statement_actions(int *newval, void **extra, GucSource source)
+{
+	const char *ceiling_text;
+	int			ceiling;
+
+	if (source < PGC_S_INTERACTIVE || superuser())
+		return true;
+	ceiling_text = GetConfigOptionResetString("atlorg.max_statement_actions");
+	ceiling = ceiling_text ? atoi(ceiling_text) : 1000;
+	if (cap_value(*newval) <= cap_value(ceiling))
+		return true;
+	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+	GUC_check_errmsg("only a superuser may raise atlorg.max_statement_actions above %d", ceiling);
+	GUC_check_errhint("Lower it, or ask a superuser to raise the ceiling (ALTER ROLE ... SET atlorg.max_statement_actions).");
+	return false;
+}
+
+/* atlorg.protected_roles: a list of role ids, each non-empty */
+static bool
+check_protected_roles(char **newval, void **extra, GucSource source)
+{
+	char	   *raw = pstrdup(*newval);
+	List	   *roles = NIL;
+	bool		ok = SplitGUCList(raw, ',', &roles);
+
+	list_free(roles);
+	pfree(raw);
+	if (!ok)
+		GUC_check_errdetail("The list of role ids is malformed; write them separated by commas, e.g. atlassian/org-admin, atlassian/site-admin.");
+	return ok;
+}
 
 void
 atl_define_gucs(void)
@@ -139,5 +190,22 @@ atl_define_gucs(void)
 							   "File of PEM certificates of the CAs trusted to sign the API's certificate.",
 							   "Empty: libcurl's default trust store.  For a TLS-inspecting proxy, or a test CA.",
 							   &atl_ca_file, "", PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("atlorg.max_statement_actions",
+							"Most requests one statement may send; -1: no cap.",
+							"A statement that would send more fails, and sends nothing more.  "
+							"Anyone may lower it; only a superuser may raise it above the session's starting value.",
+							&atl_max_statement_actions, 1000, -1, INT_MAX,
+							PGC_USERSET, 0, check_max_statement_actions, NULL, NULL);
+	/*
+	 * A superuser's: which roles protect an account is the organization's
+	 * policy, not one session's; a call's force => true stays the visible
+	 * way past it.
+	 */
+	DefineCustomStringVariable("atlorg.protected_roles",
+							   "Roles that protect an account from actions (unless forced).",
+							   "Role ids, separated by commas, as the mirror knows them: in an account's platform "
+							   "roles or its product access on a site.  Empty: no role protects.",
+							   &atl_protected_roles, ATL_DEFAULT_PROTECTED_ROLES, PGC_SUSET,
+							   GUC_LIST_INPUT, check_protected_roles, NULL, NULL);
 	MarkGUCPrefixReserved("atlorg");
 }

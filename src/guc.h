@@ -24,6 +24,11 @@ extern bool atl_verify;			/* atlorg.verify */
 extern char *atl_run_label;		/* atlorg.run_label */
 extern bool atl_sync_slices;		/* atlorg.sync_slices */
 extern char *atl_ca_file;			/* atlorg.ca_file */
+extern int	atl_max_statement_actions;	/* atlorg.max_statement_actions */
+extern char *atl_protected_roles;	/* atlorg.protected_roles */
+
+/* org admins, site admins, product admins */
+#define ATL_DEFAULT_PROTECTED_ROLES "atlassian/org-admin, atlassian/site-admin, atlassian/admin"
 
 extern void atl_define_gucs(void);
 

@@ -4,6 +4,9 @@
 -- file); taking it away and giving it (functions, and statements on
 -- atl_directory_access).  Checked against the fake org's own ground truth.
 --
+-- Protection by role as before 1.2 (org admins only): this file's accounts
+-- were picked before site and product admins were protected (guards.sql).
+SET atlorg.protected_roles = 'atlassian/org-admin';
 \! test/fakectl.py reset
 SET timezone = 'UTC';
 -- the fake sets no rate limit: actions go unpaced here

@@ -2,6 +2,9 @@
 -- Set-based actions: many accounts in one call, sent concurrently, each
 -- audited; everything checked before anything is sent.
 --
+-- Protection by role as before 1.2 (org admins only): this file's accounts
+-- were picked before site and product admins were protected (guards.sql).
+SET atlorg.protected_roles = 'atlassian/org-admin';
 \! test/fakectl.py reset
 TRUNCATE atl_audit;
 SELECT users_added + users_changed >= 0 AS synced FROM atl_sync(access => false);
@@ -205,7 +208,7 @@ SELECT string_agg(quote_literal(account_id), ',') AS second_15 FROM picked WHERE
 \setenv FIRST_15 :first_15
 \setenv SECOND_15 :second_15
 \! test/fakectl.py reset-log
-\! (psql -d atl_second -XqAt -c "SET atlorg.action_rate = 10; SELECT count(*) FROM atl_enable(ARRAY[$SECOND_15])" & psql -d "$ATL_DB" -XqAt -c "SET atlorg.action_rate = 10; SELECT count(*) FROM atl_enable(ARRAY[$FIRST_15])"; wait) >/dev/null
+\! (psql -d atl_second -XqAt -c "SET atlorg.action_rate = 10; SET atlorg.protected_roles = 'atlassian/org-admin'; SELECT count(*) FROM atl_enable(ARRAY[$SECOND_15])" & psql -d "$ATL_DB" -XqAt -c "SET atlorg.action_rate = 10; SET atlorg.protected_roles = 'atlassian/org-admin'; SELECT count(*) FROM atl_enable(ARRAY[$FIRST_15])"; wait) >/dev/null
 \set sent `test/fakectl.py sent 'lifecycle/enable$'`
 \set peak `test/fakectl.py peak 'lifecycle/enable$' 1`
 SELECT :sent AS sent, :peak <= 11 AS at_most_about_10_in_any_second;

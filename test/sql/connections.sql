@@ -5,6 +5,9 @@
 -- acted on the first copy; atlorg refuses that re-send, so every account
 -- gets one request at most, and the audit says which are unknown.
 --
+-- Protection by role as before 1.2 (org admins only): this file's accounts
+-- were picked before site and product admins were protected (guards.sql).
+SET atlorg.protected_roles = 'atlassian/org-admin';
 \! test/fakectl.py reset
 \! test/fakectl.py config '{"latency_ms": 20}'
 SET atlorg.server = 'acme';

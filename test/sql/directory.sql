@@ -2,6 +2,9 @@
 -- atl_directory: UPDATE the mirror to act at Atlassian.  The row count and
 -- RETURNING are what Atlassian did; the mirror changes only there.
 --
+-- Protection by role as before 1.2 (org admins only): this file's accounts
+-- were picked before site and product admins were protected (guards.sql).
+SET atlorg.protected_roles = 'atlassian/org-admin';
 \! test/fakectl.py reset
 TRUNCATE atl_audit;
 SELECT users_added + users_changed >= 0 AS synced FROM atl_sync(access => false);

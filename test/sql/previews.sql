@@ -16,7 +16,7 @@ CREATE TEMP TABLE prev_t AS
            row_number() OVER (PARTITION BY claim_status, management_source ORDER BY account_id) AS k
       FROM atl_mirror_users
      WHERE server = 'acme' AND status = 'active'
-       AND NOT 'atlassian/org-admin' = ANY (platform_roles)) x
+       AND atl_protection(account_id, 'acme') IS NULL) x
    WHERE k <= 3;
 SELECT kind, count(*) FROM prev_t GROUP BY 1 ORDER BY 1;
 -- one of them deactivated already (the mirror follows the change)

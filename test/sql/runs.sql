@@ -5,6 +5,9 @@
 -- be waited for, paused, resumed and cancelled, by the role that started
 -- them or a manager; atlorg.verify reads each change back.
 --
+-- Protection by role as before 1.2 (org admins only): this file's accounts
+-- were picked before site and product admins were protected (guards.sql).
+SET atlorg.protected_roles = 'atlassian/org-admin';
 \! test/fakectl.py reset
 TRUNCATE atl_audit;
 CREATE ROLE atl_runner LOGIN IN ROLE atlorg_actor;

@@ -3,6 +3,9 @@
 -- accounts (the allowlist, and org admins as the mirror knows them) are
 -- skipped, and recorded so, unless forced.
 --
+-- Protection by role as before 1.2 (org admins only): this file's accounts
+-- were picked before site and product admins were protected (guards.sql).
+SET atlorg.protected_roles = 'atlassian/org-admin';
 \! test/fakectl.py reset
 TRUNCATE atl_audit;
 

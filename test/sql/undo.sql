@@ -15,6 +15,7 @@ CREATE TEMP TABLE undo_t AS
      AND claim_status = 'managed' AND NOT 'atlassian/org-admin' = ANY (platform_roles)
      AND email LIKE '%@acme.example' AND job_title IS NOT NULL AND department IS NOT NULL
      AND NOT :'contractors' = ANY (group_ids)
+     AND atl_protection(account_id, 'acme') IS NULL
    ORDER BY account_id LIMIT 11;
 SELECT count(*) FROM undo_t;
 CREATE FUNCTION pg_temp.last_run() RETURNS bigint

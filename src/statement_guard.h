@@ -1,0 +1,29 @@
+/*
+ * statement_guard.h: what holds for the actions of one statement, whichever
+ * way it sends them (statement_guard.c).
+ */
+#ifndef ATLORG_STATEMENT_GUARD_H
+#define ATLORG_STATEMENT_GUARD_H
+
+#include "access/htup.h"
+
+/* installs the executor and utility hooks that tell statements apart */
+extern void atl_statement_guard_init(void);
+
+/*
+ * Before sending: n more requests for this statement.  Over
+ * atlorg.max_statement_actions, an ERROR and nothing of these n is sent;
+ * in a transaction block, a WARNING once a statement.  queued: a
+ * background run (a ROLLBACK does undo a queued run: no warning).
+ */
+extern void atl_statement_guard_requests(int n, bool queued);
+
+/*
+ * The row an earlier call of this statement got for the same request (key:
+ * the action, account, values, server and options), or NULL; and keeping
+ * a call's row for the calls after it.
+ */
+extern HeapTuple atl_statement_guard_seen(const char *key);
+extern void atl_statement_guard_remember(const char *key, HeapTuple row);
+
+#endif
