@@ -81,7 +81,7 @@ else
 fi
 
 echo "== upgrading 1.0 to the current version"
-run_checks 3 test/upgrade.sh
+run_checks 5 test/upgrade.sh
 
 echo "== without shared_preload_libraries"
 plain_port=$(free_port)
