@@ -16,7 +16,9 @@ SELECT was, count(*) FROM contractors GROUP BY 1 ORDER BY 1;
 -- contractors are skipped (a deactivated account has no access to
 -- suspend), the others sent; Atlassian refuses the accounts it does not
 -- let the org manage, and the org admin is protected.
+SET atlorg.max_statement_actions = 2000;
 UPDATE atl_directory SET status = 'suspended' WHERE 'contractors' = ANY (groups);
+RESET atlorg.max_statement_actions;
 SELECT action, outcome, error_detail, count(*) FROM atl_audit
  WHERE outcome IN ('skipped', 'succeeded', 'already')
  GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
