@@ -45,13 +45,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# an HTTPS fake of NAME's own (USERS users, SEED) with the run's certificate;
+# its URL in $https_url
+start_https_fake() {
+  local name=$1 users=$2 seed=$3
+  $PYTHON test/fake/server.py --port 0 --port-file "$dir/$name.port" --users "$users" \
+    --seed "$seed" --api-key "$FAKE_KEY" --tls-cert "$dir/server.pem" \
+    --tls-key "$dir/server.key" >"$dir/$name.log" 2>&1 &
+  pids="$pids $!"
+  for _ in $(seq 1 100); do [ -s "$dir/$name.port" ] && break; sleep 0.1; done
+  https_url="https://127.0.0.1:$(cat "$dir/$name.port")"
+}
+
 # the HTTPS fake
-$PYTHON test/fake/server.py --port 0 --port-file "$dir/fake.port" --users 50 --seed 1 \
-  --api-key "$FAKE_KEY" --tls-cert "$dir/server.pem" --tls-key "$dir/server.key" \
-  >"$dir/fake.log" 2>&1 &
-pids="$!"
-for _ in $(seq 1 100); do [ -s "$dir/fake.port" ] && break; sleep 0.1; done
-tls_url="https://127.0.0.1:$(cat "$dir/fake.port")"
+start_https_fake fake 50 1
+tls_url=$https_url
 tlsfake() { FAKE_URL=$tls_url FAKE_CA="$dir/ca.pem" $PYTHON test/fakectl.py "$@"; }
 
 PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres \
@@ -121,12 +129,8 @@ fi
 # limiter's window beside requests started a second later on kept
 # connections, and some would be refused; counted from when it was sent,
 # none is.  A fake of its own, on its own port: every connection is new.
-$PYTHON test/fake/server.py --port 0 --port-file "$dir/cold.port" --users 200 --seed 3 \
-  --api-key "$FAKE_KEY" --tls-cert "$dir/server.pem" --tls-key "$dir/server.key" \
-  >"$dir/cold.log" 2>&1 &
-pids="$pids $!"
-for _ in $(seq 1 100); do [ -s "$dir/cold.port" ] && break; sleep 0.1; done
-cold_url="https://127.0.0.1:$(cat "$dir/cold.port")"
+start_https_fake cold 200 3
+cold_url=$https_url
 coldfake() { FAKE_URL=$cold_url FAKE_CA="$dir/ca.pem" $PYTHON test/fakectl.py "$@"; }
 ca_file "$dir/ca.pem"
 sql >/dev/null <<SQL
@@ -139,7 +143,9 @@ coldfake config '{"latency_ms": 150, "connect_ms": 300}'
 coldfake ratelimit '{"limit": 20, "window_s": 1, "kind": "window"}'
 coldfake reset-log
 since=$(sql -c "SELECT coalesce(max(id), 0) FROM atlorg.atl_audit")
-outcomes=$(sql -F ' ' -c "SET atlorg.action_rate = 20;
+# (the pace as a connection option: two statements in one -c would be one
+# transaction block, and atlorg would warn that it cannot be rolled back)
+outcomes=$(PGOPTIONS="-c atlorg.action_rate=20" sql -F ' ' -c "
                           SELECT outcome, count(*) FROM atlorg.atl_disable(ARRAY[$cold_targets], 'cold')
                            GROUP BY 1 ORDER BY 1" 2>&1 | tr '\n' ' ' || true)
 refused=$(coldfake answered 429)

@@ -3,6 +3,9 @@
 
 bench_setup() {
   local users=$1
+  # a benchmark's statements send thousands of requests: past the default
+  # cap on one statement's requests (atlorg.max_statement_actions)
+  export PGOPTIONS="${PGOPTIONS:-} -c atlorg.max_statement_actions=-1"
   atlorg_install_deps
   make -s >/dev/null && atlorg_make_install
   trap atlorg_env_stop EXIT
