@@ -253,7 +253,7 @@ SELECT atlorg.atl_sync(access => false);
 CREATE TABLE crash_targets AS
   SELECT account_id, row_number() OVER (ORDER BY account_id) AS n FROM atlorg.atl_directory
    WHERE status = 'active' AND claim_status = 'managed' AND management_source = 'invited'
-     AND NOT 'atlassian/org-admin' = ANY (platform_roles);
+     AND atlorg.atl_protection(account_id, 'acme') IS NULL;
 SQL
 # crash_targets: 1-20 rolled back, 21-70 the session that leaves, 71-430 run
 # A, 431-790 run B, 791-820 never committed, 821-1180 run C, 1181-1540 run D

@@ -29,6 +29,8 @@ CREATE SCHEMA nightly AUTHORIZATION nightly;
 CREATE SERVER acme FOREIGN DATA WRAPPER atlorg OPTIONS (org_id 'acme-org', api_base '$FAKE_URL');
 GRANT USAGE ON FOREIGN SERVER acme TO nightly;
 CREATE USER MAPPING FOR nightly SERVER acme OPTIONS (api_key '$FAKE_KEY');
+-- its nightly run sends more than one statement's default cap (the README says so)
+ALTER ROLE nightly SET atlorg.max_statement_actions = 10000;
 SQL
 
 # the README's policy, as the role nightly schedules it
