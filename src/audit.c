@@ -10,6 +10,7 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "pgstat.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -130,6 +131,28 @@ mark_queue_row(const AtlActionRequest *req, int64 audit_id)
 		elog(ERROR, "atlorg: could not mark a queued request");
 }
 
+/*
+ * What each request changes from, taken from the mirror as it stands now,
+ * before any of them is sent: what an undo would restore.  One statement
+ * for the whole take (the function is planned once, not once a request).
+ */
+static void
+record_previous(AtlActionResult *const *res, int n)
+{
+	Datum	   *ids = palloc(sizeof(Datum) * Max(n, 1));
+	Datum		arg;
+
+	for (int i = 0; i < n; i++)
+		ids[i] = Int64GetDatum(res[i]->audit_id);
+	arg = PointerGetDatum(construct_array(ids, n, INT8OID, 8, true, TYPALIGN_DOUBLE));
+	if (SPI_execute_with_args("UPDATE atlorg.atl_audit a SET previous = "
+							  "atlorg.atl_audit_previous(a.server, a.action, a.account_id, a.target, a.params) "
+							  "WHERE a.id = ANY ($1) AND a.previous IS NULL",
+							  1, (Oid[]) {INT8ARRAYOID}, &arg, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "atlorg: could not record what the actions change from");
+	pfree(ids);
+}
+
 void
 atl_audit_record_intents(const AtlActionRequest *const *reqs, AtlActionResult *const *res, int n)
 {
@@ -140,19 +163,11 @@ atl_audit_record_intents(const AtlActionRequest *const *reqs, AtlActionResult *c
 	atl_audit_begin("atlorg: recording actions");
 	if (runs_ready)
 		atl_worker_store_runs(reqs, n);
-	/*
-	 * What each request changes from is taken from the mirror as it stands
-	 * now, just before the request is sent: what an undo would restore.
-	 */
 	plan = SPI_prepare(psprintf("INSERT INTO %s (acted_by, server, action, account_id, "
-								"backend_pid, statement_at, target, params, session_role%s%s) "
-								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.jsonb, $9%s%s) "
+								"backend_pid, statement_at, target, params, session_role%s) "
+								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.jsonb, $9%s) "
 								"RETURNING id, requested_at", audit_table(),
-								runs_ready ? ", run_id" : "",
-								previous_ready ? ", previous" : "",
-								runs_ready ? ", $10" : "",
-								previous_ready ?
-								", atlorg.atl_audit_previous($2, $3, $4, $7, $8::pg_catalog.jsonb)" : ""),
+								runs_ready ? ", run_id" : "", runs_ready ? ", $10" : ""),
 					   runs_ready ? 10 : 9, types);
 	if (plan == NULL)
 		elog(ERROR, "atlorg: could not prepare the audit insert");
@@ -184,6 +199,8 @@ atl_audit_record_intents(const AtlActionRequest *const *reqs, AtlActionResult *c
 		if (req->queue_seq)
 			mark_queue_row(req, res[i]->audit_id);
 	}
+	if (previous_ready)
+		record_previous(res, n);
 	atl_audit_commit();
 }
 

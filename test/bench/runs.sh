@@ -78,7 +78,7 @@ CREATE TABLE bench_targets AS
   SELECT server, account_id, row_number() OVER (PARTITION BY server ORDER BY account_id) AS n
     FROM atl_directory
    WHERE status = 'active' AND claim_status = 'managed' AND management_source = 'invited'
-     AND NOT 'atlassian/org-admin' = ANY (platform_roles);
+     AND atl_protection(account_id, server) IS NULL;
 CREATE INDEX ON bench_targets (server, n);
 -- the queue's shape, for a plain INSERT of the same ids (step 2's baseline)
 CREATE TABLE bench_plain_queue (run_id bigint, seq integer, action text, account_id text,
