@@ -61,12 +61,8 @@ atl_action_fill_credentials(AtlActionRequest *req, const AtlSource *src)
 	strlcpy(req->api_key, src->api_key, sizeof(req->api_key));
 	atl_http_limits_from_gucs(&req->limits);
 	/* the budget is the organization's, whichever server or session acts */
-	req->org_key = atl_budget_key(psprintf("%s/admin/v1/orgs/%s", src->api_base, src->org_id));
-	/*
-	 * 97%: no second holds more starts than that (budget.c), which leaves
-	 * room for the network's jitter under a strict window of the limit
-	 */
-	req->per_second = atl_action_rate * 0.97;
+	req->org_key = atl_budget_org_key(src->api_base, src->org_id);
+	req->per_second = atl_budget_pace();
 }
 
 /* one column of the returned audit row */

@@ -49,6 +49,7 @@ atl_batch_add(AtlBatch *batch, const AtlHttpRequest *req, void *user)
 	job->req.body = req->body ? pstrdup(req->body) : NULL;
 	job->user = user;
 	job->per_second = batch->per_second;
+	job->pace_key = batch->pace_key;
 	job->slot = -1;
 	initStringInfo(&job->res.body);
 	batch->queue = lappend(batch->queue, job);
@@ -241,22 +242,25 @@ tell_sent(BatchState *st, AtlBatchJob *job, TimestampTz at)
 		st->batch->on_sent(st->batch, job, at);
 }
 
-/* how many started jobs wait for a connection; the gate hears of those sent */
+/* how many started jobs still wait for a connection */
 static int
-connecting(BatchState *st, TimestampTz now)
+connecting(BatchState *st)
 {
 	int			n = 0;
 
 	for (int i = 0; i < st->batch->max_in_flight; i++)
-	{
-		if (st->running[i] == NULL)
-			continue;
-		if (st->slots[i].sends == 0)
+		if (st->running[i] && st->slots[i].sends == 0)
 			n++;
-		else
-			tell_sent(st, st->running[i], now);
-	}
 	return n;
+}
+
+/* the gate hears of the jobs curl sent (only curl_multi_perform sends) */
+static void
+tell_sends(BatchState *st)
+{
+	for (int i = 0; i < st->batch->max_in_flight; i++)
+		if (st->running[i] && st->slots[i].sends > 0)
+			tell_sent(st, st->running[i], st->slots[i].sent_at);
 }
 
 /* start what pacing (or the gate), the pause and the flight allow */
@@ -272,7 +276,7 @@ start_ready_jobs(BatchState *st)
 	st->wake = DT_NOEND;
 	drop_abandoned_jobs(st);
 	note_ready_paces(st, now);
-	waiting = connecting(st, now);	/* a job started here waits too, until curl sends it */
+	waiting = connecting(st);	/* a job started here waits too, until curl sends it */
 	while (st->in_flight < atl_flight_window(&st->flight, now) &&
 		   waiting < CONNECTING_MAX)
 	{
@@ -345,7 +349,7 @@ job_finished(BatchState *st, AtlBatchJob *job, CURLcode code)
 	job->slot = -1;
 	wait_ms = atl_transfer_finish(t, code, &job->req, &job->limits, &job->res);
 	now = GetCurrentTimestamp();
-	tell_sent(st, job, t->sends > 0 ? now : 0);
+	tell_sent(st, job, t->sends > 0 ? t->sent_at : 0);
 	note_protocol(st, t);
 	job->res.elapsed_ms = (double) (now - job->res.started_at) / 1000.0;
 	atl_flight_ended(&st->flight, (double) (now - job->attempt_at) / USECS_PER_SEC,
@@ -421,7 +425,7 @@ cleanup(BatchState *st)
 		if (st->running[i])
 		{
 			/* else its start would count in the organization's window for long */
-			tell_sent(st, st->running[i], st->slots[i].sends > 0 ? GetCurrentTimestamp() : 0);
+			tell_sent(st, st->running[i], st->slots[i].sends > 0 ? st->slots[i].sent_at : 0);
 			curl_multi_remove_handle(st->multi, st->slots[i].easy);
 			atl_transfer_abandon(&st->slots[i]);
 		}
@@ -463,8 +467,8 @@ atl_batch_step(AtlBatch *batch, long max_wait_ms)
 	start_ready_jobs(st);
 	if (curl_multi_perform(st->multi, &still_running) != CURLM_OK)
 		elog(ERROR, "atlorg: libcurl multi interface failed");
+	tell_sends(st);
 	collect_finished(st);
-	(void) connecting(st, GetCurrentTimestamp());	/* the gate hears of sends at once */
 	/*
 	 * What on_done queued (a chain's next page) starts now: a gate's WAIT
 	 * of this step did not see it, and the poll would sleep a whole slice.

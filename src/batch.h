@@ -61,6 +61,7 @@ struct AtlBatch
 {
 	int			max_in_flight;	/* a cap: the pace sizes the flight (flight.h) */
 	double		per_second;		/* 0: no pacing */
+	uint64		pace_key;		/* whose pace that is (a gate's budget) */
 	AtlHttpLimits limits;
 	AtlBatchDone on_done;
 	AtlBatchGate gate;			/* optional: replaces per_second and pauses */

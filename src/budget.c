@@ -5,10 +5,13 @@
  * ago gives way when it is full, which forgets only a pace, never a
  * request.
  *
- * The pace is a sliding window, as strict limiters count: no second ever
- * holds more requests than the pace allows (the last ones are remembered),
- * so starts held up by a stall (the executor commits between them) are made
- * up for, without ever overflowing the organization's window.  They are
+ * Starts keep to a schedule at the pace (97% of atlorg.action_rate), and a
+ * sliding window, as strict limiters count, holds no more than 98% of the
+ * limit in any second (the last starts are remembered).  So starts held up
+ * by a stall (the executor commits between them, or wakes late) are made up
+ * for, in the 1% between the two, without ever overflowing the
+ * organization's window: were the window the pace itself, it would bind at
+ * every start, and each start's lateness would be lost for good.  They are
  * made up for at twice the pace at most: a faster burst would crowd the
  * limiter's window with answers the network delivers early or late, and
  * jitter is what a strict limiter answers with 429.  A pace above
@@ -23,14 +26,19 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "common/hashfn.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/timestamp.h"
 
 #include "budget.h"
+#include "guc.h"
 #include "pace.h"
 
+#define PACE_OF_LIMIT 0.97		/* the schedule's pace, of atlorg.action_rate */
+#define WINDOW_OF_PACE (0.98 / PACE_OF_LIMIT)	/* the most in any second, of the pace */
 #define ATL_BUDGET_ORGS 64
 #define ATL_BUDGET_WINDOW 256	/* starts remembered per organization */
 #define CATCH_UP_SPACING 0.5	/* of the interval: making up at twice the pace */
@@ -97,6 +105,18 @@ atl_budget_key(const char *org)
 	return key ? key : 1;
 }
 
+uint64
+atl_budget_org_key(const char *api_base, const char *org_id)
+{
+	return atl_budget_key(psprintf("%s/admin/v1/orgs/%s", api_base, org_id));
+}
+
+double
+atl_budget_pace(void)
+{
+	return atl_action_rate * PACE_OF_LIMIT;
+}
+
 bool
 atl_budget_ready(void)
 {
@@ -158,8 +178,9 @@ remember_start(OrgBudget *e, int i, TimestampTz now)
 }
 
 /*
- * Under the lock, a pace of n a second (1 <= n < ATL_BUDGET_WINDOW): may a
- * start be made now?  Not if n requests count in the second ending now
+ * Under the lock, a pace of one start an interval, and at most n in any
+ * second (1 <= n < ATL_BUDGET_WINDOW): may a start be made now?  Not if n
+ * requests count in the second ending now
  * (sent in it, or pending), nor sooner than CATCH_UP_SPACING of an interval
  * after the last start.  A start made is remembered, pending.
  */
@@ -193,8 +214,14 @@ window_claim(OrgBudget *e, int n, long interval_us, TimestampTz now,
 	{
 		/* no fewer count until the oldest sent leaves (or a pending one is withdrawn) */
 		e->full_until = oldest_sent != DT_NOEND ? oldest_sent + USECS_PER_SEC : now + interval_us;
-		/* a full window is the pace kept, not fallen behind: nothing to catch up */
-		e->due = Max(e->due, e->full_until);
+		/*
+		 * A full window is the pace kept, not fallen behind: nothing to
+		 * catch up.  But a window full only until a moment after the start
+		 * is due (by the time the start a second ago took to go out) keeps
+		 * the schedule: moving it would slow every later start by that.
+		 */
+		if (e->full_until - e->due > interval_us / 2)
+			e->due = e->full_until;
 		*wake = e->full_until;
 		return false;
 	}
@@ -216,7 +243,8 @@ atl_budget_claim(uint64 org, double per_second, TimestampTz now, TimestampTz *wa
 				 uint32 *ticket)
 {
 	long		interval_us = per_second > 0 ? (long) (1000000.0 / per_second) : 0;
-	int			n = (int) per_second;
+	/* the window's most: 98 for a pace of 97 */
+	int			n = (int) floor(per_second * WINDOW_OF_PACE + 1e-6);
 	OrgBudget  *e;
 	bool		go;
 

@@ -15,6 +15,15 @@ extern void atl_budget_shmem_request(void);
 extern void atl_budget_shmem_startup(void);
 
 extern uint64 atl_budget_key(const char *org);
+/* the key of an organization's admin API budget */
+extern uint64 atl_budget_org_key(const char *api_base, const char *org_id);
+
+/*
+ * The pace requests are started at: 97% of atlorg.action_rate, so that
+ * jitter never overflows a strict window of the limit; no second holds
+ * more than 98% of it (the room a late start catches up in).
+ */
+extern double atl_budget_pace(void);
 
 /* is the shared budget there (atlorg preloaded)?  Else callers pace alone */
 extern bool atl_budget_ready(void);

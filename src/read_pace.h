@@ -1,10 +1,10 @@
 /*
- * read_pace.h: a backend's batch of reads paced as the organization's
- * actions are, so that reading many pages at once never exceeds atlorg's
- * pace: starts claimed from the organization's shared budget (budget.h) at
- * 97% of atlorg.action_rate, shared with every executor and session, and a
- * 429 seen here pauses all of them.  Without the shared budget (atlorg not
- * preloaded) the batch keeps that pace, and its pauses, on its own.
+ * read_pace.h: the organization's shared budget (budget.h) as a batch's
+ * gate.  The executor's actions and a backend's reads of many pages at
+ * once start when the budget allows, at atlorg's pace (budget.h), shared
+ * with every executor and session; a 429 seen by one pauses all of them.
+ * Without the shared budget (atlorg not preloaded) a batch of reads keeps
+ * that pace, and its pauses, on its own.
  */
 #ifndef ATLORG_READ_PACE_H
 #define ATLORG_READ_PACE_H
@@ -12,16 +12,14 @@
 #include "batch.h"
 #include "source.h"
 
-typedef struct AtlReadPace
-{
-	uint64		org_key;		/* the organization's budget */
-	double		per_second;		/* 0: unpaced */
-} AtlReadPace;
+/* the gate: the job's start is claimed from its pace_key's budget */
+extern AtlGate atl_budget_gate(AtlBatch *batch, AtlBatchJob *job, TimestampTz now,
+							   TimestampTz *wake);
 
-/*
- * Pace batch for src's organization.  batch->arg must point to a struct
- * whose first member is *pace (the gate finds it there), set by the caller.
- */
-extern void atl_read_pace_init(AtlBatch *batch, AtlReadPace *pace, const AtlSource *src);
+/* on_sent: the budget counts the start from when the request went out */
+extern void atl_budget_job_sent(AtlBatch *batch, AtlBatchJob *job, TimestampTz at);
+
+/* pace a batch of reads of src's organization (its jobs: batch-wide key and pace) */
+extern void atl_read_pace_init(AtlBatch *batch, const AtlSource *src);
 
 #endif

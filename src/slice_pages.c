@@ -25,7 +25,6 @@ typedef struct SeenId
 
 typedef struct SliceRun
 {
-	AtlReadPace pace;			/* first: read_pace.h's gate finds it here */
 	const AtlSource *src;
 	const AtlReadOp *op;		/* users.search */
 	char	   *url;
@@ -167,7 +166,7 @@ atl_slices_page(const AtlSource *src, AtlSlicePlan *plan, const bool *which, Tup
 	atl_http_limits_from_gucs(&batch.limits);
 	batch.on_done = page_done;
 	batch.arg = &run;
-	atl_read_pace_init(&batch, &run.pace, src);
+	atl_read_pace_init(&batch, src);
 	for (int i = 0; i < plan->nslices; i++)
 	{
 		char	   *filters = atl_slice_body(&plan->slices[i]);

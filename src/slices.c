@@ -33,7 +33,6 @@ static const struct
 /* one users/count request of a round: its query, and where its count goes */
 typedef struct CountRound
 {
-	AtlReadPace pace;			/* first: read_pace.h's gate finds it here */
 	const AtlSource *src;
 	const AtlReadOp *op;
 } CountRound;
@@ -122,7 +121,7 @@ count_all(const AtlSource *src, int n, char **queries, int64 *counts)
 	batch.max_in_flight = n;
 	batch.on_done = count_done;
 	batch.arg = &round;
-	atl_read_pace_init(&batch, &round.pace, src);
+	atl_read_pace_init(&batch, src);
 	for (int i = 0; i < n; i++)
 	{
 		AtlHttpRequest req = {"GET", NULL, ATL_AUTH_BEARER, NULL, src->api_key, NULL, true};

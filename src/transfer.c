@@ -4,6 +4,8 @@
  */
 #include "postgres.h"
 
+#include "utils/timestamp.h"
+
 #include "guc.h"
 #include "remote_text.h"
 #include "retry.h"
@@ -39,7 +41,9 @@ before_send(void *clientp, char *conn_primary_ip, char *conn_local_ip,
 {
 	AtlTransfer *t = clientp;
 
-	if (t->sends++ == 0 || !t->once)
+	if (t->sends++ == 0)
+		t->sent_at = GetCurrentTimestamp();
+	if (t->sends == 1 || !t->once)
 		return CURL_PREREQFUNC_OK;
 	t->resend_refused = true;
 	return CURL_PREREQFUNC_ABORT;
@@ -112,6 +116,7 @@ atl_transfer_setup(AtlTransfer *t, const AtlHttpRequest *req,
 	t->cap = limits->max_response_bytes;
 	t->too_large = false;
 	t->sends = 0;
+	t->sent_at = 0;
 	t->resend_refused = false;
 	t->errbuf[0] = '\0';
 	t->headers = request_headers(req);

@@ -7,6 +7,8 @@
 
 #include <curl/curl.h>
 
+#include "datatype/timestamp.h"
+
 #include "http.h"
 
 typedef struct AtlTransfer
@@ -17,6 +19,7 @@ typedef struct AtlTransfer
 	size_t		cap;			/* atlorg.max_response_size */
 	bool		too_large;
 	int			sends;			/* times libcurl was about to send it (0: connecting) */
+	TimestampTz sent_at;		/* when it was first about to be sent */
 	bool		once;			/* an action: never sent twice */
 	bool		wait_to_share;	/* the caller's: HTTP/2 is spoken, wait for a
 								 * connection being opened rather than open another */

@@ -28,6 +28,7 @@
 #include "guc.h"
 #include "http.h"
 #include "json.h"
+#include "read_pace.h"
 #include "remote_text.h"
 #include "runs.h"
 #include "worker_runs.h"
@@ -241,15 +242,7 @@ gate_job(AtlBatch *batch, AtlBatchJob *job, TimestampTz now, TimestampTz *wake)
 		*wake = TimestampTzPlusMilliseconds(now, PAUSED_POLL_MS);
 		return ATL_GATE_WAIT;
 	}
-	return atl_budget_claim(a->req.org_key, a->req.per_second, now, wake, &job->ticket) ?
-		ATL_GATE_GO : ATL_GATE_WAIT;
-}
-
-/* the budget counts the request from when it went out */
-static void
-job_sent(AtlBatch *batch, AtlBatchJob *job, TimestampTz at)
-{
-	atl_budget_sent(((Active *) job->user)->req.org_key, job->ticket, at);
+	return atl_budget_gate(batch, job, now, wake);
 }
 
 /* its caller gave up: it is dropped, even while it waits to retry */
@@ -744,7 +737,7 @@ atl_worker_main(Datum main_arg)
 	st.batch.max_in_flight = atl_executor_in_flight;
 	st.batch.gate = gate_job;
 	st.batch.on_limit = org_limited;
-	st.batch.on_sent = job_sent;
+	st.batch.on_sent = atl_budget_job_sent;
 	st.batch.abandoned = job_abandoned;
 	st.batch.on_done = job_done;
 	st.batch.arg = &st;

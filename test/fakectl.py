@@ -25,6 +25,7 @@
     fakectl.py requests                   the request log since the last reset, as JSON
     fakectl.py overlap REGEX              the most matching requests in flight at one moment
     fakectl.py peak REGEX S               the most matching requests arriving within S seconds
+    fakectl.py span REGEX                 the first and last arrival of matching requests (epoch s)
     fakectl.py reset-log                  empty the request log (not saved), keep the org
     fakectl.py sent REGEX                 how many requests since the reset had a matching path
     fakectl.py connections REGEX          how many TCP connections those requests came on
@@ -157,6 +158,10 @@ def main(argv):
                 lo += 1
             most = max(most, hi - lo + 1)
         print(most)
+    elif cmd == "span":
+        # the first and the last arrival of the matching requests (epoch seconds)
+        times = sorted(e["t"] for e in call("GET", "/__fake/requests") if re.search(args[0], e["path"]))
+        print(f"{times[0]:.6f} {times[-1]:.6f}" if times else "")
     elif cmd == "reset-log":
         call("DELETE", "/__fake/requests")
     elif cmd == "answered":

@@ -67,10 +67,7 @@ disables() {   # $1: proto, $2: limiter kind, $3: first target
                               WHERE id > $since AND action = 'disable'")
   report "$proto $kind: succeeded" "$ok" "= $N" "$([ "$ok" = "$N" ] && echo 1)"
   # as the API sees it: from the first request's arrival to the last's
-  span=$($PYTHON test/fakectl.py requests | $PYTHON -c '
-import json, sys
-t = sorted(e["t"] for e in json.load(sys.stdin) if e["path"].endswith("/manage/lifecycle/disable"))
-print(t[-1] - t[0])')
+  span=$($PYTHON test/fakectl.py span '/manage/lifecycle/disable$' | awk '{ print $2 - $1 }')
   seen=$(echo "($N - 1) / $span" | bc -l)
   report "$proto $kind: throughput / limit, at the API" "$(printf '%.3f (%.1f/s)' "$(echo "$seen / $LIMIT" | bc -l)" "$seen")" \
     "$(printf '>= 0.95 of %d/s; first to last arrival %.2f s' "$LIMIT" "$span")" "$(echo "$seen / $LIMIT >= 0.95" | bc -l)"
