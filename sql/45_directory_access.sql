@@ -18,7 +18,7 @@
 -- (C: src/access_view.c) plans and runs it and writes back what came of
 -- it; the rule's second action changes the mirror from that.
 -- Its columns are the mirror's (server, atl_access's, synced_at), so the
--- rules below return the mirror's rows as they are (RETURNING m.*).
+-- rules below return the mirror's rows as they are (RETURNING m.*, RETURNING *).
 CREATE VIEW atl_directory_access AS
   SELECT * FROM atl_mirror_access;
 
