@@ -76,29 +76,17 @@ BEGIN
      AND NOT EXISTS (SELECT FROM pg_temp.atl_sync_users n WHERE n.account_id = m.account_id);
   GET DIAGNOSTICS users_gone = ROW_COUNT;
 
+  -- a changed user takes every column of the read row (atl_user's, in its
+  -- order: the mirror's columns are server, LIKE atl_user, synced_at)
   UPDATE atl_mirror_users m
-     SET (name, nickname, email, email_verified, status, account_status, membership_status,
-          claim_status, management_source, added_to_org, mfa_enabled, job_title, department,
-          organization, location, time_zone, platform_roles, groups, group_ids, products,
-          last_active, product_last_active, product_access, synced_at)
-       = (n.name, n.nickname, n.email, n.email_verified, n.status, n.account_status,
-          n.membership_status, n.claim_status, n.management_source, n.added_to_org,
-          n.mfa_enabled, n.job_title, n.department, n.organization, n.location, n.time_zone,
-          n.platform_roles, n.groups, n.group_ids, n.products, n.last_active,
-          n.product_last_active, n.product_access, started)
+     SET (account_id, name, nickname, email, email_verified, status, account_status,
+          membership_status, claim_status, management_source, added_to_org, mfa_enabled,
+          job_title, department, organization, location, time_zone, platform_roles, groups,
+          group_ids, products, last_active, product_last_active, product_access, synced_at)
+       = ROW(n.*, started)
     FROM pg_temp.atl_sync_users n
    WHERE m.server = srv AND m.account_id = n.account_id
-     AND (m.name, m.nickname, m.email, m.email_verified, m.status, m.account_status,
-          m.membership_status, m.claim_status, m.management_source, m.added_to_org,
-          m.mfa_enabled, m.job_title, m.department, m.organization, m.location, m.time_zone,
-          m.platform_roles, m.groups, m.group_ids, m.products, m.last_active,
-          m.product_last_active, m.product_access)
-         IS DISTINCT FROM
-         (n.name, n.nickname, n.email, n.email_verified, n.status, n.account_status,
-          n.membership_status, n.claim_status, n.management_source, n.added_to_org,
-          n.mfa_enabled, n.job_title, n.department, n.organization, n.location, n.time_zone,
-          n.platform_roles, n.groups, n.group_ids, n.products, n.last_active,
-          n.product_last_active, n.product_access);
+     AND ROW(m.*) IS DISTINCT FROM ROW(m.server, n.*, m.synced_at);
   GET DIAGNOSTICS users_changed = ROW_COUNT;
 
   INSERT INTO atl_mirror_users
@@ -170,19 +158,15 @@ BEGIN
                         WHERE (n.account_id, n.product, n.site_id) = (m.account_id, m.product, m.site_id));
     GET DIAGNOSTICS access_gone = ROW_COUNT;
 
+    -- as the users: atl_access's columns, in its order
     UPDATE atl_mirror_access m
-       SET (email, site, site_url, role, direct, via_groups, via_group_ids, last_active,
-            resource_id, synced_at)
-         = (n.email, n.site, n.site_url, n.role, n.direct, n.via_groups, n.via_group_ids,
-            n.last_active, n.resource_id, started)
+       SET (account_id, email, product, site, site_url, role, direct, via_groups, via_group_ids,
+            last_active, resource_id, site_id, synced_at)
+         = ROW(n.*, started)
       FROM pg_temp.atl_sync_access n
      WHERE m.server = srv
        AND (n.account_id, n.product, n.site_id) = (m.account_id, m.product, m.site_id)
-       AND (m.email, m.site, m.site_url, m.role, m.direct, m.via_groups, m.via_group_ids,
-            m.last_active, m.resource_id)
-           IS DISTINCT FROM
-           (n.email, n.site, n.site_url, n.role, n.direct, n.via_groups, n.via_group_ids,
-            n.last_active, n.resource_id);
+       AND ROW(m.*) IS DISTINCT FROM ROW(m.server, n.*, m.synced_at);
     GET DIAGNOSTICS access_changed = ROW_COUNT;
 
     INSERT INTO atl_mirror_access

@@ -17,10 +17,10 @@
 -- statement's change set in atl_access_changes; a statement trigger on it
 -- (C: src/access_view.c) plans and runs it and writes back what came of
 -- it; the rule's second action changes the mirror from that.
+-- Its columns are the mirror's (server, atl_access's, synced_at), so the
+-- rules below return the mirror's rows as they are (RETURNING m.*, RETURNING *).
 CREATE VIEW atl_directory_access AS
-  SELECT server, account_id, email, product, site, site_url, role, direct, via_groups,
-         via_group_ids, last_active, resource_id, site_id, synced_at
-    FROM atl_mirror_access;
+  SELECT * FROM atl_mirror_access;
 
 COMMENT ON VIEW atl_directory_access IS
   'atlorg: the mirror''s product access per site; DELETE removes access at Atlassian, INSERT grants it';
@@ -190,8 +190,7 @@ CREATE RULE atl_directory_access_delete AS ON DELETE TO atl_directory_access DO 
      AND c.product = OLD.product AND c.site = OLD.site_id
      AND m.server = OLD.server AND m.account_id = OLD.account_id
      AND m.product = OLD.product AND m.site_id = OLD.site_id
-  RETURNING m.server, m.account_id, m.email, m.product, m.site, m.site_url, m.role, m.direct,
-            m.via_groups, m.via_group_ids, m.last_active, m.resource_id, m.site_id, m.synced_at
+  RETURNING m.*
 );
 
 CREATE RULE atl_directory_access_insert AS ON INSERT TO atl_directory_access DO INSTEAD (
@@ -214,8 +213,7 @@ CREATE RULE atl_directory_access_insert AS ON INSERT TO atl_directory_access DO 
    WHERE c.backend_pid = pg_backend_pid() AND c.kind = 'grant' AND c.applied
      AND c.server = coalesce(NEW.server, atl_server()) AND c.account_id = NEW.account_id
      AND c.product = NEW.product AND c.site = coalesce(NEW.site_id, NEW.site)
-  RETURNING server, account_id, email, product, site, site_url, role, direct, via_groups,
-            via_group_ids, last_active, resource_id, site_id, synced_at
+  RETURNING *
 );
 
 -- Seats per server, product and site, from the mirror: the numbers a

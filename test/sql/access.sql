@@ -35,7 +35,16 @@ SELECT count(*) AS rows, count(DISTINCT account_id) AS accounts,
   FROM live;
 SELECT DISTINCT product, site, site_url FROM live ORDER BY 1, 2;
 
--- In the mirror: atl_sync() keeps the same rows.
+-- In the mirror: atl_sync() keeps the same rows (and writes again every
+-- column of a row that differs from Atlassian's).
+WITH tampered AS (
+  UPDATE atl_mirror_access
+     SET role = 'atlassian/guest', via_group_ids = '{}', site_url = NULL, last_active = '2000-01-01'
+   WHERE (account_id, product, site_id) IN (SELECT account_id, product, site_id
+                                              FROM atl_mirror_access JOIN live USING (account_id, product, site_id)
+                                             ORDER BY 1, 2, 3 LIMIT 2)
+  RETURNING 1)
+SELECT count(*) AS tampered FROM tampered;
 SELECT atl_sync() IS NOT NULL AS synced;
 SELECT (SELECT count(*) FROM (SELECT account_id, email, product, site, site_url, role, direct, via_groups,
                                      via_group_ids, last_active, resource_id, site_id FROM atl_directory_access

@@ -19,9 +19,22 @@ SELECT outcome FROM atl_disable('712020:978521a6-2367-4092-a7f6-7cc1b9043bdd');
 SELECT users_added, users_changed, users_gone FROM atl_sync(access => false);
 SELECT status FROM atl_mirror_users WHERE account_id = '712020:978521a6-2367-4092-a7f6-7cc1b9043bdd';
 
+-- A mirror row that differs from Atlassian's in any column is written
+-- again by the next sync, every column as Atlassian has it.
+WITH tampered AS (
+  UPDATE atl_mirror_users
+     SET nickname = 'not theirs', job_title = 'not theirs', product_access = NULL,
+         mfa_enabled = NOT coalesce(mfa_enabled, false)
+   WHERE account_id IN ('5b10ac8d82e05b22cc7d4ef5', '557057:4f9acfd2-6155-419b-8de5-5b5cf27a59a0')
+  RETURNING 1)
+SELECT count(*) AS tampered FROM tampered;
+
 -- The mirror answers the same questions as the live reads, for free.
 \! test/fakectl.py reset
 SELECT users_changed > 0 AS reverted FROM atl_sync(access => false);
+SELECT count(*) AS differs
+  FROM atl_mirror_users m FULL JOIN atl_users() u USING (account_id)
+ WHERE ROW(m.*) IS DISTINCT FROM ROW(m.server, u.*, m.synced_at);
 \! test/fakectl.py reset
 SELECT count(*) FROM atl_mirror_users
  WHERE atl_inactive(product_last_active, 'jira-software', '90 days');
