@@ -322,6 +322,21 @@ CREATE TRIGGER atl_directory_apply AFTER INSERT ON atl_directory_changes
   REFERENCING NEW TABLE AS captured
   FOR EACH STATEMENT EXECUTE FUNCTION atl_directory_apply();
 
+-- The session's own change set, for the rule's actions below.  A function
+-- (not inlined: its SET clause) so that the planner expects many rows: the
+-- table, emptied after every statement, looks empty to it, and the rule's
+-- actions, joined with the UPDATE's own WHERE (a subquery, say), were then
+-- planned as nested loops that read that subquery again for each row, a
+-- time that grew with the square of the rows (2.4 s after the last request
+-- of 2,000, where the change set's own join takes 0.1 s).
+CREATE FUNCTION atl_directory_changes_mine()
+RETURNS SETOF atl_directory_changes
+LANGUAGE sql STABLE ROWS 1000
+SET search_path = pg_catalog, atlorg, pg_temp
+AS $$ SELECT * FROM atlorg.atl_directory_changes WHERE backend_pid = pg_backend_pid() $$;
+COMMENT ON FUNCTION atl_directory_changes_mine() IS
+  'action: the calling session''s change set of an UPDATE atl_directory (its rule''s actions read it)';
+
 CREATE RULE atl_directory_update AS ON UPDATE TO atl_directory DO INSTEAD (
   INSERT INTO atl_directory_changes (server, account_id, readonly_changed,
                                      old_status, new_status, old_email, new_email,
@@ -362,18 +377,17 @@ CREATE RULE atl_directory_update AS ON UPDATE TO atl_directory DO INSTEAD (
          organization = d.profile ->> 'organization', location = d.profile ->> 'location',
          time_zone = d.profile ->> 'time_zone',
          groups = coalesce(d.groups, m.groups), group_ids = coalesce(d.group_ids, m.group_ids)
-    FROM atl_directory_changes d
-   WHERE d.backend_pid = pg_backend_pid() AND d.server = OLD.server
-     AND d.account_id = OLD.account_id AND d.applied
+    FROM atl_directory_changes_mine() d
+   WHERE d.server = OLD.server AND d.account_id = OLD.account_id AND d.applied
      AND m.server = OLD.server AND m.account_id = OLD.account_id
   RETURNING m.server, m.account_id, m.name, m.nickname, m.email, m.status, m.job_title,
             m.department, m.organization, m.location, m.time_zone, m.groups, m.group_ids,
             m.account_status, m.membership_status, m.claim_status, m.management_source,
             m.added_to_org, m.platform_roles, m.products, m.last_active,
             m.product_last_active, m.synced_at;
-  DELETE FROM atl_directory_changes d
-   WHERE d.backend_pid = pg_backend_pid() AND d.server = OLD.server
-     AND d.account_id = OLD.account_id
+  DELETE FROM atl_directory_changes d USING atl_directory_changes_mine() c
+   WHERE d.change_id = c.change_id AND c.server = OLD.server
+     AND c.account_id = OLD.account_id
 );
 
 -- DELETE and INSERT on the view are errors (0A000), not changes of the

@@ -177,6 +177,22 @@ CREATE TRIGGER atl_access_apply AFTER INSERT ON atl_access_changes
   REFERENCING NEW TABLE AS captured
   FOR EACH STATEMENT EXECUTE FUNCTION atl_access_apply();
 
+-- The session's own applied changes of a kind, for the rules' actions
+-- below: a function the planner expects many rows of, for the reason
+-- atl_directory_changes_mine() gives (sql/43_directory.sql).  The kind and
+-- applied are asked inside: each condition outside would cut the planner's
+-- guess (the view's own WHERE adds more, product = ... and the like).
+CREATE FUNCTION atl_access_changes_mine(kind text)
+RETURNS SETOF atl_access_changes
+LANGUAGE sql STABLE ROWS 100000
+SET search_path = pg_catalog, atlorg, pg_temp
+AS $$
+  SELECT * FROM atlorg.atl_access_changes c
+   WHERE c.backend_pid = pg_backend_pid() AND c.kind = $1 AND c.applied
+$$;
+COMMENT ON FUNCTION atl_access_changes_mine(text) IS
+  'action: the applied changes of one kind in the calling session''s change set of atl_directory_access (its rules'' actions read them)';
+
 -- The change set stays until the session's next statement on the view
 -- (the trigger clears it then): a last DELETE here would be what the
 -- DELETE's row count counts.
@@ -184,9 +200,8 @@ CREATE RULE atl_directory_access_delete AS ON DELETE TO atl_directory_access DO 
   INSERT INTO atl_access_changes (kind, server, account_id, product, site)
   VALUES ('remove', OLD.server, OLD.account_id, OLD.product, OLD.site_id);
   DELETE FROM atl_mirror_access m
-   USING atl_access_changes c
-   WHERE c.backend_pid = pg_backend_pid() AND c.kind = 'remove' AND c.applied
-     AND c.server = OLD.server AND c.account_id = OLD.account_id
+   USING atl_access_changes_mine('remove') c
+   WHERE c.server = OLD.server AND c.account_id = OLD.account_id
      AND c.product = OLD.product AND c.site = OLD.site_id
      AND m.server = OLD.server AND m.account_id = OLD.account_id
      AND m.product = OLD.product AND m.site_id = OLD.site_id
@@ -209,9 +224,8 @@ CREATE RULE atl_directory_access_insert AS ON INSERT TO atl_directory_access DO 
           END);
   INSERT INTO atl_mirror_access
   SELECT c.server, (c.granted).*, now()
-    FROM atl_access_changes c
-   WHERE c.backend_pid = pg_backend_pid() AND c.kind = 'grant' AND c.applied
-     AND c.server = coalesce(NEW.server, atl_server()) AND c.account_id = NEW.account_id
+    FROM atl_access_changes_mine('grant') c
+   WHERE c.server = coalesce(NEW.server, atl_server()) AND c.account_id = NEW.account_id
      AND c.product = NEW.product AND c.site = coalesce(NEW.site_id, NEW.site)
   RETURNING *
 );
