@@ -1166,3 +1166,10 @@ REVOKE ALL ON FUNCTION atl_protections(text[], name, text, text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION atl_protections(text[], name, text, text[]) TO atlorg_reader;
 REVOKE ALL ON FUNCTION atl_protection(text, name, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION atl_protection(text, name, text, text) TO atlorg_reader;
+
+-- A background dry run records what Atlassian would answer, as a
+-- synchronous one does: predicted as the caller when it is queued, kept
+-- with the queued request until the executor records it.
+ALTER TABLE atl_queue ADD COLUMN predicted_key text,
+                      ADD COLUMN predicted_reason text,
+                      ADD COLUMN predicted_detail text;
