@@ -28,6 +28,7 @@ typedef struct ActionRun
 	bool		dry_run;
 	char	  **protections;	/* NULL when forced */
 	AtlPrediction *predictions; /* a dry run's; else NULL */
+	char	   *cap_refusal;	/* refused by the statement's cap: why */
 	bool	   *repeated;		/* the same request as an earlier item */
 	TupleDesc	desc;
 	ActionRowSink sink;
@@ -124,10 +125,14 @@ next_request(AtlActionRequest *req, void *arg)
 	if (i >= run->n)
 		return false;
 	run->next = i + 1;
-	/* a plan's own reason to skip stands whatever force says */
+	/*
+	 * A plan's own reason to skip stands whatever force says; a protection
+	 * skips what a refused call would not have sent anyway.
+	 */
 	atl_action_item_request(req, &run->items[i], run->src, run->dry_run,
 							run->items[i].skip_reason ? run->items[i].skip_reason :
-							run->protections ? run->protections[i] : NULL);
+							run->protections && run->protections[i] ? run->protections[i] :
+							run->cap_refusal);
 	atl_prediction_to_request(req, run->predictions ? &run->predictions[i] : NULL);
 	req->run_id = run->run_id;
 	req->verify = atl_verify;
@@ -236,7 +241,15 @@ atl_actions_run(ActionItem *items, int n, const char *server, bool dry_run, bool
 	run.sink_arg = arg;
 	run.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "atlorg action row",
 										ALLOCSET_SMALL_SIZES);
-	/* the statement's cap and warning, before anything is sent or queued */
+	/*
+	 * The statement's cap and warning, before anything is sent or queued.
+	 * A call the cap refuses after the statement sent others is recorded
+	 * (as skipped, nothing sent) before the ERROR: the executor's audit
+	 * rows outlive it, and say where the statement stopped.
+	 */
+	run.cap_refusal = atl_statement_guard_cap_refusal(count_sends(&run), atl_background);
+	if (run.cap_refusal)
+		run_now(&run);
 	atl_statement_guard_requests(count_sends(&run), atl_background);
 	if (atl_background)
 		queue_run(&run);
