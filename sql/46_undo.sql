@@ -54,7 +54,7 @@ AS $$
     WHEN c.changes IN ('group', 'jira group') THEN c.changes || ' ' || target
     WHEN c.changes = 'role' THEN
       'role ' || coalesce(params->>'role', '') || ' on ' || coalesce(params->>'resource', '')
-    ELSE coalesce(c.changes, action)
+    ELSE coalesce(c.changes, atl_undo_family.action)
   END
     FROM (SELECT) AS one
     LEFT JOIN atlorg.atl_action_catalogue() c ON c.action = atl_undo_family.action
