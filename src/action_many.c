@@ -232,10 +232,8 @@ atl_actions_run(ActionItem *items, int n, const char *server, bool dry_run, bool
 
 	check_all(&run, server);
 	run.repeated = mark_repeats(items, n);
-	if (!force)
-		run.protections = atl_action_protections(run.src, items, n);
-	if (dry_run)
-		run.predictions = atl_action_predictions(run.src, items, n);
+	/* who is protected (unless forced) and, for a dry run, what Atlassian would say */
+	atl_action_screen(run.src, items, n, !force, dry_run, &run.protections, &run.predictions);
 	run.desc = desc;
 	run.sink = sink;
 	run.sink_arg = arg;
