@@ -14,21 +14,12 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-#include "executor/spi.h"
-#include "catalog/pg_type.h"
-#include "nodes/value.h"
-#include "parser/parse_func.h"
-#include "utils/lsyscache.h"
-#include "utils/array.h"
-#include "utils/memutils.h"
-
 #include "actions.h"
 #include "budget.h"
 #include "executor.h"
 #include "guc.h"
 #include "http.h"
 #include "source.h"
-#include "pinned.h"
 #include "validate.h"
 
 void
