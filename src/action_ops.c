@@ -167,6 +167,7 @@ target_api(ActTarget target)
 	return "";
 }
 
+/* a catalogue column that may be empty (no undo, nothing final) */
 static Datum
 text_or_null(const char *s, bool *isnull)
 {
