@@ -1220,3 +1220,172 @@ CREATE OR REPLACE RULE atl_directory_access_insert AS ON INSERT TO atl_directory
      AND c.product = NEW.product AND c.site = coalesce(NEW.site_id, NEW.site)
   RETURNING *
 );
+
+-- A background dry run records what Atlassian would answer, as a
+-- synchronous one does: predicted as the caller when it is queued, kept
+-- with the queued request until the executor records it.
+ALTER TABLE atl_queue ADD COLUMN predicted_key text,
+                      ADD COLUMN predicted_reason text,
+                      ADD COLUMN predicted_detail text;
+
+-- One list of actions: the catalogue says what each action changes, what
+-- undoes it and why nothing does (atl_actions); previews and undo read it
+-- instead of lists of their own.  Its function's columns change: it is
+-- made again, with the views over it.
+DROP VIEW atl_audit_explained;
+DROP VIEW atl_actions;
+DROP FUNCTION atl_action_catalogue();
+CREATE FUNCTION atl_action_catalogue(OUT function text, OUT action text, OUT method text,
+                                     OUT path text, OUT api text, OUT changes text,
+                                     OUT undo text, OUT final text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'atl_action_catalogue'
+LANGUAGE C IMMUTABLE STRICT;
+COMMENT ON FUNCTION atl_action_catalogue() IS
+  'read: every action: its SQL function, its name in atl_audit.action, its request, what it changes and what undoes it';
+
+CREATE VIEW atl_actions AS
+  SELECT function, action, method, path, api, changes, undo, final FROM atl_action_catalogue();
+COMMENT ON VIEW atl_actions IS
+  'atlorg: every action: its SQL function (atl_cancel_delete), its name in the audit (cancel-delete), its request, what it changes, what undoes it';
+
+CREATE VIEW atl_audit_explained AS
+  SELECT a.id, a.requested_at, a.finished_at, a.acted_by, a.session_role, a.server,
+         a.action, c.function AS action_function, a.account_id, a.target, a.params,
+         a.outcome, a.http_status, a.error_key, a.error_reason, a.error_detail,
+         atl_audit_reason(a.error_key, a.error_reason, a.error_detail, a.http_status) AS reason,
+         w.key AS explained_key, w.meaning, w.what_to_do,
+         a.attempts, a.elapsed_ms, a.run_id, a.verified
+    FROM atl_audit a
+    LEFT JOIN atl_action_catalogue() c ON c.action = a.action
+    LEFT JOIN LATERAL atl_error_words(a.error_key, a.error_reason, a.http_status) w
+      ON a.outcome NOT IN ('succeeded', 'pending', 'dry_run');
+COMMENT ON VIEW atl_audit_explained IS
+  'atlorg: atl_audit with each action''s SQL function and each error''s reason in plain words';
+REVOKE ALL ON FUNCTION atl_action_catalogue() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION atl_action_catalogue() TO atlorg_reader;
+GRANT SELECT ON atl_audit_explained, atl_actions TO atlorg_reader;
+
+CREATE OR REPLACE FUNCTION atl_undo_family(action text, target text, params jsonb)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, atlorg, pg_temp
+AS $$
+  SELECT CASE
+    WHEN c.changes IN ('group', 'jira group') THEN c.changes || ' ' || target
+    WHEN c.changes = 'role' THEN
+      'role ' || coalesce(params->>'role', '') || ' on ' || coalesce(params->>'resource', '')
+    ELSE coalesce(c.changes, atl_undo_family.action)
+  END
+    FROM (SELECT) AS one
+    LEFT JOIN atlorg.atl_action_catalogue() c ON c.action = atl_undo_family.action
+$$;
+COMMENT ON FUNCTION atl_undo_family(text, text, jsonb) IS
+  'read: which requests change the same thing: a later one of the same family is a change an undo must not overwrite';
+
+CREATE OR REPLACE FUNCTION atl_undo_plan(run_id bigint)
+RETURNS TABLE (audit_id bigint, action text, account_id text, target text, outcome text,
+               undo text, undo_target text, undo_params jsonb, reason text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, atlorg, pg_temp
+AS $$
+  SELECT a.id, a.action, a.account_id, a.target, a.outcome,
+         CASE WHEN why.reason IS NULL THEN c.undo END,
+         CASE WHEN why.reason IS NULL THEN a.target END,
+         CASE WHEN why.reason IS NULL THEN rev.params END,
+         coalesce(why.reason, CASE WHEN a.outcome = 'unknown' THEN
+           'its outcome is unknown: if Atlassian did not act on it, the undo changes nothing' END)
+    FROM atlorg.atl_audit a
+    -- what undoes each action, or why nothing does: atl_actions
+    LEFT JOIN atlorg.atl_action_catalogue() c ON c.action = a.action
+    CROSS JOIN LATERAL (SELECT CASE c.changes
+        WHEN 'role' THEN a.params
+        WHEN 'email' THEN jsonb_build_object('email', a.previous->>'email')
+        WHEN 'profile' THEN a.previous->'profile'
+      END AS params) rev
+    CROSS JOIN LATERAL (SELECT CASE
+        WHEN c.final IS NOT NULL THEN c.final
+        WHEN c.undo IS NULL THEN format('atlorg cannot undo %s', a.action)
+        WHEN a.action = 'delete' AND a.finished_at < now() - interval '14 days' THEN
+          format('deleted on %s: past Atlassian''s 14-day grace period, the deletion is final',
+                 a.finished_at::date)
+        WHEN c.changes IN ('email', 'profile') AND a.previous IS NULL THEN
+          'what it changed from is not known: the mirror did not hold the account then (atl_sync() before changes you may want to undo)'
+        WHEN a.action = 'set_email' AND a.previous->>'email' IS NULL THEN
+          'the e-mail it changed from is not known (the mirror had none)'
+        WHEN a.action = 'update_profile' AND EXISTS (
+            SELECT FROM jsonb_object_keys(a.params - 'extended_profile') k
+             WHERE NOT (coalesce(a.previous->'profile', '{}') ? k)
+            UNION ALL
+            SELECT FROM jsonb_object_keys(coalesce(a.params->'extended_profile', '{}')) k
+             WHERE NOT (coalesce(a.previous->'profile'->'extended_profile', '{}') ? k)) THEN
+          'some fields it changed were empty before, or are not in the mirror (locale): atlorg cannot put them back'
+        ELSE (SELECT format('changed again since, by run %s (audit id %s): undo that first',
+                            coalesce(l.run_id::text, '?'), l.id)
+                FROM atlorg.atl_audit l
+               WHERE l.account_id = a.account_id AND l.id > a.id
+                 AND l.run_id IS DISTINCT FROM a.run_id
+                 AND l.outcome IN ('succeeded', 'unknown')
+                 AND atlorg.atl_undo_family(l.action, l.target, l.params)
+                     = (SELECT atlorg.atl_undo_family(a.action, a.target, a.params))
+               ORDER BY l.id LIMIT 1)
+      END AS reason
+      -- computed once a row: the SELECT list names the reason four times,
+      -- and a subquery pulled up would look for a later change four times
+      OFFSET 0) why
+   WHERE a.run_id = atl_undo_plan.run_id AND a.outcome IN ('succeeded', 'unknown')
+   ORDER BY a.id DESC
+$$;
+COMMENT ON FUNCTION atl_undo_plan(bigint) IS
+  'read: what undoing a run would send, request by request (newest first), and why what cannot be undone cannot';
+
+CREATE OR REPLACE FUNCTION atl_predictions(actions text[], account_ids text[], targets text[], bodies jsonb[],
+                                server name, verified_domains text[])
+RETURNS TABLE (ord bigint, error_key text, error_reason text, detail text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, atlorg, pg_temp
+AS $$
+  SELECT u.i, p.error_key, p.error_reason, p.detail
+    FROM unnest(atl_predictions.actions, atl_predictions.account_ids, atl_predictions.targets,
+                atl_predictions.bodies) WITH ORDINALITY AS u(action, a, t, b, i)
+    -- what each action changes, and through which API: atl_actions
+    LEFT JOIN atlorg.atl_action_catalogue() c ON c.action = u.action
+    LEFT JOIN atlorg.atl_mirror_users m
+      ON m.server = atl_predictions.server AND m.account_id = u.a COLLATE "default"
+    LEFT JOIN LATERAL (SELECT lower(split_part(u.b->>'email', '@', 2)) AS domain) d ON true
+    LEFT JOIN LATERAL (SELECT * FROM (VALUES
+      -- the user management API acts on managed accounts only ...
+      (c.api = 'user management'
+         AND m.claim_status IS DISTINCT FROM 'managed' AND m.account_id IS NOT NULL,
+       1, 'forbidden.action', 'managedAccount',
+       format('Atlassian would refuse it: the account is not managed by the organization (claim status %s)',
+              coalesce(m.claim_status, 'unknown'))),
+      -- ... and leaves an identity provider's accounts to it
+      (c.changes IN ('lifecycle', 'email') AND m.management_source = 'synced',
+       2, 'forbidden.action', 'externalDirectory.scim',
+       'Atlassian would refuse it: the account is synced from an identity provider (SCIM), which manages its lifecycle and e-mail'),
+      (c.changes = 'profile' AND m.management_source = 'synced'
+         AND (u.b ? 'name' OR u.b ? 'extended_profile'),
+       2, 'forbidden.fieldMutation', 'externalDirectory.scim',
+       'Atlassian would refuse it: the account is synced from an identity provider (SCIM), which owns its name and profile fields'),
+      (c.changes = 'email' AND d.domain <> ''
+         AND NOT d.domain = ANY (coalesce(atl_predictions.verified_domains, '{}')),
+       3, 'forbidden.unclaimedDomain', d.domain,
+       format('Atlassian would refuse it: %s is not one of the organization''s verified domains', d.domain)),
+      -- the account already as asked
+      (u.action = 'disable' AND m.account_status = 'inactive',
+       4, 'already', NULL, 'the account is already deactivated'),
+      (u.action = 'enable' AND m.account_status = 'active',
+       4, 'already', NULL, 'the account is already active'),
+      (u.action = 'suspend' AND m.membership_status = 'suspended',
+       4, 'already', NULL, 'the account''s access is already suspended'),
+      (u.action = 'add_to_group' AND u.t = ANY (m.group_ids),
+       4, 'already', NULL, 'the account is already a member of the group'),
+      (u.action = 'set_email' AND lower(m.email) = lower(u.b->>'email'),
+       4, 'already', NULL, 'the account already has that e-mail address')
+    ) AS v(hit, rank, error_key, error_reason, detail)
+     WHERE v.hit ORDER BY v.rank LIMIT 1) p ON true
+   ORDER BY u.i
+$$;
+COMMENT ON FUNCTION atl_predictions(text[], text[], text[], jsonb[], name, text[]) IS
+  'read: what Atlassian would answer each of a dry run''s requests, as the mirror and the verified domains tell';

@@ -206,22 +206,27 @@ COMMENT ON FUNCTION atl_audit_reason(text, text, text, integer) IS
   'read: an audit row''s reason: its reason, else its key, else its message, else its HTTP status';
 
 -- The action catalogue (src/action_ops.c): each action's SQL function, its
--- name in the audit and the request it sends.  The names differ in one
--- place only, atl_cancel_delete and cancel-delete (Atlassian's own path);
--- the audit keeps the name it has always recorded, so that its history
--- reads one way.
+-- name in the audit and the request it sends; the API it goes to, what it
+-- changes on the account (lifecycle, membership, email, profile, group,
+-- jira group, role, api token, directory, jira user), the action that puts
+-- it back, or why nothing does.  The names differ in one place only,
+-- atl_cancel_delete and cancel-delete (Atlassian's own path); the audit
+-- keeps the name it has always recorded, so that its history reads one
+-- way.  Previews (atl_predictions()) and undo (atl_undo_plan()) read what
+-- they need to know of an action here, not from lists of their own.
 CREATE FUNCTION atl_action_catalogue(OUT function text, OUT action text, OUT method text,
-                                     OUT path text)
+                                     OUT path text, OUT api text, OUT changes text,
+                                     OUT undo text, OUT final text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'atl_action_catalogue'
 LANGUAGE C IMMUTABLE STRICT;
 COMMENT ON FUNCTION atl_action_catalogue() IS
-  'read: every action: its SQL function, its name in atl_audit.action, its method and path';
+  'read: every action: its SQL function, its name in atl_audit.action, its request, what it changes and what undoes it';
 
 CREATE VIEW atl_actions AS
-  SELECT function, action, method, path FROM atl_action_catalogue();
+  SELECT function, action, method, path, api, changes, undo, final FROM atl_action_catalogue();
 COMMENT ON VIEW atl_actions IS
-  'atlorg: every action: its SQL function (atl_cancel_delete), its name in the audit (cancel-delete), its request';
+  'atlorg: every action: its SQL function (atl_cancel_delete), its name in the audit (cancel-delete), its request, what it changes, what undoes it';
 
 -- An action's name as the audit records it, from either spelling: the
 -- function's (atl_cancel_delete), the audit's (cancel-delete), or either

@@ -53,6 +53,11 @@ CREATE TABLE atl_queue (
   site_auth   boolean NOT NULL,           -- the Jira site's credentials, not the org key
   skip_reason text,                       -- protected: recorded as skipped, never sent
   audit_id    bigint,
+  -- a dry run's: what Atlassian would answer (atl_predictions()), predicted
+  -- as the caller when the run was queued; NULL when it would go through
+  predicted_key    text,
+  predicted_reason text,
+  predicted_detail text,
   PRIMARY KEY (run_id, seq)
 );
 COMMENT ON TABLE atl_queue IS

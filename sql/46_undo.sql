@@ -42,21 +42,22 @@ COMMENT ON FUNCTION atl_audit_previous(name, text, text, text, jsonb) IS
   'internal: what a request changes from, as the mirror knows it; the executor records it with the intent';
 
 -- Which requests act on the same thing: a later one of the same family on
--- the same account changed again what an undo would put back.
+-- the same account changed again what an undo would put back.  The family
+-- is what the action changes (atl_actions.changes), of one group or role
+-- where it changes a group's members or a role.
 CREATE FUNCTION atl_undo_family(action text, target text, params jsonb)
 RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, atlorg, pg_temp
 AS $$
   SELECT CASE
-    WHEN action IN ('disable', 'enable', 'delete', 'cancel-delete') THEN 'lifecycle'
-    WHEN action IN ('suspend', 'restore') THEN 'membership'
-    WHEN action IN ('add_to_group', 'remove_from_group') THEN 'group ' || target
-    WHEN action IN ('jira_add_to_group', 'jira_remove_from_group') THEN 'jira group ' || target
-    WHEN action IN ('grant_role', 'revoke_role') THEN
+    WHEN c.changes IN ('group', 'jira group') THEN c.changes || ' ' || target
+    WHEN c.changes = 'role' THEN
       'role ' || coalesce(params->>'role', '') || ' on ' || coalesce(params->>'resource', '')
-    ELSE action
+    ELSE coalesce(c.changes, atl_undo_family.action)
   END
+    FROM (SELECT) AS one
+    LEFT JOIN atlorg.atl_action_catalogue() c ON c.action = atl_undo_family.action
 $$;
 COMMENT ON FUNCTION atl_undo_family(text, text, jsonb) IS
   'read: which requests change the same thing: a later one of the same family is a change an undo must not overwrite';
@@ -70,39 +71,26 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, atlorg, pg_temp
 AS $$
   SELECT a.id, a.action, a.account_id, a.target, a.outcome,
-         CASE WHEN why.reason IS NULL THEN rev.undo END,
+         CASE WHEN why.reason IS NULL THEN c.undo END,
          CASE WHEN why.reason IS NULL THEN a.target END,
          CASE WHEN why.reason IS NULL THEN rev.params END,
          coalesce(why.reason, CASE WHEN a.outcome = 'unknown' THEN
            'its outcome is unknown: if Atlassian did not act on it, the undo changes nothing' END)
     FROM atlorg.atl_audit a
-    CROSS JOIN LATERAL (SELECT CASE a.action
-        WHEN 'disable' THEN 'enable' WHEN 'enable' THEN 'disable'
-        WHEN 'suspend' THEN 'restore' WHEN 'restore' THEN 'suspend'
-        WHEN 'delete' THEN 'cancel-delete' WHEN 'cancel-delete' THEN 'delete'
-        WHEN 'add_to_group' THEN 'remove_from_group' WHEN 'remove_from_group' THEN 'add_to_group'
-        WHEN 'jira_add_to_group' THEN 'jira_remove_from_group'
-        WHEN 'jira_remove_from_group' THEN 'jira_add_to_group'
-        WHEN 'grant_role' THEN 'revoke_role' WHEN 'revoke_role' THEN 'grant_role'
-        WHEN 'set_email' THEN 'set_email' WHEN 'update_profile' THEN 'update_profile'
-      END AS undo,
-      CASE a.action
-        WHEN 'grant_role' THEN a.params WHEN 'revoke_role' THEN a.params
-        WHEN 'set_email' THEN jsonb_build_object('email', a.previous->>'email')
-        WHEN 'update_profile' THEN a.previous->'profile'
+    -- what undoes each action, or why nothing does: atl_actions
+    LEFT JOIN atlorg.atl_action_catalogue() c ON c.action = a.action
+    CROSS JOIN LATERAL (SELECT CASE c.changes
+        WHEN 'role' THEN a.params
+        WHEN 'email' THEN jsonb_build_object('email', a.previous->>'email')
+        WHEN 'profile' THEN a.previous->'profile'
       END AS params) rev
     CROSS JOIN LATERAL (SELECT CASE
-        WHEN a.action = 'revoke_api_token' THEN
-          'a revoked API token cannot be brought back: its owner must create a new one'
-        WHEN a.action = 'remove_from_directory' THEN
-          'an account removed from the directory comes back only when it is invited again'
-        WHEN a.action = 'jira_remove_user' THEN
-          'a user removed from the Jira site comes back only when invited to it again'
-        WHEN rev.undo IS NULL THEN format('atlorg cannot undo %s', a.action)
+        WHEN c.final IS NOT NULL THEN c.final
+        WHEN c.undo IS NULL THEN format('atlorg cannot undo %s', a.action)
         WHEN a.action = 'delete' AND a.finished_at < now() - interval '14 days' THEN
           format('deleted on %s: past Atlassian''s 14-day grace period, the deletion is final',
                  a.finished_at::date)
-        WHEN a.action IN ('set_email', 'update_profile') AND a.previous IS NULL THEN
+        WHEN c.changes IN ('email', 'profile') AND a.previous IS NULL THEN
           'what it changed from is not known: the mirror did not hold the account then (atl_sync() before changes you may want to undo)'
         WHEN a.action = 'set_email' AND a.previous->>'email' IS NULL THEN
           'the e-mail it changed from is not known (the mirror had none)'
@@ -120,9 +108,12 @@ AS $$
                  AND l.run_id IS DISTINCT FROM a.run_id
                  AND l.outcome IN ('succeeded', 'unknown')
                  AND atlorg.atl_undo_family(l.action, l.target, l.params)
-                     = atlorg.atl_undo_family(a.action, a.target, a.params)
+                     = (SELECT atlorg.atl_undo_family(a.action, a.target, a.params))
                ORDER BY l.id LIMIT 1)
-      END AS reason) why
+      END AS reason
+      -- computed once a row: the SELECT list names the reason four times,
+      -- and a subquery pulled up would look for a later change four times
+      OFFSET 0) why
    WHERE a.run_id = atl_undo_plan.run_id AND a.outcome IN ('succeeded', 'unknown')
    ORDER BY a.id DESC
 $$;

@@ -15,27 +15,27 @@ AS $$
   SELECT u.i, p.error_key, p.error_reason, p.detail
     FROM unnest(atl_predictions.actions, atl_predictions.account_ids, atl_predictions.targets,
                 atl_predictions.bodies) WITH ORDINALITY AS u(action, a, t, b, i)
+    -- what each action changes, and through which API: atl_actions
+    LEFT JOIN atlorg.atl_action_catalogue() c ON c.action = u.action
     LEFT JOIN atlorg.atl_mirror_users m
       ON m.server = atl_predictions.server AND m.account_id = u.a COLLATE "default"
     LEFT JOIN LATERAL (SELECT lower(split_part(u.b->>'email', '@', 2)) AS domain) d ON true
     LEFT JOIN LATERAL (SELECT * FROM (VALUES
       -- the user management API acts on managed accounts only ...
-      (u.action IN ('disable', 'enable', 'delete', 'cancel-delete', 'set_email',
-                                  'update_profile', 'revoke_api_token')
+      (c.api = 'user management'
          AND m.claim_status IS DISTINCT FROM 'managed' AND m.account_id IS NOT NULL,
        1, 'forbidden.action', 'managedAccount',
        format('Atlassian would refuse it: the account is not managed by the organization (claim status %s)',
               coalesce(m.claim_status, 'unknown'))),
       -- ... and leaves an identity provider's accounts to it
-      (u.action IN ('disable', 'enable', 'delete', 'cancel-delete', 'set_email')
-         AND m.management_source = 'synced',
+      (c.changes IN ('lifecycle', 'email') AND m.management_source = 'synced',
        2, 'forbidden.action', 'externalDirectory.scim',
        'Atlassian would refuse it: the account is synced from an identity provider (SCIM), which manages its lifecycle and e-mail'),
-      (u.action = 'update_profile' AND m.management_source = 'synced'
+      (c.changes = 'profile' AND m.management_source = 'synced'
          AND (u.b ? 'name' OR u.b ? 'extended_profile'),
        2, 'forbidden.fieldMutation', 'externalDirectory.scim',
        'Atlassian would refuse it: the account is synced from an identity provider (SCIM), which owns its name and profile fields'),
-      (u.action = 'set_email' AND d.domain <> ''
+      (c.changes = 'email' AND d.domain <> ''
          AND NOT d.domain = ANY (coalesce(atl_predictions.verified_domains, '{}')),
        3, 'forbidden.unclaimedDomain', d.domain,
        format('Atlassian would refuse it: %s is not one of the organization''s verified domains', d.domain)),

@@ -28,6 +28,7 @@ typedef struct ActionRun
 	bool		dry_run;
 	char	  **protections;	/* NULL when forced */
 	AtlPrediction *predictions; /* a dry run's; else NULL */
+	char	   *cap_refusal;	/* refused by the statement's cap: why */
 	bool	   *repeated;		/* the same request as an earlier item */
 	TupleDesc	desc;
 	ActionRowSink sink;
@@ -124,10 +125,14 @@ next_request(AtlActionRequest *req, void *arg)
 	if (i >= run->n)
 		return false;
 	run->next = i + 1;
-	/* a plan's own reason to skip stands whatever force says */
+	/*
+	 * A plan's own reason to skip stands whatever force says; a protection
+	 * skips what a refused call would not have sent anyway.
+	 */
 	atl_action_item_request(req, &run->items[i], run->src, run->dry_run,
 							run->items[i].skip_reason ? run->items[i].skip_reason :
-							run->protections ? run->protections[i] : NULL);
+							run->protections && run->protections[i] ? run->protections[i] :
+							run->cap_refusal);
 	atl_prediction_to_request(req, run->predictions ? &run->predictions[i] : NULL);
 	req->run_id = run->run_id;
 	req->verify = atl_verify;
@@ -227,16 +232,22 @@ atl_actions_run(ActionItem *items, int n, const char *server, bool dry_run, bool
 
 	check_all(&run, server);
 	run.repeated = mark_repeats(items, n);
-	if (!force)
-		run.protections = atl_action_protections(run.src, items, n);
-	if (dry_run)
-		run.predictions = atl_action_predictions(run.src, items, n);
+	/* who is protected (unless forced) and, for a dry run, what Atlassian would say */
+	atl_action_screen(run.src, items, n, !force, dry_run, &run.protections, &run.predictions);
 	run.desc = desc;
 	run.sink = sink;
 	run.sink_arg = arg;
 	run.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "atlorg action row",
 										ALLOCSET_SMALL_SIZES);
-	/* the statement's cap and warning, before anything is sent or queued */
+	/*
+	 * The statement's cap and warning, before anything is sent or queued.
+	 * A call the cap refuses after the statement sent others is recorded
+	 * (as skipped, nothing sent) before the ERROR: the executor's audit
+	 * rows outlive it, and say where the statement stopped.
+	 */
+	run.cap_refusal = atl_statement_guard_cap_refusal(count_sends(&run), atl_background);
+	if (run.cap_refusal)
+		run_now(&run);
 	atl_statement_guard_requests(count_sends(&run), atl_background);
 	if (atl_background)
 		queue_run(&run);

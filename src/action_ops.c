@@ -48,26 +48,52 @@ struct ActionOp
 	const char *path;			/* {id}: the account, {target}: the group or token, encoded */
 	ActionShape shape;
 	ActBody		body;
+	/* what it changes on the account, as previews and undo group actions */
+	const char *changes;
+	const char *undo;			/* the action that puts it back, or NULL */
+	const char *final;			/* NULL, or why nothing puts it back */
 };
 
+/* why what some actions do cannot be undone by atlorg */
+#define FINAL_DIRECTORY "an account removed from the directory comes back only when it is invited again"
+#define FINAL_TOKEN "a revoked API token cannot be brought back: its owner must create a new one"
+#define FINAL_JIRA_USER "a user removed from the Jira site comes back only when invited to it again"
+
 static const ActionOp action_ops[] = {
-	{"atl_disable", "disable", ACT_USER_MGMT, "POST", "/manage/lifecycle/disable", SHAPE_ACCOUNT, BODY_EMPTY},
-	{"atl_enable", "enable", ACT_USER_MGMT, "POST", "/manage/lifecycle/enable", SHAPE_ACCOUNT, BODY_EMPTY},
-	{"atl_delete", "delete", ACT_USER_MGMT, "POST", "/manage/lifecycle/delete", SHAPE_ACCOUNT, BODY_EMPTY},
-	{"atl_cancel_delete", "cancel-delete", ACT_USER_MGMT, "POST", "/manage/lifecycle/cancel-delete", SHAPE_ACCOUNT, BODY_EMPTY},
-	{"atl_suspend", "suspend", ACT_DIRECTORY, "POST", "/users/{id}/suspend", SHAPE_ACCOUNT, BODY_NONE},
-	{"atl_restore", "restore", ACT_DIRECTORY, "POST", "/users/{id}/restore", SHAPE_ACCOUNT, BODY_NONE},
-	{"atl_remove_from_directory", "remove_from_directory", ACT_DIRECTORY, "DELETE", "/users/{id}", SHAPE_ACCOUNT, BODY_NONE},
-	{"atl_add_to_group", "add_to_group", ACT_DIRECTORY, "POST", "/groups/{target}/memberships", SHAPE_GROUP, BODY_ACCOUNT},
-	{"atl_remove_from_group", "remove_from_group", ACT_DIRECTORY, "DELETE", "/groups/{target}/memberships/{id}", SHAPE_GROUP, BODY_NONE},
-	{"atl_grant_role", "grant_role", ACT_ORG_V1, "POST", "/users/{id}/roles/assign", SHAPE_ROLE, BODY_ROLE},
-	{"atl_revoke_role", "revoke_role", ACT_ORG_V1, "POST", "/users/{id}/roles/revoke", SHAPE_ROLE, BODY_ROLE},
-	{"atl_set_email", "set_email", ACT_USER_MGMT, "PUT", "/manage/email", SHAPE_EMAIL, BODY_EMAIL},
-	{"atl_update_profile", "update_profile", ACT_USER_MGMT, "PATCH", "/manage/profile", SHAPE_PROFILE, BODY_PROFILE},
-	{"atl_revoke_api_token", "revoke_api_token", ACT_USER_MGMT, "DELETE", "/manage/api-tokens/{target}", SHAPE_TOKEN, BODY_NONE},
-	{"atl_jira_add_to_group", "jira_add_to_group", ACT_JIRA, "POST", "/group/user?groupId={target}", SHAPE_GROUP, BODY_ACCOUNT},
-	{"atl_jira_remove_from_group", "jira_remove_from_group", ACT_JIRA, "DELETE", "/group/user?groupId={target}&accountId={id}", SHAPE_GROUP, BODY_NONE},
-	{"atl_jira_remove_user", "jira_remove_user", ACT_JIRA, "DELETE", "/user?accountId={id}", SHAPE_ACCOUNT, BODY_NONE},
+	{"atl_disable", "disable", ACT_USER_MGMT, "POST", "/manage/lifecycle/disable", SHAPE_ACCOUNT, BODY_EMPTY,
+		"lifecycle", "enable", NULL},
+	{"atl_enable", "enable", ACT_USER_MGMT, "POST", "/manage/lifecycle/enable", SHAPE_ACCOUNT, BODY_EMPTY,
+		"lifecycle", "disable", NULL},
+	{"atl_delete", "delete", ACT_USER_MGMT, "POST", "/manage/lifecycle/delete", SHAPE_ACCOUNT, BODY_EMPTY,
+		"lifecycle", "cancel-delete", NULL},
+	{"atl_cancel_delete", "cancel-delete", ACT_USER_MGMT, "POST", "/manage/lifecycle/cancel-delete", SHAPE_ACCOUNT, BODY_EMPTY,
+		"lifecycle", "delete", NULL},
+	{"atl_suspend", "suspend", ACT_DIRECTORY, "POST", "/users/{id}/suspend", SHAPE_ACCOUNT, BODY_NONE,
+		"membership", "restore", NULL},
+	{"atl_restore", "restore", ACT_DIRECTORY, "POST", "/users/{id}/restore", SHAPE_ACCOUNT, BODY_NONE,
+		"membership", "suspend", NULL},
+	{"atl_remove_from_directory", "remove_from_directory", ACT_DIRECTORY, "DELETE", "/users/{id}", SHAPE_ACCOUNT, BODY_NONE,
+		"directory", NULL, FINAL_DIRECTORY},
+	{"atl_add_to_group", "add_to_group", ACT_DIRECTORY, "POST", "/groups/{target}/memberships", SHAPE_GROUP, BODY_ACCOUNT,
+		"group", "remove_from_group", NULL},
+	{"atl_remove_from_group", "remove_from_group", ACT_DIRECTORY, "DELETE", "/groups/{target}/memberships/{id}", SHAPE_GROUP, BODY_NONE,
+		"group", "add_to_group", NULL},
+	{"atl_grant_role", "grant_role", ACT_ORG_V1, "POST", "/users/{id}/roles/assign", SHAPE_ROLE, BODY_ROLE,
+		"role", "revoke_role", NULL},
+	{"atl_revoke_role", "revoke_role", ACT_ORG_V1, "POST", "/users/{id}/roles/revoke", SHAPE_ROLE, BODY_ROLE,
+		"role", "grant_role", NULL},
+	{"atl_set_email", "set_email", ACT_USER_MGMT, "PUT", "/manage/email", SHAPE_EMAIL, BODY_EMAIL,
+		"email", "set_email", NULL},
+	{"atl_update_profile", "update_profile", ACT_USER_MGMT, "PATCH", "/manage/profile", SHAPE_PROFILE, BODY_PROFILE,
+		"profile", "update_profile", NULL},
+	{"atl_revoke_api_token", "revoke_api_token", ACT_USER_MGMT, "DELETE", "/manage/api-tokens/{target}", SHAPE_TOKEN, BODY_NONE,
+		"api token", NULL, FINAL_TOKEN},
+	{"atl_jira_add_to_group", "jira_add_to_group", ACT_JIRA, "POST", "/group/user?groupId={target}", SHAPE_GROUP, BODY_ACCOUNT,
+		"jira group", "jira_remove_from_group", NULL},
+	{"atl_jira_remove_from_group", "jira_remove_from_group", ACT_JIRA, "DELETE", "/group/user?groupId={target}&accountId={id}", SHAPE_GROUP, BODY_NONE,
+		"jira group", "jira_add_to_group", NULL},
+	{"atl_jira_remove_user", "jira_remove_user", ACT_JIRA, "DELETE", "/user?accountId={id}", SHAPE_ACCOUNT, BODY_NONE,
+		"jira user", NULL, FINAL_JIRA_USER},
 	{NULL}
 };
 
@@ -123,9 +149,37 @@ target_prefix(ActTarget target)
 	return "";
 }
 
+/* which API each kind of path belongs to, in words */
+static const char *
+target_api(ActTarget target)
+{
+	switch (target)
+	{
+		case ACT_USER_MGMT:
+			return "user management";
+		case ACT_DIRECTORY:
+			return "directory";
+		case ACT_ORG_V1:
+			return "organization";
+		case ACT_JIRA:
+			return "jira";
+	}
+	return "";
+}
+
+/* a catalogue column that may be empty (no undo, nothing final) */
+static Datum
+text_or_null(const char *s, bool *isnull)
+{
+	*isnull = s == NULL;
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
 /*
  * atl_action_catalogue(): the catalogue as rows, so that a user can go
- * from a function's name to the audit's and back (sql/11_audit_words.sql).
+ * from a function's name to the audit's and back (sql/11_audit_words.sql),
+ * and so that previews and undo read what an action changes, and what puts
+ * it back, from the one list (sql/46_undo.sql, sql/47_preview.sql).
  */
 PG_FUNCTION_INFO_V1(atl_action_catalogue);
 
@@ -137,13 +191,17 @@ atl_action_catalogue(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	for (const ActionOp *op = action_ops; op->name; op++)
 	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
+		Datum		values[8];
+		bool		nulls[8] = {false, false, false, false, false, false, false, false};
 
 		values[0] = CStringGetTextDatum(op->function);
 		values[1] = CStringGetTextDatum(op->name);
 		values[2] = CStringGetTextDatum(op->method);
 		values[3] = CStringGetTextDatum(psprintf("%s%s", target_prefix(op->target), op->path));
+		values[4] = CStringGetTextDatum(target_api(op->target));
+		values[5] = CStringGetTextDatum(op->changes);
+		values[6] = text_or_null(op->undo, &nulls[6]);
+		values[7] = text_or_null(op->final, &nulls[7]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -14,21 +14,12 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-#include "executor/spi.h"
-#include "catalog/pg_type.h"
-#include "nodes/value.h"
-#include "parser/parse_func.h"
-#include "utils/lsyscache.h"
-#include "utils/array.h"
-#include "utils/memutils.h"
-
 #include "actions.h"
 #include "budget.h"
 #include "executor.h"
 #include "guc.h"
 #include "http.h"
 #include "source.h"
-#include "pinned.h"
 #include "validate.h"
 
 void
@@ -134,70 +125,6 @@ atl_action_audit_tuple(TupleDesc desc, const AtlActionRequest *req, const AtlAct
 			}
 	}
 	return heap_form_tuple(desc, values, nulls);
-}
-
-/*
- * Does this database's atl_protections() take the actions (1.2 on)?  One
- * still at an older version is asked without them.
- */
-static bool
-protections_take_actions(void)
-{
-	Oid			argtypes[4] = {TEXTARRAYOID, NAMEOID, TEXTOID, TEXTARRAYOID};
-
-	return OidIsValid(LookupFuncName(list_make2(makeString("atlorg"),
-												makeString("atl_protections")),
-									 4, argtypes, true));
-}
-
-/*
- * Why each account must not be acted on by its item's action, or NULL,
- * from atl_protections() in one query, run as the caller with search_path pinned.  The site's
- * e-mail, when the server has one, is the acting admin's own account.
- */
-char	  **
-atl_action_protections(const AtlSource *src, const ActionItem *items, int n)
-{
-	Datum	   *ids = palloc(sizeof(Datum) * n);
-	Datum	   *actions = palloc(sizeof(Datum) * n);
-	Oid			types[4] = {TEXTARRAYOID, NAMEOID, TEXTOID, TEXTARRAYOID};
-	Datum		values[4];
-	char		nulls[4] = {' ', ' ', src->site_email ? ' ' : 'n', ' '};
-	MemoryContext caller = CurrentMemoryContext;
-	char	  **reasons;
-	int			pinned;
-
-	for (int i = 0; i < n; i++)
-	{
-		ids[i] = CStringGetTextDatum(items[i].account_id);
-		/* an allowlist entry may protect from some actions only */
-		actions[i] = CStringGetTextDatum(atl_action_op_name(items[i].op));
-	}
-	values[0] = PointerGetDatum(construct_array(ids, n, TEXTOID, -1, false, TYPALIGN_INT));
-	values[3] = PointerGetDatum(construct_array(actions, n, TEXTOID, -1, false, TYPALIGN_INT));
-	values[1] = DirectFunctionCall1(namein, CStringGetDatum(src->server_name));
-	values[2] = src->site_email ? CStringGetTextDatum(src->site_email) : (Datum) 0;
-	pinned = atl_pin_search_path();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "atlorg: SPI_connect failed");
-	if (SPI_execute_with_args(protections_take_actions() ?
-							  "SELECT p.reason FROM atlorg.atl_protections($1, $2, $3, $4) AS p" :
-							  "SELECT p.reason FROM atlorg.atl_protections($1, $2, $3) AS p",
-							  4, types, values, nulls, true, 0) != SPI_OK_SELECT ||
-		SPI_processed != (uint64) n)
-		elog(ERROR, "atlorg: could not read the protected accounts");
-	reasons = MemoryContextAllocZero(caller, sizeof(char *) * (n + 1));
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-			reasons[i] = MemoryContextStrdup(caller, TextDatumGetCString(d));
-	}
-	SPI_finish();
-	atl_unpin_search_path(pinned);
-	return reasons;
 }
 
 void

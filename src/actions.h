@@ -24,9 +24,6 @@ typedef void (*ActionRowSink) (HeapTuple row, void *arg);
 extern void atl_actions_run(ActionItem *items, int n, const char *server, bool dry_run,
 							bool force, TupleDesc desc, ActionRowSink sink, void *arg);
 
-/* why each account is protected, or NULL (atl_protections(), one query) */
-extern char **atl_action_protections(const AtlSource *src, const ActionItem *items, int n);
-
 /* the request's who, where, budget, dry run and protection */
 extern void atl_action_fill(AtlActionRequest *req, const AtlSource *src, const char *action,
 							const char *account_id, bool dry_run, const char *protection);

@@ -1,6 +1,8 @@
 /*
- * predict.h: a dry run that knows what Atlassian would answer (predict.c,
- * atl_predictions() in sql/47_preview.sql).
+ * predict.h: what a call's requests would meet before any is sent
+ * (predict.c): the protected accounts atlorg skips (atl_protections() in
+ * sql/42_protection.sql) and, for a dry run, what Atlassian would answer
+ * (atl_predictions() in sql/47_preview.sql), asked in one query.
  */
 #ifndef ATLORG_PREDICT_H
 #define ATLORG_PREDICT_H
@@ -15,8 +17,14 @@ typedef struct AtlPrediction
 	char	   *detail;			/* in words */
 } AtlPrediction;
 
-/* one per item, in order, asked once as the caller */
-extern AtlPrediction *atl_action_predictions(const AtlSource *src, const ActionItem *items, int n);
+/*
+ * One query as the caller, for the items in order: with protect, why each
+ * account is protected, or NULL (*protections, NULL without protect); with
+ * predict, what each would meet (*predictions, NULL without predict).
+ */
+extern void atl_action_screen(const AtlSource *src, const ActionItem *items, int n,
+							  bool protect, bool predict, char ***protections,
+							  AtlPrediction **predictions);
 
 /* the prediction into a dry run's request, for the executor to record */
 extern void atl_prediction_to_request(AtlActionRequest *req, const AtlPrediction *p);

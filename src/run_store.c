@@ -23,6 +23,7 @@
 #include "run_store.h"
 
 #define QUEUE_FLUSH 1000		/* queue rows per INSERT */
+#define QUEUE_COLUMNS 12		/* seq .. skip_reason, then a dry run's prediction */
 
 bool
 atl_run_store_ready(void)
@@ -30,6 +31,15 @@ atl_run_store_ready(void)
 	Oid			nsp = get_namespace_oid("atlorg", true);
 
 	return OidIsValid(nsp) && OidIsValid(get_relname_relid("atl_queue", nsp));
+}
+
+bool
+atl_queue_has_predictions(void)
+{
+	Oid			nsp = get_namespace_oid("atlorg", true);
+	Oid			queue = OidIsValid(nsp) ? get_relname_relid("atl_queue", nsp) : InvalidOid;
+
+	return OidIsValid(queue) && get_attnum(queue, "predicted_key") != InvalidAttrNumber;
 }
 
 void
@@ -136,17 +146,17 @@ static int32 queued_seq = 0;
 typedef struct QueueColumns
 {
 	int			n;
-	ArrayBuildState *cols[9];
+	ArrayBuildState *cols[QUEUE_COLUMNS];
 } QueueColumns;
 
-static const Oid queue_types[9] = {INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-TEXTOID, BOOLOID, TEXTOID};
+static const Oid queue_types[QUEUE_COLUMNS] = {INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 
 static void
 reset_columns(QueueColumns *q)
 {
 	q->n = 0;
-	for (int c = 0; c < 9; c++)
+	for (int c = 0; c < QUEUE_COLUMNS; c++)
 		q->cols[c] = initArrayResult(queue_types[c], CurrentMemoryContext, false);
 }
 
@@ -172,31 +182,43 @@ add_row(QueueColumns *q, const AtlActionRequest *req, int32 seq)
 	accumArrayResult(q->cols[7], BoolGetDatum(req->auth == ATL_AUTH_BASIC), false, BOOLOID,
 					 CurrentMemoryContext);
 	add_text(q, 8, req->skip_reason);
+	add_text(q, 9, req->predicted_key);
+	add_text(q, 10, req->predicted_reason);
+	add_text(q, 11, req->predicted);
 	q->n++;
 }
 
-/* the rows gathered so far, in one INSERT (already as atlorg_executor) */
+/*
+ * The rows gathered so far, in one INSERT (already as atlorg_executor).  A
+ * dry run's predictions go with them, computed as the caller: a database
+ * whose queue has no column for them (still at 1.1) queues without.
+ */
 static void
 flush_rows(QueueColumns *q, int64 run_id)
 {
-	Oid			types[10] = {INT8OID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID, TEXTARRAYOID};
-	Datum		values[10];
+	Oid			types[QUEUE_COLUMNS + 1] = {INT8OID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	Datum		values[QUEUE_COLUMNS + 1];
+	bool		predictions = atl_queue_has_predictions();
 
 	if (q->n == 0)
 		return;
 	values[0] = Int64GetDatum(run_id);
-	for (int c = 0; c < 9; c++)
+	for (int c = 0; c < QUEUE_COLUMNS; c++)
 		values[c + 1] = makeArrayResult(q->cols[c], CurrentMemoryContext);
-	if (SPI_execute_with_args("INSERT INTO atlorg.atl_queue (run_id, seq, action, account_id, "
-							  "target, params, method, url, site_auth, skip_reason) "
-							  "SELECT $1, x.s, x.a, x.acc, x.t, x.p::pg_catalog.jsonb, x.m, x.u, "
-							  "x.sa, x.sk FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), "
-							  "pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6), "
-							  "pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9), "
-							  "pg_catalog.unnest($10)) "
-							  "AS x(s, a, acc, t, p, m, u, sa, sk)",
-							  10, types, values, NULL, false, 0) != SPI_OK_INSERT)
+	if (SPI_execute_with_args(psprintf("INSERT INTO atlorg.atl_queue (run_id, seq, action, account_id, "
+									   "target, params, method, url, site_auth, skip_reason%s) "
+									   "SELECT $1, x.s, x.a, x.acc, x.t, x.p::pg_catalog.jsonb, x.m, x.u, "
+									   "x.sa, x.sk%s FROM ROWS FROM (pg_catalog.unnest($2), "
+									   "pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
+									   "pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), "
+									   "pg_catalog.unnest($9), pg_catalog.unnest($10), pg_catalog.unnest($11), "
+									   "pg_catalog.unnest($12), pg_catalog.unnest($13)) "
+									   "AS x(s, a, acc, t, p, m, u, sa, sk, pk, pr, pd)",
+									   predictions ? ", predicted_key, predicted_reason, predicted_detail" : "",
+									   predictions ? ", x.pk, x.pr, x.pd" : ""),
+							  QUEUE_COLUMNS + 1, types, values, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "atlorg: could not queue the run's requests");
 }
 

@@ -14,6 +14,8 @@
 
 /* does this database have the run tables (atlorg 1.1 or later)? */
 extern bool atl_run_store_ready(void);
+/* ... and does its queue keep a dry run's predictions (1.2 on)? */
+extern bool atl_queue_has_predictions(void);
 
 /* the statement's text, cut (at a character) to size */
 extern void atl_run_statement_text(char *buf, size_t size);

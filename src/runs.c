@@ -28,6 +28,7 @@
 static int64 current_run = 0;
 static LocalTransactionId current_lxid = InvalidLocalTransactionId;
 static TimestampTz current_statement = 0;
+static int	current_total = 0;	/* its requests planned so far */
 static int64 last_run = 0;
 
 /* run ids are a database's own (atl_run_ids): this database's run */
@@ -128,8 +129,17 @@ atl_run_open(const char *server, int n, bool dry_run)
 		e->owner = MyProc;
 	}
 	else
-		fill_own_entry(free_entry(), run_id, server, n, dry_run);
+	{
+		/*
+		 * The statement's run may have been ended between two of its calls
+		 * (per-row calls: the executor ends a run whose calls are all done);
+		 * its entry comes back with every request the statement planned.
+		 */
+		fill_own_entry(free_entry(), run_id, server,
+					   same_statement ? current_total + n : n, dry_run);
+	}
 	LWLockRelease(atl_executor_shared->lock);
+	current_total = (same_statement ? current_total : 0) + n;
 	current_run = run_id;
 	current_lxid = MyProc->lxid;
 	current_statement = GetCurrentStatementStartTimestamp();

@@ -162,6 +162,13 @@ atl_statement_guard_init(void)
 	ProcessUtility_hook = guard_process_utility;
 }
 
+static bool
+is_atlorg_worker(void)
+{
+	return IsBackgroundWorker && MyBgworkerEntry != NULL &&
+		strcmp(MyBgworkerEntry->bgw_library_name, "atlorg") == 0;
+}
+
 /* the cap: atlorg.max_statement_actions, -1 for none */
 static void
 check_cap(int n)
@@ -177,11 +184,33 @@ check_cap(int n)
 						   total, total, atl_max_statement_actions),
 			 statement_requests == 0 ?
 			 errdetail("Nothing was sent.") :
-			 errdetail_plural("The %d request before this call was sent (atl_audit has it); this call's %d and any after it were not.",
-							  "The %d requests before this call were sent (atl_audit has them); this call's %d and any after it were not.",
+			 errdetail_plural("The %d request before this call was sent; this call's %d and any after it were not (atl_audit has them all, this call's as skipped).",
+							  "The %d requests before this call were sent; this call's %d and any after it were not (atl_audit has them all, this call's as skipped).",
 							  statement_requests, statement_requests, n),
 			 errhint("Act on fewer accounts at once, or raise the cap for this session: SET atlorg.max_statement_actions = %d (up to the ceiling a superuser set).",
 					 total)));
+}
+
+/*
+ * Before the cap refuses a call of a statement that has sent requests
+ * already (per-row calls, a PL/pgSQL loop): why, for the audit rows that
+ * record the call's requests as skipped before the statement fails.  The
+ * ERROR undoes the statement's transaction, but not what was sent, and
+ * the audit must say where the statement stopped.  A statement refused
+ * before sending anything has nothing to reconcile: the ERROR says it all.
+ */
+char *
+atl_statement_guard_cap_refusal(int n, bool queued)
+{
+	/* a queued run's requests go with the transaction the ERROR aborts */
+	if (n <= 0 || queued || is_atlorg_worker() || nesting == 0 ||
+		atl_max_statement_actions < 0 || statement_requests == 0 ||
+		statement_requests + n <= atl_max_statement_actions)
+		return NULL;
+	return psprintf(statement_requests == 1 ?
+					"not sent: its statement had sent %d request, and atlorg.max_statement_actions is %d; the statement failed here" :
+					"not sent: its statement had sent %d requests, and atlorg.max_statement_actions is %d; the statement failed here",
+					statement_requests, atl_max_statement_actions);
 }
 
 static void
@@ -194,13 +223,6 @@ warn_transaction_block(void)
 			(errmsg("atlorg: actions are sent to Atlassian at once, inside this transaction block; a ROLLBACK will not undo them"),
 			 errdetail("Atlassian has no rollback: what was sent stays done, whatever this transaction does."),
 			 errhint("Preview with atlorg.dry_run, and act outside BEGIN ... COMMIT, or queue a background run (atlorg.background), which is sent only if the transaction commits.")));
-}
-
-static bool
-is_atlorg_worker(void)
-{
-	return IsBackgroundWorker && MyBgworkerEntry != NULL &&
-		strcmp(MyBgworkerEntry->bgw_library_name, "atlorg") == 0;
 }
 
 void

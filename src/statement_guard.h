@@ -19,6 +19,13 @@ extern void atl_statement_guard_init(void);
 extern void atl_statement_guard_requests(int n, bool queued);
 
 /*
+ * Will atl_statement_guard_requests() refuse these n after the statement
+ * sent others?  Then why (palloc'd), for the audit rows that record them
+ * as skipped before it does; else NULL.
+ */
+extern char *atl_statement_guard_cap_refusal(int n, bool queued);
+
+/*
  * The row an earlier call of this statement got for the same request (key:
  * the action, account, values, server and options), or NULL; and keeping
  * a call's row for the calls after it.

@@ -231,9 +231,12 @@ atl_worker_claim(const AtlRunEntry *run, AtlActionRequest *reqs, int max)
 							 GUC_ACTION_LOCAL, true, 0, false);
 	(void) set_config_option("enable_sort", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_LOCAL, true, 0, false);
-	if (SPI_execute_with_args("SELECT seq, action, account_id, target, params::text, method, url, "
-							  "site_auth, skip_reason FROM atlorg.atl_queue "
-							  "WHERE run_id = $1 AND seq > $3 AND audit_id IS NULL ORDER BY seq LIMIT $2",
+	if (SPI_execute_with_args(psprintf("SELECT seq, action, account_id, target, params::text, method, url, "
+									   "site_auth, skip_reason, %s FROM atlorg.atl_queue "
+									   "WHERE run_id = $1 AND seq > $3 AND audit_id IS NULL ORDER BY seq LIMIT $2",
+									   atl_queue_has_predictions() ?
+									   "predicted_key, predicted_reason, predicted_detail" :
+									   "NULL::text, NULL::text, NULL::text"),
 							  3, (Oid[]) {INT8OID, INT4OID, INT4OID}, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "atlorg: could not read atl_queue");
 	n = (int) SPI_processed;
@@ -242,6 +245,10 @@ atl_worker_claim(const AtlRunEntry *run, AtlActionRequest *reqs, int max)
 	{
 		request_from_row(&reqs[i], run, i, 1);
 		site[i] = col_bool(i, 8);
+		/* a dry run's prediction, made as its caller when it was queued */
+		copy_col(reqs[i].predicted_key, sizeof(reqs[i].predicted_key), i, 10);
+		copy_col(reqs[i].predicted_reason, sizeof(reqs[i].predicted_reason), i, 11);
+		copy_col(reqs[i].predicted, sizeof(reqs[i].predicted), i, 12);
 	}
 	if (n > 0)
 		add_credentials(run, reqs, site, n);

@@ -60,11 +60,21 @@ SELECT count(*) AS audited FROM atl_audit;
 SELECT (atl_enable(x)).outcome FROM unnest(:'plain'::text[]) WITH ORDINALITY AS u(x, i) ORDER BY i;
 \! test/fakectl.py sent 'lifecycle|suspend|restore'
 SELECT account_id = ANY (:'plain'::text[]) AS ours, outcome, count(*)
-  FROM atl_audit GROUP BY 1, 2;
+  FROM atl_audit GROUP BY 1, 2 ORDER BY 1, 2;
+-- The refused call is in the audit all the same: skipped, nothing sent,
+-- the cap as its reason, in the statement's run with the two sent before
+-- (the executor's rows outlive the statement's ERROR).
+SELECT account_id = :'c' AS the_third, outcome, http_status, error_detail
+  FROM atl_audit WHERE outcome = 'skipped';
+SELECT count(DISTINCT run_id) AS runs FROM atl_audit;
+SELECT total, requests, succeeded, skipped
+  FROM atl_run_wait((SELECT max(run_id) FROM atl_audit), '10 s');
 -- A PL/pgSQL loop is inside its caller's statement: counted with it.
 DO $$ BEGIN
   FOR i IN 1..3 LOOP PERFORM atlorg.atl_enable(current_setting('guards.a')); END LOOP;
 END $$;
+SELECT account_id = :'a' AS ours, outcome, count(*)
+  FROM atl_audit WHERE run_id = (SELECT max(run_id) FROM atl_audit) GROUP BY 1, 2 ORDER BY 1, 2;
 -- Dry runs send nothing: no cap.
 SET atlorg.max_statement_actions = 0;
 SELECT outcome, count(*) FROM atl_enable(:'plain'::text[], dry_run => true) GROUP BY 1;

@@ -41,6 +41,30 @@ SELECT count(*) AS dry_run_rows_with_a_prediction
   FROM atl_audit WHERE outcome = 'dry_run' AND error_key IS NOT NULL
    AND run_id = (SELECT max(run_id) FROM atl_audit WHERE outcome = 'dry_run');
 
+-- A background dry run predicts the same, request by request: it is
+-- predicted as its caller when queued, and the executor records it so.
+SET client_min_messages = warning;   -- the NOTICE names the run's id
+BEGIN;
+SET LOCAL atlorg.background = on;
+SET LOCAL atlorg.dry_run = on;
+SELECT outcome, count(*) AS queued
+  FROM atl_disable(ARRAY(SELECT account_id FROM prev_t ORDER BY account_id)) GROUP BY 1;
+COMMIT;
+RESET client_min_messages;
+SELECT state, background, dry_run, total FROM atl_run_wait(atl_last_run(), '30 s');
+\set sent `test/fakectl.py sent lifecycle`
+SELECT :sent AS requests_sent;
+SELECT t.kind, b.outcome, b.error_key, b.error_reason, b.error_detail, count(*)
+  FROM atl_audit b JOIN prev_t t USING (account_id)
+ WHERE b.run_id = atl_last_run()
+ GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5;
+SELECT count(*) AS compared,
+       count(*) FILTER (WHERE (b.outcome, b.error_key, b.error_reason, b.error_detail)
+                        IS DISTINCT FROM (p.outcome, p.error_key, p.error_reason, p.error_detail))
+         AS differences
+  FROM preview p JOIN atl_audit b USING (account_id)
+ WHERE b.run_id = atl_last_run();
+
 -- The real run, and the preview against it, outcome by outcome: a
 -- predicted refusal is refused with the same key and reason; "already"
 -- changes nothing; the rest succeed.

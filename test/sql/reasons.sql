@@ -146,6 +146,17 @@ SELECT count(*) = (SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = 
                       AND p.prosrc = 'atl_action' AND pronargs > 0 AND proargtypes[0] = 'text'::regtype)
        AS every_action_listed
   FROM atl_actions;
+-- What each action changes, and what undoes it (previews and undo read
+-- this one list): an undo is an action of the catalogue that changes the
+-- same thing, and undoes it back; an action nothing undoes says why.
+SELECT changes, api, string_agg(action || coalesce(' (undo: ' || undo || ')', ''), ', ' ORDER BY action) AS actions
+  FROM atl_actions GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT count(*) FILTER (WHERE a.undo IS NOT NULL AND (u.action IS NULL OR u.changes <> a.changes
+                                                  OR u.undo IS DISTINCT FROM a.action)) AS undos_not_reversed,
+       count(*) FILTER (WHERE a.undo IS NULL AND a.final IS NULL) AS silent_finals,
+       string_agg(a.action || ': ' || a.final, '; ' ORDER BY a.action) FILTER (WHERE a.final IS NOT NULL)
+         AS finals
+  FROM atl_actions a LEFT JOIN atl_actions u ON u.action = a.undo;
 SELECT atl_action_name('atl_cancel_delete'), atl_action_name('cancel-delete'),
        atl_action_name('cancel_delete'), atl_action_name('atl_add_to_group');
 SELECT atl_action_name('atl_cancel-everything');

@@ -118,6 +118,15 @@ SET ROLE atl_undo_reader;
 SELECT count(*) AS planned FROM atl_undo_plan(:disable_run);
 SELECT * FROM atl_run_undo(:disable_run);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- What a later change must share with a request to stand in an undo's
+-- way: what the action changes (atl_actions), of the same group or role.
+SELECT x.action, atl_undo_family(x.action, x.target, x.params)
+  FROM (VALUES ('disable', NULL, NULL), ('cancel-delete', NULL, NULL), ('restore', NULL, NULL),
+               ('remove_from_group', 'g1', NULL), ('jira_add_to_group', '10010', NULL),
+               ('grant_role', NULL, '{"role": "atlassian/user", "resource": "ari:site"}'::jsonb),
+               ('set_email', NULL, NULL), ('update_profile', NULL, NULL),
+               ('revoke_api_token', 't1', NULL), ('no_such_action', NULL, NULL))
+       AS x(action, target, params);
 RESET ROLE;
 DROP ROLE atl_undo_reader;
 
