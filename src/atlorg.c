@@ -9,11 +9,11 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 
-#include "budget.h"
-#include "executor.h"
-#include "launcher.h"
+#include "pace_budget.h"
+#include "exec.h"
+#include "exec_launcher.h"
 #include "guc.h"
-#include "statement_guard.h"
+#include "guard_statement.h"
 
 PG_MODULE_MAGIC;
 

@@ -1,6 +1,6 @@
 /*
  * http.h: requests to the Atlassian APIs (the only users of libcurl are
- * http.c, transfer.c and batch.c).
+ * http.c, http_transfer.c and http_batch.c).
  *
  * atl_http_perform() sends one request and retries 429 and 5xx answers (and
  * failures to connect) a bounded number of times, waiting as Retry-After or
