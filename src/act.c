@@ -1,8 +1,9 @@
 /*
- * act.c: what every action does around its request (act_catalogue.c
- * says which requests): check the account id, fill the executor's request
- * with the caller, the server, a dry run or a protection, run it, and
- * return the audit row.
+ * act.c: what every action does around its request (act_catalogue.c says
+ * which requests, act_run.c runs them): fill the executor's request with
+ * the caller, the server, its credentials and budget, a dry run or a
+ * protection; ask which accounts are protected, in one query; and build
+ * the audit row of a request's result.
  */
 #include "postgres.h"
 

@@ -1,8 +1,9 @@
 /*
- * act.h: what every action does around its request (act_catalogue.h says
- * which requests): check everything first, fill the executor's request
- * (caller, server, dry run, protection), run the requests many at once,
- * and hand back one audit row each.
+ * act.h: the action engine, what every action does around its request
+ * (act_catalogue.h says which requests): check everything first, fill the
+ * executor's request (caller, server, dry run, protection), run the
+ * requests many at once, and hand back one audit row each.
+ * atl_actions_run() is act_run.c's; the rest is act.c's.
  */
 #ifndef ATLORG_ACT_H
 #define ATLORG_ACT_H

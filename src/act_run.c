@@ -1,8 +1,10 @@
 /*
- * act_run.c: atl_actions_run(), the one path of every action, single
- * or set-based, and of UPDATE atl_directory: everything is checked first,
- * then the requests run through the executor many at once
- * (atl_executor_run_many()), one audit row per request as each ends.
+ * act_run.c: atl_actions_run() (act.h), the one path of every action,
+ * single or set-based, and of the writable views: everything is checked
+ * first, then the call's requests become one run (run_shmem.h; queued in
+ * atl_queue for a background run, run_store.h) and go through the executor
+ * many at once (atl_executor_run_many()), one audit row per request as
+ * each ends.
  */
 #include "postgres.h"
 

@@ -10,7 +10,11 @@
  * results back.  A caller that is cancelled or fails stops waiting; the
  * worker still finishes and records its requests (one not yet sent is
  * recorded as cancelled and never sent).  A request whose worker died
- * mid-flight stays 'pending' until the next worker marks it 'unknown'.
+ * mid-flight stays 'pending' until the next worker reconciles it
+ * (exec_reconcile.h) or, if no read can tell, marks it 'unknown'.
+ *
+ * The backends' side is exec_client.c; the slots' shared memory and the
+ * worker's side of it are exec_slots.c; the worker itself is exec_worker.c.
  */
 #ifndef ATLORG_EXEC_H
 #define ATLORG_EXEC_H
@@ -111,7 +115,7 @@ typedef struct BackgroundWorkerHandle BackgroundWorkerHandle;
 extern bool atl_executor_launch(Oid dboid, Oid executor_role, pid_t notify_pid,
 								BackgroundWorkerHandle **handle);
 
-/* worker side, see exec_worker.c */
+/* the worker's side of the slots (exec_slots.c), for exec_worker.c */
 typedef struct AtlSlot AtlSlot;
 extern bool atl_executor_register_worker(Oid dboid);
 /* after recovery: known are the reconciled outcomes of the requests left in flight */

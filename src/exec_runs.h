@@ -1,5 +1,7 @@
 /*
- * exec_runs.h: the executor's work on runs (exec_runs.c).
+ * exec_runs.h: the executor's work on runs besides sending (exec_runs.c):
+ * background runs' requests taken fairly, pauses and cancels, ends of runs,
+ * verify, and recovery after a restart.
  */
 #ifndef ATLORG_EXEC_RUNS_H
 #define ATLORG_EXEC_RUNS_H

@@ -1,7 +1,8 @@
 /*
- * exec_slots.h: the executor's shared memory, between exec_slots.c (its
- * set-up and the worker's side) and exec_client.c (the backend's side).
- * Not for other files.
+ * exec_slots.h: the executor's shared memory: the slots between
+ * exec_slots.c (their set-up and the worker's side) and exec_client.c (the
+ * backend's side), the executors of each database, and the runs' entries
+ * (run_shmem.c).  For the exec_* files and run_shmem.c only.
  *
  * Slot life: FREE -> QUEUED (a backend filled it) -> RUNNING (the worker
  * took it) -> DONE (the worker wrote the result) -> FREE (the backend read

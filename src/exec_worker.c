@@ -1,10 +1,11 @@
 /*
- * exec_worker.c: the executor, a background worker per database that sends the
- * actions queued by backends and audits each in its own transactions.
+ * exec_worker.c: the executor, a background worker per database that sends
+ * the actions queued by backends and audits each in its own transactions.
  *
- * Started on demand by a backend (exec_slots.c) and gone after
- * atlorg.worker_idle_timeout without work, so that it never holds a database
- * open for long (DROP DATABASE waits for it).
+ * Started on demand by a backend (exec_client.c), or at server start by the
+ * launcher (exec_launcher.c), and gone after atlorg.worker_idle_timeout
+ * without work, so that it never holds a database open for long (DROP
+ * DATABASE waits for it).
  */
 #include "postgres.h"
 
@@ -49,11 +50,11 @@ PGDLLEXPORT void atl_worker_main(Datum main_arg);
 #define ADOPT_EVERY_MS 250		/* how often a busy executor looks for new runs */
 
 /*
- * Requests run many at once on one batch (http_batch.h), each only when its
- * organization's shared budget allows (pace_budget.h).  Once a request is on the
- * wire it is let finish (within the request timeout) so that its outcome is
- * known; a cancel stops only what has not been sent: the first attempt, or
- * a retry.
+ * Requests run many at once on one batch (http_batch.h), each only when
+ * its organization's shared budget allows (pace_gate.h).  Once a request
+ * is on the wire it is let finish (within the request timeout) so that its
+ * outcome is known; a cancel stops only what has not been sent: the first
+ * attempt, or a retry.
  */
 
 /* text into a result's fixed buffer: valid, and never cut inside a character */

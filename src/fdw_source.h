@@ -1,5 +1,6 @@
 /*
- * fdw_source.h: the foreign-data wrapper "atlorg" and the servers made with it.
+ * fdw_source.h: the foreign-data wrapper "atlorg" and the servers made with
+ * it.
  *
  * A server is one Atlassian organization (org_id, directory_id, api_base);
  * the caller's user mapping holds the org API key.  atl_source_lookup()

@@ -1,6 +1,7 @@
 /*
- * guard_declared.c: the check of a C entry point's own declaration (guard_declared.h):
- * one syscache lookup, cheap next to the HTTP every such function does.
+ * guard_declared.c: the check of a C entry point's own declaration
+ * (guard_declared.h): one syscache lookup, cheap next to the HTTP every
+ * such function does.
  */
 #include "postgres.h"
 

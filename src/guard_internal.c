@@ -1,5 +1,7 @@
 /*
- * guard_internal.c: calling atlorg's internal SQL functions from C (guard_internal.h).
+ * guard_internal.c: calling atlorg's internal SQL functions from C, and
+ * the check that a statement trigger runs only where it belongs
+ * (guard_internal.h).
  */
 #include "postgres.h"
 

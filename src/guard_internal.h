@@ -3,7 +3,9 @@
  *
  * Internal functions (comment kind "internal:") are granted to nobody: a
  * user cannot call them with values of their making.  atlorg's C code calls
- * them directly through fmgr, which checks no privilege.
+ * them directly through fmgr, which checks no privilege.  The writable
+ * views' statement triggers, which call them, first make sure they run as
+ * the trigger of their own table (atl_statement_trigger).
  */
 #ifndef ATLORG_GUARD_INTERNAL_H
 #define ATLORG_GUARD_INTERNAL_H

@@ -1,7 +1,8 @@
 /*
- * guard_protected_roles.c: atl_protected_roles(), the roles of atlorg.protected_roles
- * as an array, for atl_protections() (sql/42_protection.sql).  In C so that
- * calling it loads the module, which defines the setting and its default.
+ * guard_protected_roles.c: atl_protected_roles(), the roles of
+ * atlorg.protected_roles as an array, for atl_protections()
+ * (sql/42_protection.sql).  In C so that calling it loads the module,
+ * which defines the setting and its default.
  */
 #include "postgres.h"
 

@@ -1,7 +1,8 @@
 /*
- * http_batch.c: the batch driver (see http_batch.h).  One multi handle from open to
- * close; one easy handle per in-flight slot, kept as long, so connections
- * are reused.  Interrupts are checked every slice, as in http.c.
+ * http_batch.c: the batch driver (see http_batch.h).  One multi handle from
+ * open to close; one easy handle per in-flight slot, kept as long, so
+ * connections are reused.  Interrupts are checked every slice, as in
+ * http.c.
  */
 #include "postgres.h"
 

@@ -2,12 +2,14 @@
  * http_batch.h: many requests in flight at once, paced under a rate limit.
  *
  * Jobs start no faster than `per_second`, and as many are in flight as
- * that pace needs over the time they take, `max_in_flight` at most.  A 429 or 5xx is retried after the wait the API asks for; a
- * 429, or an answer saying no requests remain (X-RateLimit-Remaining: 0),
- * pauses the whole batch until the limit resets, since the budget is the
- * organization's, not the request's.  No wait and no pause is longer than
- * the jobs' atlorg.max_pause; a retry that would need more is not made.  Each finished job is handed to
- * on_done, which may add more jobs (the next page, say).
+ * that pace needs over the time they take, `max_in_flight` at most.  A 429
+ * or 5xx is retried after the wait the API asks for; a 429, or an answer
+ * saying no requests remain (X-RateLimit-Remaining: 0), pauses the whole
+ * batch until the limit resets, since the budget is the organization's,
+ * not the request's.  No wait and no pause is longer than the jobs'
+ * atlorg.max_pause; a retry that would need more is not made.  Each
+ * finished job is handed to on_done, which may add more jobs (the next
+ * page, say).
  *
  * A caller with its own idea of when a job may start (the executor, whose
  * rate budget is shared with other processes) sets `gate` and `on_limit`

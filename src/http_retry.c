@@ -1,5 +1,6 @@
 /*
- * http_retry.c: retry policy, backoff, and the headers that say how long to wait.
+ * http_retry.c: retry policy, backoff, and the headers that say how long to
+ * wait (see http_retry.h).
  */
 #include "postgres.h"
 

@@ -1,6 +1,6 @@
 /*
- * http_transfer.c: setting up one attempt on an easy handle, and reading what
- * came back.
+ * http_transfer.c: setting up one attempt on an easy handle, and reading
+ * what came back (see http_transfer.h).
  */
 #include "postgres.h"
 

@@ -1,6 +1,7 @@
 /*
- * http_transfer.h: one attempt of one request on a libcurl easy handle, shared by
- * the single-request driver (http.c) and the batch driver (http_batch.c).
+ * http_transfer.h: one attempt of one request on a libcurl easy handle,
+ * shared by the single-request driver (http.c) and the batch driver
+ * (http_batch.c).
  */
 #ifndef ATLORG_HTTP_TRANSFER_H
 #define ATLORG_HTTP_TRANSFER_H

@@ -1,5 +1,6 @@
 /*
- * pace_budget.c: the organizations' shared request budgets (see pace_budget.h).
+ * pace_budget.c: the organizations' shared request budgets (see
+ * pace_budget.h).
  *
  * A small table of organizations recently acted on; the one used longest
  * ago gives way when it is full, which forgets only a pace, never a

@@ -1,6 +1,7 @@
 /*
- * read_users.h: a users/search item as a row of atl_users() (read_users.c), for the
- * readers that page the directory in other ways (sync_users.c).
+ * read_users.h: a users/search item as a row of atl_users() (read_users.c),
+ * for the readers that page the directory in other ways (sync_users.c,
+ * sync_slice_pages.c).
  */
 #ifndef ATLORG_READ_USERS_H
 #define ATLORG_READ_USERS_H

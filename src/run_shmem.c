@@ -1,7 +1,7 @@
 /*
- * run_shmem.c: the runs in the executors' shared memory (run_shmem.h): a backend's
- * own run, the flags any session may set (atl_run_signal), and what SQL
- * can see of them (atl_runs_live, atl_last_run).
+ * run_shmem.c: the runs in the executors' shared memory (run_shmem.h): a
+ * backend's own run, the flags any session may set (atl_run_signal), and
+ * what SQL can see of them (atl_runs_live, atl_last_run).
  */
 #include "postgres.h"
 

@@ -49,7 +49,7 @@ typedef struct AtlRunEntry
 	char		statement[ATL_STATEMENT_MAX];
 } AtlRunEntry;
 
-/* --- a backend's side (run_shmem.c) ---------------------------------------- */
+/* --- a backend's side (run_shmem.c) ------------------------------------ */
 
 /*
  * The run of the current statement, planning n more requests: the same run

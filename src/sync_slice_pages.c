@@ -1,5 +1,6 @@
 /*
- * sync_slice_pages.c: many slices' cursor chains at once (see sync_slice_pages.h).
+ * sync_slice_pages.c: many slices' cursor chains at once (see
+ * sync_slice_pages.h).
  */
 #include "postgres.h"
 

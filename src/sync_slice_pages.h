@@ -1,8 +1,8 @@
 /*
- * sync_slice_pages.h: paging the slices of a plan (sync_slices.h) at once, one cursor
- * chain each, through the batch driver, paced by the organization's budget
- * (pace_gate.h).  Each slice's users go into its own tuplestore, so that a
- * slice read again replaces only its own; every account id read is kept,
+ * sync_slice_pages.h: paging the slices of a plan (sync_slices.h) at once,
+ * one cursor chain each, through the batch driver, paced by the
+ * organization's budget (pace_gate.h).  Each slice's users go into its own
+ * tuplestore, so that a slice read again replaces only its own; every account id read is kept,
  * and one read in two slices marks both (they were not disjoint when read).
  */
 #ifndef ATLORG_SYNC_SLICE_PAGES_H

@@ -1,7 +1,8 @@
 /*
- * sync_slices.c: choosing disjoint slices of the directory, proved by the API's
- * counts (see sync_slices.h).  Every round of counts is sent at once, through
- * the batch driver, paced by the organization's budget (pace_gate.h).
+ * sync_slices.c: choosing disjoint slices of the directory, proved by the
+ * API's counts (see sync_slices.h).  Every round of counts is sent at once,
+ * through the batch driver, paced by the organization's budget
+ * (pace_gate.h).
  */
 #include "postgres.h"
 

@@ -4,9 +4,10 @@
  *
  * One cursor chain takes pages x round trip however fast the organization
  * lets us go (1,000 pages at 150 ms: two and a half minutes for 100,000
- * users).  Slices of the directory by the API's own filters (sync_slices.h) are
- * paged side by side, each its own chain, at the organization's pace.  The
- * result must be the directory, each user once, as one chain would read it:
+ * users).  Slices of the directory by the API's own filters (sync_slices.h)
+ * are paged side by side, each its own chain, at the organization's pace.
+ * The result must be the directory, each user once, as one chain would
+ * read it:
  *
  *   - the slices' counts add up to the directory's, in one round of counts
  *     (sync_slices.c), so together they cover it;
