@@ -973,7 +973,7 @@ END;
 COMMENT ON FUNCTION atl_audit_reason(text, text, text, integer) IS
   'read: an audit row''s reason: its reason, else its key, else its message, else its HTTP status';
 
--- The action catalogue (src/action_ops.c): each action's SQL function, its
+-- The action catalogue (src/act_catalogue.c): each action's SQL function, its
 -- name in the audit and the request it sends.  The names differ in one
 -- place only, atl_cancel_delete and cancel-delete (Atlassian's own path);
 -- the audit keeps the name it has always recorded, so that its history

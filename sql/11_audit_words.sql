@@ -205,7 +205,7 @@ END;
 COMMENT ON FUNCTION atl_audit_reason(text, text, text, integer) IS
   'read: an audit row''s reason: its reason, else its key, else its message, else its HTTP status';
 
--- The action catalogue (src/action_ops.c): each action's SQL function, its
+-- The action catalogue (src/act_catalogue.c): each action's SQL function, its
 -- name in the audit and the request it sends; the API it goes to, what it
 -- changes on the account (lifecycle, membership, email, profile, group,
 -- jira group, role, api token, directory, jira user), the action that puts

@@ -84,7 +84,7 @@ COMMENT ON FUNCTION atl_runs_live() IS
 
 -- One row per run: who, what, when, planned and done (one not yet ended
 -- shows before its first request is recorded).  Refused and failed are
--- counted apart (the executor's classify(), src/worker.c): refused,
+-- counted apart (the executor's classify(), src/exec_worker.c): refused,
 -- Atlassian answered no (a 4xx other than 408 and 429; a 409 that says
 -- "already" is already); failed, no answer that decides (429 or 5xx once
 -- the retries are spent, 408, or nothing could be sent); unknown, sent

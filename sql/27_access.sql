@@ -82,7 +82,7 @@ RETURN coalesce((last_active AT TIME ZONE 'UTC')::date > (now() AT TIME ZONE 'UT
 COMMENT ON FUNCTION atl_active_within(timestamptz, integer) IS
   'read: true when used on one of the last days (UTC, today counting)';
 
--- Many accounts' or groups' role-assignment pages at once (src/id_pages.c).
+-- Many accounts' or groups' role-assignment pages at once (src/read_id_pages.c).
 CREATE FUNCTION atl_user_role_pages(account_ids text[], server name DEFAULT NULL,
                                     OUT account_id text, OUT data jsonb,
                                     OUT http_status integer, OUT error text)

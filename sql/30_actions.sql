@@ -10,7 +10,7 @@
 --
 -- Every action is a C function of its own name (symbol atl_action): the C
 -- code finds the action from the function's name in its catalogue
--- (src/action_ops.c), checks that its declaration is the one the catalogue
+-- (src/act_catalogue.c), checks that its declaration is the one the catalogue
 -- expects, builds the request's body itself, and checks every element
 -- before anything is sent.  There is no generic entry point that could send
 -- (or audit) anything else.

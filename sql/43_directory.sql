@@ -20,7 +20,7 @@
 --
 -- How: an UPDATE rule.  Its first action records the statement's old and
 -- new values (its change set) in atl_directory_changes; a statement trigger
--- on that table (C: src/directory.c) sees the whole change set at once (a
+-- on that table (C: src/view_directory.c) sees the whole change set at once (a
 -- transition table), checks all of it, confirms with Atlassian that every
 -- group it names has that name there (the mirror is no authority on which
 -- group a name means), sends every request together through the action
@@ -310,7 +310,7 @@ COMMENT ON FUNCTION atl_directory_record(atl_directory_changes[], name, atl_audi
   'internal: writes back what came of an UPDATE atl_directory change set (called by its trigger)';
 
 -- The statement trigger: the whole change set of one UPDATE at once
--- (src/directory.c).  It refuses to run as anything but this trigger.
+-- (src/view_directory.c).  It refuses to run as anything but this trigger.
 CREATE FUNCTION atl_directory_apply()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'atl_directory_apply'

@@ -15,7 +15,7 @@
 --
 -- How: as atl_directory (sql/43_directory.sql).  A rule records the
 -- statement's change set in atl_access_changes; a statement trigger on it
--- (C: src/access_view.c) plans and runs it and writes back what came of
+-- (C: src/view_access.c) plans and runs it and writes back what came of
 -- it; the rule's second action changes the mirror from that.
 -- Its columns are the mirror's (server, atl_access's, synced_at), so the
 -- rules below return the mirror's rows as they are (RETURNING m.*, RETURNING *).
@@ -164,7 +164,7 @@ $$;
 COMMENT ON FUNCTION atl_access_record(bigint[], atl_audit[]) IS
   'internal: writes back what came of part of an atl_directory_access change set (called by its trigger)';
 
--- The statement trigger (src/access_view.c).  It refuses to run as
+-- The statement trigger (src/view_access.c).  It refuses to run as
 -- anything but this trigger.
 CREATE FUNCTION atl_access_apply()
 RETURNS trigger

@@ -9,11 +9,11 @@
 #ifndef ATLORG_API_H
 #define ATLORG_API_H
 
-#include "catalogue.h"
+#include "api_catalogue.h"
 #include "http.h"
-#include "json.h"
-#include "json_peek.h"
-#include "source.h"
+#include "api_json.h"
+#include "api_json_peek.h"
+#include "fdw_source.h"
 
 extern Jsonb *atl_api_read(const AtlSource *src, const AtlReadOp *op,
 						   const char *url, const char *body);
@@ -31,7 +31,7 @@ typedef struct AtlApiCall
 extern void atl_api_start(AtlApiCall *call, const AtlSource *src, const AtlReadOp *op,
 						  const char *url, const char *body);
 extern Jsonb *atl_api_finish(AtlApiCall *call);
-/* the same, peeking at the answer before its conversion (json_peek.h) */
+/* the same, peeking at the answer before its conversion (api_json_peek.h) */
 extern Jsonb *atl_api_finish_peek(AtlApiCall *call, const AtlJsonPeek *peek);
 
 /*

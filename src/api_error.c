@@ -7,8 +7,8 @@
 #include "mb/pg_wchar.h"
 
 #include "api_error.h"
-#include "json.h"
-#include "remote_text.h"
+#include "api_json.h"
+#include "http_text.h"
 
 #define EXCERPT_BYTES 200
 

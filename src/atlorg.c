@@ -1,5 +1,13 @@
 /*
- * atlorg.c: module entry point.
+ * atlorg.c: module entry point.  _PG_init initialises libcurl, defines the
+ * settings (guc.c) and the statement guard's hooks (guard_statement.c),
+ * and, when preloaded, asks for the shared memory of the executor
+ * (exec_slots.c) and of the organizations' budgets (pace_budget.c) and
+ * registers the launcher (exec_launcher.c).
+ *
+ * The other files of src/ are named by layer: fdw_ (servers, credentials),
+ * http_, api_, pace_, read_, sync_, csv_, act_, view_, guard_, run_ and
+ * exec_; the README's "How it works" says what each layer does.
  */
 #include "postgres.h"
 
@@ -9,11 +17,11 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 
-#include "budget.h"
-#include "executor.h"
-#include "launcher.h"
+#include "pace_budget.h"
+#include "exec.h"
+#include "exec_launcher.h"
 #include "guc.h"
-#include "statement_guard.h"
+#include "guard_statement.h"
 
 PG_MODULE_MAGIC;
 

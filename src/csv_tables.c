@@ -28,7 +28,7 @@
 #include "utils/syscache.h"
 
 #include "csv_tables.h"
-#include "pinned.h"
+#include "guard_pinned.h"
 
 void
 atl_csv_tables_name(AtlCsvTables *t, const char *prefix)

@@ -20,7 +20,7 @@
 
 #include "guc.h"
 #include "http.h"
-#include "transfer.h"
+#include "http_transfer.h"
 
 #define POLL_SLICE_MS 100
 

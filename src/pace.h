@@ -1,6 +1,6 @@
 /*
- * pace.h: the one pacing rule, shared by a batch's own pace (batch.c) and
- * an organization's shared budget (budget.c).
+ * pace.h: the one pacing rule, shared by a batch's own pace (http_batch.c) and
+ * an organization's shared budget (pace_budget.c).
  */
 #ifndef ATLORG_PACE_H
 #define ATLORG_PACE_H

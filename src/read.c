@@ -12,10 +12,10 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#include "catalogue.h"
-#include "pager.h"
-#include "declared.h"
-#include "source.h"
+#include "api_catalogue.h"
+#include "api_pager.h"
+#include "guard_declared.h"
+#include "fdw_source.h"
 
 static void
 put_item(JsonbValue *item, void *arg)

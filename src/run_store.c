@@ -19,7 +19,7 @@
 #include "utils/timestamp.h"
 
 #include "guc.h"
-#include "pinned.h"
+#include "guard_pinned.h"
 #include "run_store.h"
 
 #define QUEUE_FLUSH 1000		/* queue rows per INSERT */

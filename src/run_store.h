@@ -9,8 +9,8 @@
 #ifndef ATLORG_RUN_STORE_H
 #define ATLORG_RUN_STORE_H
 
-#include "executor.h"
-#include "runs.h"
+#include "exec.h"
+#include "run_shmem.h"
 
 /* does this database have the run tables (atlorg 1.1 or later)? */
 extern bool atl_run_store_ready(void);

@@ -4,14 +4,15 @@
  *
  * One cursor chain takes pages x round trip however fast the organization
  * lets us go (1,000 pages at 150 ms: two and a half minutes for 100,000
- * users).  Slices of the directory by the API's own filters (slices.h) are
- * paged side by side, each its own chain, at the organization's pace.  The
- * result must be the directory, each user once, as one chain would read it:
+ * users).  Slices of the directory by the API's own filters (sync_slices.h)
+ * are paged side by side, each its own chain, at the organization's pace.
+ * The result must be the directory, each user once, as one chain would
+ * read it:
  *
  *   - the slices' counts add up to the directory's, in one round of counts
- *     (slices.c), so together they cover it;
+ *     (sync_slices.c), so together they cover it;
  *   - each slice paged holds exactly its count, and no user is read in two
- *     slices (slice_pages.c).
+ *     slices (sync_slice_pages.c).
  *
  * A user who changes while the slices are read (moves from one to another,
  * comes or goes) breaks one of those: everything is counted again, and the
@@ -27,11 +28,11 @@
 #include "utils/builtins.h"
 
 #include "guc.h"
-#include "pager.h"
-#include "slice_pages.h"
-#include "slices.h"
-#include "source.h"
-#include "users.h"
+#include "api_pager.h"
+#include "sync_slice_pages.h"
+#include "sync_slices.h"
+#include "fdw_source.h"
+#include "read_users.h"
 
 /* rounds of reading slices again before falling back to the one chain */
 #define MAX_REREADS 2

@@ -76,7 +76,7 @@ REPORT = os.environ.get("CHAOS_REPORT") or os.path.join(
 READ_TIMEOUT = "3s"                   # the reads that page the whole org get SLOW_READ_TIMEOUT
 SLOW_READ_TIMEOUT = "10s"
 ACTION_TIMEOUT = "30s"
-EXECUTOR = "atlorg executor"          # pg_stat_activity.backend_type (src/executor_client.c)
+EXECUTOR = "atlorg executor"          # pg_stat_activity.backend_type (src/exec_client.c)
 UNKNOWN_IDS = ["557057:00000000-0000-4000-8000-00000000%04x" % i for i in range(40)]
 ORG_ADMIN = "5b10ac8d82e05b22cc7d4ef5"   # fixed user 0 (test/fake/fixed_users.py)
 # every mutation alike, but repeated cursors less often: on code that does
