@@ -23,6 +23,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# each section's header says when it started (seconds since this script
+# did); the end lists how long each one took, to see where the time goes
+run_start=$(date +%s)
+section_title="install, build, cluster and fake"
+section_start=$run_start
+section_times=
+section() {
+  local now
+  now=$(date +%s)
+  section_times+=$(printf '%5d s  %s' $((now - section_start)) "$section_title")$'\n'
+  section_title=$1
+  section_start=$now
+  echo "== $1 (at $((now - run_start)) s)"
+}
+
 . test/lib/deps.sh
 atlorg_install_deps
 . test/lib/cluster.sh
@@ -51,7 +66,7 @@ run_checks() {
   [ $((ok + bad)) = "$n" ] || count fail
 }
 
-echo "== pg_regress"
+section "pg_regress"
 rm -rf test/results
 if make -s installcheck >"$ATLORG_TMP/regress.log" 2>&1; then :; fi
 grep -E '^(ok|not ok|test| +[a-z_]+ +\.\.\.)' "$ATLORG_TMP/regress.log" || cat "$ATLORG_TMP/regress.log"
@@ -64,7 +79,7 @@ if [ "$bad_count" != 0 ] || [ "$ok_count" = 0 ]; then
   [ -f test/regression.diffs ] && head -200 test/regression.diffs
 fi
 
-echo "== the audit restores from pg_dump"
+section "the audit restores from pg_dump"
 # every row the suite left (remote error text of every kind among them)
 # must load back: an audit that pg_dump cannot restore is lost
 restore_db=atl_restore_check
@@ -80,10 +95,10 @@ else
   echo "FAILED: the audit did not restore"; count fail
 fi
 
-echo "== upgrading 1.0 to the current version"
+section "upgrading 1.0 to the current version"
 run_checks 5 test/upgrade.sh
 
-echo "== without shared_preload_libraries"
+section "without shared_preload_libraries"
 plain_port=$(free_port)
 atlorg_cluster_start "$ATLORG_TMP/data-plain" "$plain_port" ""
 rm -rf test/nopreload/results
@@ -94,7 +109,7 @@ cat "$ATLORG_TMP/nopreload.log" | grep -E '\.\.\. ' || cat "$ATLORG_TMP/nopreloa
 if grep -qE '\.\.\. ok' "$ATLORG_TMP/nopreload.log"; then count ok; else
   count fail; [ -f test/nopreload/regression.diffs ] && cat test/nopreload/regression.diffs; fi
 
-echo "== requests against the OpenAPI schemas"
+section "requests against the OpenAPI schemas"
 $PYTHON test/fakectl.py requests | $PYTHON -c '
 import json, sys
 for entry in json.load(sys.stdin):
@@ -105,26 +120,26 @@ print(json.dumps([json.loads(l) for l in open(sys.argv[1]) if l.strip()]))' \
   "$ATLORG_REQUEST_LOG" >"$ATLORG_TMP/requests.json"
 if $PYTHON test/fake/check_requests.py "$ATLORG_TMP/requests.json"; then count ok; else count fail; fi
 
-echo "== chaos: mutated answers"
+section "chaos: mutated answers"
 # in a database of its own, after the requests were checked: following a
 # mutated cursor makes requests no schema describes
 export CHAOS_REPORT="$ATLORG_TMP/chaos-violations.txt"
 : >"$CHAOS_REPORT"
 if bash test/chaos/run.sh; then count ok; else count fail; fi
 
-echo "== a nightly policy scheduled with pg_cron"
+section "a nightly policy scheduled with pg_cron"
 run_checks 2 test/cron.sh
 
-echo "== runs across sessions"
+section "runs across sessions"
 run_checks 4 test/steer.sh
 
-echo "== TLS: a throwaway CA, atlorg.ca_file, HTTP/2 through nginx"
+section "TLS: a throwaway CA, atlorg.ca_file, HTTP/2 through nginx"
 run_checks "$(command -v nginx >/dev/null && echo 7 || echo 5)" test/tls.sh
 
-echo "== background runs through kill -9 (postmaster, executor, backend)"
+section "background runs through kill -9 (postmaster, executor, backend)"
 run_checks 26 test/crash.sh
 
-echo "== secrecy: the API key in no log, output or result"
+section "secrecy: the API key in no log, output or result"
 if grep -rlF "$FAKE_KEY" "$ATLORG_SERVER_LOG" "$ATLORG_TMP/fake.log" test/results test/nopreload/results \
      "$ATLORG_TMP/regress.log" "$ATLORG_REQUEST_LOG" "$CHAOS_REPORT"; then
   echo "FAILED: the API key appears in the files above"; count fail
@@ -133,14 +148,14 @@ else
   count ok
 fi
 
-echo "== fuzzing the CSV-to-row path (libFuzzer, ${FUZZ_SECONDS:-20} s)"
+section "fuzzing the CSV-to-row path (libFuzzer, ${FUZZ_SECONDS:-20} s)"
 if FUZZ_DIR="$ATLORG_TMP/fuzz" bash test/fuzz/run.sh; then count ok; else count fail; fi
 
 # the files most likely to touch memory: the CSV reader, JSON paging of
 # every read, the executor's concurrent actions (bulk, which needs the Jira
 # site that jira sets up), the mirror's sync; fdw, first, is always run
 MEMCHECK_SHORT=${MEMCHECK_SHORT:-users reads jira csv bulk directory runs attack_audit attack_sweep}
-echo "== memory safety (AddressSanitizer, short)"
+section "memory safety (AddressSanitizer, short)"
 memcheck_start=$(date +%s)
 if bash test/memcheck.sh $MEMCHECK_SHORT >"$ATLORG_TMP/memcheck.log" 2>&1; then
   grep -E '^(== |test |memcheck:)' "$ATLORG_TMP/memcheck.log"; count ok
@@ -153,7 +168,7 @@ else
 fi
 echo "($(($(date +%s) - memcheck_start)) s)"
 
-echo "== the fake's own tests"
+section "the fake's own tests"
 pytest_out=$($PYTHON -m pytest -q -p no:cacheprovider test/fake 2>&1 || true)
 echo "$pytest_out" | tail -5
 p=$(echo "$pytest_out" | grep -oE '[0-9]+ passed' | tail -1 | grep -oE '[0-9]+' || echo 0)
@@ -162,6 +177,11 @@ f=$(echo "$pytest_out" | { grep -oE '[0-9]+ (failed|errors?)' || true; } | awk '
 passed=$((passed + p))
 failed=$((failed + ${f:-0}))
 
+section_end=$(date +%s)
+section_times+=$(printf '%5d s  %s' $((section_end - section_start)) "$section_title")
+echo
+echo "time per section ($((section_end - run_start)) s in all):"
+echo "$section_times"
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
