@@ -87,7 +87,7 @@ SELECT count(*) AS differ_from_org
 SELECT (SELECT count(*) FROM (SELECT product, site, seats, active_30, active_60, active_90, never_used FROM atl_seats
                               EXCEPT SELECT product, site, seats, active_30, active_60, active_90, never_used
                                        FROM atl_seats_of(ARRAY(SELECT a FROM atl_csv_product_access(pg_read_binary_file(:'export_file')) a))) x) AS csv_differs,
-       (SELECT count(*) FROM (SELECT * FROM atl_seats_of(ARRAY(SELECT a FROM atl_product_access() a))
+       (SELECT count(*) FROM (SELECT * FROM atl_seats_of(ARRAY(SELECT ROW(l.*)::atl_access FROM live l))
                               EXCEPT SELECT product, site, seats, active_30, active_60, active_90, never_used, direct, via_groups
                                        FROM atl_seats) x) AS live_differs;
 
