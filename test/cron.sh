@@ -3,7 +3,8 @@
 # whoever is inactive in Jira Software for 90 days, except the allowlist",
 # scheduled by a role that is only an atlorg actor, run by pg_cron, checked
 # against the audit.  A cluster of its own (pg_cron preloaded next to
-# atlorg), against test/run.sh's fake org.  pg_cron 1.4 schedules by the
+# atlorg), against the fake org of FAKE_URL (test/run.sh gives it one of
+# its own).  pg_cron 1.4 schedules by the
 # minute: the job is set for every minute and the first run awaited.
 # Prints "ok: ..." or "FAILED: ..." per check; exits non-zero on a failure.
 set -euo pipefail

@@ -19,6 +19,11 @@
 #      built with AddressSanitizer (test/memcheck.sh $MEMCHECK_SHORT, its own
 #      build, PostgreSQL copy and cluster),
 #   7. the fake's own pytest suite (its answers against the same schemas).
+# The pg_cron policy and the kill -9 runs (on a second fake org), the
+# memory-safety run and the fake's pytest suite share nothing with the rest:
+# they run in the background from the start and are reported in their
+# places.  Each section's header says when it started, and the end lists
+# how long each took.
 # Ends with "N passed, M failed"; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
