@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Background runs survive kill -9 (issue 11, "Crashes").  A cluster of its
-# own, against test/run.sh's fake org made slow: every answer 30 ms late and
+# own, against the fake org of FAKE_URL (test/run.sh gives it one of its
+# own) made slow: every answer 30 ms late and
 # a disable 400 ms more (Atlassian's lifecycle calls are slower than its
 # reads, so a read right after a restart can come before a disable still
 # being made), at most 100 requests a second.  atlorg paces itself to 50 a

@@ -3,7 +3,8 @@
 # whoever is inactive in Jira Software for 90 days, except the allowlist",
 # scheduled by a role that is only an atlorg actor, run by pg_cron, checked
 # against the audit.  A cluster of its own (pg_cron preloaded next to
-# atlorg), against test/run.sh's fake org.  pg_cron 1.4 schedules by the
+# atlorg), against the fake org of FAKE_URL (test/run.sh gives it one of
+# its own).  pg_cron 1.4 schedules by the
 # minute: the job is set for every minute and the first run awaited.
 # Prints "ok: ..." or "FAILED: ..." per check; exits non-zero on a failure.
 set -euo pipefail
@@ -12,9 +13,12 @@ cd "$(dirname "$0")/.."
 
 port=$(free_port)
 rm -rf "$ATLORG_TMP/data-cron"
+# unpaced (the fake sets no rate limit): the run's ~2,000 disables would
+# take 20 s at the default 100 a second
 atlorg_cluster_start "$ATLORG_TMP/data-cron" "$port" "atlorg,pg_cron" \
   "cron.database_name = 'postgres'
-cron.host = '$ATLORG_TMP'"
+cron.host = '$ATLORG_TMP'
+atlorg.action_rate = 0"
 trap 'as_pg "$PG_BIN/pg_ctl" -D "$ATLORG_TMP/data-cron" -m immediate stop >/dev/null 2>&1 || true' EXIT
 sql() { PGPORT=$port psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 status=0
