@@ -71,9 +71,17 @@ else
   status=1
 fi
 sql -U nightly -c "SELECT cron.unschedule('atlorg-inactive-jira')" >/dev/null
-# the job queued a background run and ended; the executor sends it
-run_state=$(sql -U nightly -c "SELECT state || ' ' || total FROM atlorg.atl_run_wait(
-  (SELECT min(run_id) FROM atlorg.atl_runs WHERE label = 'nightly: inactive in Jira Software'), '180 s')")
+# the job queued a background run and ended; the executor sends it.  pg_cron
+# may say "succeeded" before the job's transaction is seen committed: its
+# commit first makes sure the executor runs (starting it can take seconds)
+run_id=
+for _ in $(seq 1 60); do
+  run_id=$(sql -U nightly -c "SELECT min(run_id) FROM atlorg.atl_runs
+                               WHERE label = 'nightly: inactive in Jira Software'")
+  [ -n "$run_id" ] && break
+  sleep 0.5
+done
+run_state=$(sql -U nightly -c "SELECT state || ' ' || total FROM atlorg.atl_run_wait(${run_id:-NULL}, '180 s')" 2>&1 || true)
 
 read -r requests accounts acted allowlisted < <(sql -F ' ' -c "
   SELECT count(*), count(DISTINCT account_id), string_agg(DISTINCT acted_by, ','),
