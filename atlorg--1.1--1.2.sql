@@ -232,93 +232,7 @@ $$;
 COMMENT ON FUNCTION atl_audit_previous(name, text, text, text, jsonb) IS
   'internal: what a request changes from, as the mirror knows it; the executor records it with the intent';
 
--- Which requests act on the same thing: a later one of the same family on
--- the same account changed again what an undo would put back.
-CREATE FUNCTION atl_undo_family(action text, target text, params jsonb)
-RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, atlorg, pg_temp
-AS $$
-  SELECT CASE
-    WHEN action IN ('disable', 'enable', 'delete', 'cancel-delete') THEN 'lifecycle'
-    WHEN action IN ('suspend', 'restore') THEN 'membership'
-    WHEN action IN ('add_to_group', 'remove_from_group') THEN 'group ' || target
-    WHEN action IN ('jira_add_to_group', 'jira_remove_from_group') THEN 'jira group ' || target
-    WHEN action IN ('grant_role', 'revoke_role') THEN
-      'role ' || coalesce(params->>'role', '') || ' on ' || coalesce(params->>'resource', '')
-    ELSE action
-  END
-$$;
-COMMENT ON FUNCTION atl_undo_family(text, text, jsonb) IS
-  'read: which requests change the same thing: a later one of the same family is a change an undo must not overwrite';
-
--- Atlassian keeps a deleted account 14 days before deleting it for good;
--- until then cancel-delete brings it back.
-CREATE FUNCTION atl_undo_plan(run_id bigint)
-RETURNS TABLE (audit_id bigint, action text, account_id text, target text, outcome text,
-               undo text, undo_target text, undo_params jsonb, reason text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, atlorg, pg_temp
-AS $$
-  SELECT a.id, a.action, a.account_id, a.target, a.outcome,
-         CASE WHEN why.reason IS NULL THEN rev.undo END,
-         CASE WHEN why.reason IS NULL THEN a.target END,
-         CASE WHEN why.reason IS NULL THEN rev.params END,
-         coalesce(why.reason, CASE WHEN a.outcome = 'unknown' THEN
-           'its outcome is unknown: if Atlassian did not act on it, the undo changes nothing' END)
-    FROM atlorg.atl_audit a
-    CROSS JOIN LATERAL (SELECT CASE a.action
-        WHEN 'disable' THEN 'enable' WHEN 'enable' THEN 'disable'
-        WHEN 'suspend' THEN 'restore' WHEN 'restore' THEN 'suspend'
-        WHEN 'delete' THEN 'cancel-delete' WHEN 'cancel-delete' THEN 'delete'
-        WHEN 'add_to_group' THEN 'remove_from_group' WHEN 'remove_from_group' THEN 'add_to_group'
-        WHEN 'jira_add_to_group' THEN 'jira_remove_from_group'
-        WHEN 'jira_remove_from_group' THEN 'jira_add_to_group'
-        WHEN 'grant_role' THEN 'revoke_role' WHEN 'revoke_role' THEN 'grant_role'
-        WHEN 'set_email' THEN 'set_email' WHEN 'update_profile' THEN 'update_profile'
-      END AS undo,
-      CASE a.action
-        WHEN 'grant_role' THEN a.params WHEN 'revoke_role' THEN a.params
-        WHEN 'set_email' THEN jsonb_build_object('email', a.previous->>'email')
-        WHEN 'update_profile' THEN a.previous->'profile'
-      END AS params) rev
-    CROSS JOIN LATERAL (SELECT CASE
-        WHEN a.action = 'revoke_api_token' THEN
-          'a revoked API token cannot be brought back: its owner must create a new one'
-        WHEN a.action = 'remove_from_directory' THEN
-          'an account removed from the directory comes back only when it is invited again'
-        WHEN a.action = 'jira_remove_user' THEN
-          'a user removed from the Jira site comes back only when invited to it again'
-        WHEN rev.undo IS NULL THEN format('atlorg cannot undo %s', a.action)
-        WHEN a.action = 'delete' AND a.finished_at < now() - interval '14 days' THEN
-          format('deleted on %s: past Atlassian''s 14-day grace period, the deletion is final',
-                 a.finished_at::date)
-        WHEN a.action IN ('set_email', 'update_profile') AND a.previous IS NULL THEN
-          'what it changed from is not known: the mirror did not hold the account then (atl_sync() before changes you may want to undo)'
-        WHEN a.action = 'set_email' AND a.previous->>'email' IS NULL THEN
-          'the e-mail it changed from is not known (the mirror had none)'
-        WHEN a.action = 'update_profile' AND EXISTS (
-            SELECT FROM jsonb_object_keys(a.params - 'extended_profile') k
-             WHERE NOT (coalesce(a.previous->'profile', '{}') ? k)
-            UNION ALL
-            SELECT FROM jsonb_object_keys(coalesce(a.params->'extended_profile', '{}')) k
-             WHERE NOT (coalesce(a.previous->'profile'->'extended_profile', '{}') ? k)) THEN
-          'some fields it changed were empty before, or are not in the mirror (locale): atlorg cannot put them back'
-        ELSE (SELECT format('changed again since, by run %s (audit id %s): undo that first',
-                            coalesce(l.run_id::text, '?'), l.id)
-                FROM atlorg.atl_audit l
-               WHERE l.account_id = a.account_id AND l.id > a.id
-                 AND l.run_id IS DISTINCT FROM a.run_id
-                 AND l.outcome IN ('succeeded', 'unknown')
-                 AND atlorg.atl_undo_family(l.action, l.target, l.params)
-                     = atlorg.atl_undo_family(a.action, a.target, a.params)
-               ORDER BY l.id LIMIT 1)
-      END AS reason) why
-   WHERE a.run_id = atl_undo_plan.run_id AND a.outcome IN ('succeeded', 'unknown')
-   ORDER BY a.id DESC
-$$;
-COMMENT ON FUNCTION atl_undo_plan(bigint) IS
-  'read: what undoing a run would send, request by request (newest first), and why what cannot be undone cannot';
+-- atl_undo_family() and atl_undo_plan() are made below, with the action catalogue they read
 
 -- Undo a run: one run of its own ("undo of run N"), the plan's requests
 -- newest first, grouped into set-based calls (one per kind, group, role or
@@ -416,75 +330,14 @@ END
 $$;
 COMMENT ON FUNCTION atl_run_undo(bigint) IS
   'action: undo a run: the reverse of each of its requests that took effect, as one run labelled "undo of run N"; what cannot be undone is listed with why';
-REVOKE ALL ON FUNCTION atl_audit_previous(name, text, text, text, jsonb), atl_undo_family(text, text, jsonb),
-                       atl_undo_plan(bigint), atl_run_undo(bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION atl_undo_family(text, text, jsonb), atl_undo_plan(bigint) TO atlorg_reader;
+REVOKE ALL ON FUNCTION atl_audit_previous(name, text, text, text, jsonb), atl_run_undo(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION atl_run_undo(bigint) TO atlorg_actor;
 GRANT EXECUTE ON FUNCTION atl_audit_previous(name, text, text, text, jsonb) TO atlorg_executor;
 -- end of 1.2: undo
 
 -- 1.2: previews that know: a dry run records what Atlassian would answer
 -- (sql/47_preview.sql)
--- Previews that know: what Atlassian would answer each request of a dry
--- run, as far as the mirror and the organization's verified domains tell.
--- One row per element of account_ids, in order: the error key and reason
--- Atlassian would refuse it with (its own words, as the real refusal's
--- audit row would carry them), or 'already' when the account is already as
--- asked; null when it would go through.  Protected accounts are skipped
--- before this is asked (atl_protections).  Every dry run asks it as its
--- caller, once.
-CREATE FUNCTION atl_predictions(actions text[], account_ids text[], targets text[], bodies jsonb[],
-                                server name, verified_domains text[])
-RETURNS TABLE (ord bigint, error_key text, error_reason text, detail text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, atlorg, pg_temp
-AS $$
-  SELECT u.i, p.error_key, p.error_reason, p.detail
-    FROM unnest(atl_predictions.actions, atl_predictions.account_ids, atl_predictions.targets,
-                atl_predictions.bodies) WITH ORDINALITY AS u(action, a, t, b, i)
-    LEFT JOIN atlorg.atl_mirror_users m
-      ON m.server = atl_predictions.server AND m.account_id = u.a COLLATE "default"
-    LEFT JOIN LATERAL (SELECT lower(split_part(u.b->>'email', '@', 2)) AS domain) d ON true
-    LEFT JOIN LATERAL (SELECT * FROM (VALUES
-      -- the user management API acts on managed accounts only ...
-      (u.action IN ('disable', 'enable', 'delete', 'cancel-delete', 'set_email',
-                                  'update_profile', 'revoke_api_token')
-         AND m.claim_status IS DISTINCT FROM 'managed' AND m.account_id IS NOT NULL,
-       1, 'forbidden.action', 'managedAccount',
-       format('Atlassian would refuse it: the account is not managed by the organization (claim status %s)',
-              coalesce(m.claim_status, 'unknown'))),
-      -- ... and leaves an identity provider's accounts to it
-      (u.action IN ('disable', 'enable', 'delete', 'cancel-delete', 'set_email')
-         AND m.management_source = 'synced',
-       2, 'forbidden.action', 'externalDirectory.scim',
-       'Atlassian would refuse it: the account is synced from an identity provider (SCIM), which manages its lifecycle and e-mail'),
-      (u.action = 'update_profile' AND m.management_source = 'synced'
-         AND (u.b ? 'name' OR u.b ? 'extended_profile'),
-       2, 'forbidden.fieldMutation', 'externalDirectory.scim',
-       'Atlassian would refuse it: the account is synced from an identity provider (SCIM), which owns its name and profile fields'),
-      (u.action = 'set_email' AND d.domain <> ''
-         AND NOT d.domain = ANY (coalesce(atl_predictions.verified_domains, '{}')),
-       3, 'forbidden.unclaimedDomain', d.domain,
-       format('Atlassian would refuse it: %s is not one of the organization''s verified domains', d.domain)),
-      -- the account already as asked
-      (u.action = 'disable' AND m.account_status = 'inactive',
-       4, 'already', NULL, 'the account is already deactivated'),
-      (u.action = 'enable' AND m.account_status = 'active',
-       4, 'already', NULL, 'the account is already active'),
-      (u.action = 'suspend' AND m.membership_status = 'suspended',
-       4, 'already', NULL, 'the account''s access is already suspended'),
-      (u.action = 'add_to_group' AND u.t = ANY (m.group_ids),
-       4, 'already', NULL, 'the account is already a member of the group'),
-      (u.action = 'set_email' AND lower(m.email) = lower(u.b->>'email'),
-       4, 'already', NULL, 'the account already has that e-mail address')
-    ) AS v(hit, rank, error_key, error_reason, detail)
-     WHERE v.hit ORDER BY v.rank LIMIT 1) p ON true
-   ORDER BY u.i
-$$;
-COMMENT ON FUNCTION atl_predictions(text[], text[], text[], jsonb[], name, text[]) IS
-  'read: what Atlassian would answer each of a dry run''s requests, as the mirror and the verified domains tell';
-REVOKE ALL ON FUNCTION atl_predictions(text[], text[], text[], jsonb[], name, text[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION atl_predictions(text[], text[], text[], jsonb[], name, text[]) TO atlorg_reader;
+-- atl_predictions() is made below, with the action catalogue it reads
 -- end of 1.2: previews
 -- 1.2: UPDATE atl_directory skips a status change
 -- makes meaningless (suspending a deactivated account) instead of failing
@@ -1266,7 +1119,7 @@ REVOKE ALL ON FUNCTION atl_action_catalogue() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION atl_action_catalogue() TO atlorg_reader;
 GRANT SELECT ON atl_audit_explained, atl_actions TO atlorg_reader;
 
-CREATE OR REPLACE FUNCTION atl_undo_family(action text, target text, params jsonb)
+CREATE FUNCTION atl_undo_family(action text, target text, params jsonb)
 RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, atlorg, pg_temp
@@ -1282,8 +1135,10 @@ AS $$
 $$;
 COMMENT ON FUNCTION atl_undo_family(text, text, jsonb) IS
   'read: which requests change the same thing: a later one of the same family is a change an undo must not overwrite';
+REVOKE ALL ON FUNCTION atl_undo_family(text, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION atl_undo_family(text, text, jsonb) TO atlorg_reader;
 
-CREATE OR REPLACE FUNCTION atl_undo_plan(run_id bigint)
+CREATE FUNCTION atl_undo_plan(run_id bigint)
 RETURNS TABLE (audit_id bigint, action text, account_id text, target text, outcome text,
                undo text, undo_target text, undo_params jsonb, reason text)
 LANGUAGE sql STABLE
@@ -1338,8 +1193,10 @@ AS $$
 $$;
 COMMENT ON FUNCTION atl_undo_plan(bigint) IS
   'read: what undoing a run would send, request by request (newest first), and why what cannot be undone cannot';
+REVOKE ALL ON FUNCTION atl_undo_plan(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION atl_undo_plan(bigint) TO atlorg_reader;
 
-CREATE OR REPLACE FUNCTION atl_predictions(actions text[], account_ids text[], targets text[], bodies jsonb[],
+CREATE FUNCTION atl_predictions(actions text[], account_ids text[], targets text[], bodies jsonb[],
                                 server name, verified_domains text[])
 RETURNS TABLE (ord bigint, error_key text, error_reason text, detail text)
 LANGUAGE sql STABLE
@@ -1389,3 +1246,5 @@ AS $$
 $$;
 COMMENT ON FUNCTION atl_predictions(text[], text[], text[], jsonb[], name, text[]) IS
   'read: what Atlassian would answer each of a dry run''s requests, as the mirror and the verified domains tell';
+REVOKE ALL ON FUNCTION atl_predictions(text[], text[], text[], jsonb[], name, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION atl_predictions(text[], text[], text[], jsonb[], name, text[]) TO atlorg_reader;
