@@ -211,13 +211,15 @@ atl_json_parse_doc_peek(const char *text, int len, char **why, const AtlJsonPeek
 	/*
 	 * Validate the syntax without throwing (recursing no deeper than
 	 * find_unstorable() allowed).  Escapes are not de-escaped here (that
-	 * would copy every string twice), unless a string is to be peeked at:
-	 * find_unstorable() has checked the ones jsonb_in would refuse.
+	 * would copy every string twice), except where a peek looks (the names
+	 * of the top-level fields, and inside the one it wants: see
+	 * api_json_peek.c): find_unstorable() has checked the ones jsonb_in
+	 * would refuse.
 	 */
 	lex = makeJsonLexContextCstringLen((char *) text, len, GetDatabaseEncoding(),
 									   peek != NULL);
 	if (peek)
-		atl_json_peek_actions(&peek_state, peek, &peek_sem);
+		atl_json_peek_actions(&peek_state, peek, lex, &peek_sem);
 	err = pg_parse_json(lex, peek ? &peek_sem : &nullSemAction);
 	if (err != JSON_SUCCESS)
 	{

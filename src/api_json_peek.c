@@ -2,10 +2,41 @@
  * api_json_peek.c: a string at outer.inner, found by pg_parse_json's semantic
  * actions (see api_json_peek.h).  A key given twice counts as jsonb counts it:
  * the last one wins.
+ *
+ * Only the names of the top-level fields and what is inside outer are
+ * wanted; everything else (a page's "data", nearly all of it) is lexed
+ * without de-escaping and without the actions that look at names and
+ * scalars.  PostgreSQL 15's lexer copies every character of a string it
+ * de-escapes one call at a time: for a page of users, de-escaping it all
+ * took five times as long as checking it, and the next page waited.
  */
 #include "postgres.h"
 
 #include "api_json_peek.h"
+
+/* names and scalars are read at this depth (the structure is always followed) */
+static bool
+wanted(const AtlJsonPeekState *st)
+{
+	return st->depth <= 1 || (st->depth == 2 && st->in_outer);
+}
+
+/*
+ * The lexer de-escapes a string only while strval is set, and the parser
+ * calls an action only while it is set: both are looked at token by token.
+ * A change made here applies from the next token, and the object or array
+ * whose start or end this is has no string of its own (the token read ahead
+ * at an end is a ',', a closing bracket or the end).
+ */
+static void
+attend(AtlJsonPeekState *st)
+{
+	bool		on = wanted(st);
+
+	st->lex->strval = on ? st->strval : NULL;
+	st->sem->object_field_start = on ? st->field_start : NULL;
+	st->sem->scalar = on ? st->scalar : NULL;
+}
 
 static void
 nest_start(void *arg)
@@ -14,6 +45,7 @@ nest_start(void *arg)
 
 	if (++st->depth == 2 && st->outer_field)
 		st->in_outer = true;
+	attend(st);
 }
 
 static void
@@ -23,6 +55,7 @@ nest_end(void *arg)
 
 	if (st->depth-- == 2)
 		st->in_outer = false;
+	attend(st);
 }
 
 static void
@@ -57,16 +90,22 @@ scalar(void *arg, char *token, JsonTokenType tokentype)
 }
 
 void
-atl_json_peek_actions(AtlJsonPeekState *state, const AtlJsonPeek *peek, JsonSemAction *sem)
+atl_json_peek_actions(AtlJsonPeekState *state, const AtlJsonPeek *peek,
+					  JsonLexContext *lex, JsonSemAction *sem)
 {
+	Assert(lex->strval != NULL);	/* made with need_escapes */
 	memset(state, 0, sizeof(*state));
 	state->peek = peek;
+	state->lex = lex;
+	state->strval = lex->strval;
+	state->sem = sem;
+	state->field_start = field_start;
+	state->scalar = scalar;
 	memset(sem, 0, sizeof(*sem));
 	sem->semstate = state;
 	sem->object_start = nest_start;
 	sem->object_end = nest_end;
 	sem->array_start = nest_start;
 	sem->array_end = nest_end;
-	sem->object_field_start = field_start;
-	sem->scalar = scalar;
+	attend(state);
 }

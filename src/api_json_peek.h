@@ -30,9 +30,16 @@ typedef struct AtlJsonPeekState
 	bool		in_outer;		/* inside that field's object */
 	bool		inner_field;	/* the depth-2 field being read is peek->inner */
 	char	   *found;
+	/* what is switched off outside the wanted parts (api_json_peek.c) */
+	JsonLexContext *lex;
+	StringInfo	strval;
+	JsonSemAction *sem;
+	json_ofield_action field_start;
+	json_scalar_action scalar;
 } AtlJsonPeekState;
 
+/* lex: made with need_escapes, for the document pg_parse_json will check */
 extern void atl_json_peek_actions(AtlJsonPeekState *state, const AtlJsonPeek *peek,
-								  JsonSemAction *sem);
+								  JsonLexContext *lex, JsonSemAction *sem);
 
 #endif

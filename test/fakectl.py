@@ -28,6 +28,7 @@
     fakectl.py span REGEX                 the first and last arrival of matching requests (epoch s)
     fakectl.py reset-log                  empty the request log (not saved), keep the org
     fakectl.py sent REGEX                 how many requests since the reset had a matching path
+    fakectl.py bodies REGEX               the bodies of those requests, one JSON value a line
     fakectl.py connections REGEX          how many TCP connections those requests came on
     fakectl.py answered STATUS            how many answers had that HTTP status since the reset
 
@@ -137,6 +138,10 @@ def main(argv):
             print(account_id)
     elif cmd == "sent":
         print(sum(1 for e in call("GET", "/__fake/requests") if re.search(args[0], e["path"])))
+    elif cmd == "bodies":
+        for e in call("GET", "/__fake/requests"):
+            if re.search(args[0], e["path"]):
+                print(json.dumps(e["body"], sort_keys=True))
     elif cmd == "connections":
         print(len({e["conn"] for e in call("GET", "/__fake/requests") if re.search(args[0], e["path"])}))
     elif cmd == "overlap":

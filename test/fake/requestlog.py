@@ -44,7 +44,7 @@ class RequestLog:
         entry = {"method": req.method, "path": req.path, "query": req.query, "conn": conn,
                  "headers": loggable_headers(req.headers, auth),
                  "body": loggable_body(req.body), "body_len": len(req.body),
-                 "status": None, "t": t0, "ms": None, "chaos": None}
+                 "status": None, "t": t0, "ms": None, "sent_ms": None, "chaos": None}
         with self.lock:
             self.entries.append(entry)
         return entry
@@ -59,6 +59,13 @@ class RequestLog:
             entry["ms"] = round((t1 - entry["t"]) * 1000, 3)
             entry["op"] = op or "other"
             self.stats.count(entry["op"], status, rate_limited)
+
+    def sent(self, entry, t2):
+        """The answer is written (compressed, encrypted, handed to the
+        kernel): sent_ms is the fake's whole time on the request, what a
+        client waiting for the answer pays beyond the wire."""
+        with self.lock:
+            entry["sent_ms"] = round((t2 - entry["t"]) * 1000, 3)
 
     def snapshot(self):
         with self.lock:

@@ -172,6 +172,20 @@ SELECT count(*) FROM atl_accounts();
 SELECT count(*) FROM atl_last_active(ARRAY[:'john']);
 \! test/fakectl.py clear-faults
 
+-- The next page is asked for as soon as its cursor is read, while the page
+-- is checked and before it is converted to rows.  The reading follows
+-- jsonb's rules: names are de-escaped ("li\u006eks" is links), and a "links"
+-- anywhere but at the top is not the page's.  Page 2 names its own cursor
+-- again, which is found only once page 2 is converted (the 08P01 above): by
+-- then the page after it was already asked for, so the fake saw three
+-- requests, every one after the first for c"2.
+\! test/fakectl.py reset-log
+\! test/fakectl.py fault '{"path": "users/search", "kind": "status", "status": 200, "count": 1, "raw": ["{\"data\": [{\"accountId\": \"x\", \"links\": {\"next\": \"item\"}}], \"meta\": {\"links\": {\"next\": \"meta\"}}, \"li\\u006eks\": {\"self\": {\"next\": \"self\"}, \"n\\u0065xt\": \"c\\\"2\"}}"]}' '{"path": "users/search", "kind": "status", "status": 200, "count": 1, "body": {"data": [], "links": {"next": "c\"2"}}}'
+SELECT count(*) FROM atl_users();
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+\! test/fakectl.py clear-faults
+\! test/fakectl.py bodies users/search
+
 -- An executor that cannot start is an error for the caller, not a wait,
 -- and frees every slot the call took.  Here the database does not allow
 -- connections, so its executor stops as it starts ...
