@@ -117,17 +117,38 @@ run_plan(SPIPlanPtr plan, Datum *values, const char *nulls, int expect)
 		elog(ERROR, "atlorg: could not record an action in atl_audit");
 }
 
+/*
+ * The executor runs the same few statements for every request: each is
+ * prepared once per process and kept (a change to what it uses, an
+ * extension update say, has PostgreSQL plan it again), not parsed and
+ * planned per request.  *slot holds it; the text must not vary for a slot.
+ */
+static SPIPlanPtr
+kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
+{
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "atlorg: could not prepare \"%s\": %s", sql,
+				 SPI_result_code_string(SPI_result));
+		*slot = plan;
+	}
+	return *slot;
+}
+
 /* a queued request's row now has its audit row: it may be on the wire */
 static void
 mark_queue_row(const AtlActionRequest *req, int64 audit_id)
 {
+	static SPIPlanPtr plan = NULL;
 	Datum		values[3] = {Int64GetDatum(req->run_id), Int32GetDatum(req->queue_seq),
 	Int64GetDatum(audit_id)};
 
-	if (SPI_execute_with_args("UPDATE atlorg.atl_queue SET audit_id = $3 "
-							  "WHERE run_id = $1 AND seq = $2",
-							  3, (Oid[]) {INT8OID, INT4OID, INT8OID}, values, NULL, false,
-							  0) != SPI_OK_UPDATE)
+	kept_plan(&plan, "UPDATE atlorg.atl_queue SET audit_id = $3 WHERE run_id = $1 AND seq = $2",
+			  3, (Oid[]) {INT8OID, INT4OID, INT8OID});
+	if (SPI_execute_plan(plan, values, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "atlorg: could not mark a queued request");
 }
 
@@ -139,16 +160,18 @@ mark_queue_row(const AtlActionRequest *req, int64 audit_id)
 static void
 record_previous(AtlActionResult *const *res, int n)
 {
+	static SPIPlanPtr plan = NULL;
 	Datum	   *ids = palloc(sizeof(Datum) * Max(n, 1));
 	Datum		arg;
 
 	for (int i = 0; i < n; i++)
 		ids[i] = Int64GetDatum(res[i]->audit_id);
 	arg = PointerGetDatum(construct_array(ids, n, INT8OID, 8, true, TYPALIGN_DOUBLE));
-	if (SPI_execute_with_args("UPDATE atlorg.atl_audit a SET previous = "
-							  "atlorg.atl_audit_previous(a.server, a.action, a.account_id, a.target, a.params) "
-							  "WHERE a.id = ANY ($1) AND a.previous IS NULL",
-							  1, (Oid[]) {INT8ARRAYOID}, &arg, NULL, false, 0) != SPI_OK_UPDATE)
+	kept_plan(&plan, "UPDATE atlorg.atl_audit a SET previous = "
+			  "atlorg.atl_audit_previous(a.server, a.action, a.account_id, a.target, a.params) "
+			  "WHERE a.id = ANY ($1) AND a.previous IS NULL",
+			  1, (Oid[]) {INT8ARRAYOID});
+	if (SPI_execute_plan(plan, &arg, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "atlorg: could not record what the actions change from");
 	pfree(ids);
 }
@@ -156,6 +179,7 @@ record_previous(AtlActionResult *const *res, int n)
 void
 atl_audit_record_intents(const AtlActionRequest *const *reqs, AtlActionResult *const *res, int n)
 {
+	static SPIPlanPtr plans[2] = {NULL, NULL};	/* without, with run_id */
 	Oid			types[10] = {NAMEOID, NAMEOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID,
 	TEXTOID, TEXTOID, NAMEOID, INT8OID};
 	SPIPlanPtr	plan;
@@ -163,14 +187,13 @@ atl_audit_record_intents(const AtlActionRequest *const *reqs, AtlActionResult *c
 	atl_audit_begin("atlorg: recording actions");
 	if (runs_ready)
 		atl_worker_store_runs(reqs, n);
-	plan = SPI_prepare(psprintf("INSERT INTO %s (acted_by, server, action, account_id, "
-								"backend_pid, statement_at, target, params, session_role%s) "
-								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.jsonb, $9%s) "
-								"RETURNING id, requested_at", audit_table(),
-								runs_ready ? ", run_id" : "", runs_ready ? ", $10" : ""),
-					   runs_ready ? 10 : 9, types);
-	if (plan == NULL)
-		elog(ERROR, "atlorg: could not prepare the audit insert");
+	plan = kept_plan(&plans[runs_ready],
+					 psprintf("INSERT INTO %s (acted_by, server, action, account_id, "
+							  "backend_pid, statement_at, target, params, session_role%s) "
+							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.jsonb, $9%s) "
+							  "RETURNING id, requested_at", audit_table(),
+							  runs_ready ? ", run_id" : "", runs_ready ? ", $10" : ""),
+					 runs_ready ? 10 : 9, types);
 	for (int i = 0; i < n; i++)
 	{
 		const AtlActionRequest *req = reqs[i];
@@ -211,13 +234,16 @@ atl_audit_record_intents(const AtlActionRequest *const *reqs, AtlActionResult *c
 static void
 finish_queued(const AtlActionRequest *req, const AtlActionResult *res)
 {
+	static SPIPlanPtr dequeue = NULL;
+	static SPIPlanPtr follow = NULL;
 	Datum		values[5];
 	char		nulls[5] = "     ";
 
 	values[0] = Int64GetDatum(req->run_id);
 	values[1] = Int32GetDatum(req->queue_seq);
-	if (SPI_execute_with_args("DELETE FROM atlorg.atl_queue WHERE run_id = $1 AND seq = $2",
-							  2, (Oid[]) {INT8OID, INT4OID}, values, NULL, false, 0) != SPI_OK_DELETE)
+	kept_plan(&dequeue, "DELETE FROM atlorg.atl_queue WHERE run_id = $1 AND seq = $2",
+			  2, (Oid[]) {INT8OID, INT4OID});
+	if (SPI_execute_plan(dequeue, values, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "atlorg: could not take a request off the queue");
 	if (strcmp(res->outcome, "succeeded") != 0 && strcmp(res->outcome, "already") != 0)
 		return;
@@ -226,9 +252,9 @@ finish_queued(const AtlActionRequest *req, const AtlActionResult *res)
 	values[2] = CStringGetTextDatum(req->account_id);
 	values[3] = text_or_null(req->target, &nulls[3]);
 	values[4] = text_or_null(req->body, &nulls[4]);
-	if (SPI_execute_with_args("SELECT atlorg.atl_mirror_follow($1, $2, $3, $4, $5::pg_catalog.jsonb)",
-							  5, (Oid[]) {NAMEOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID}, values, nulls,
-							  false, 0) != SPI_OK_SELECT)
+	kept_plan(&follow, "SELECT atlorg.atl_mirror_follow($1, $2, $3, $4, $5::pg_catalog.jsonb)",
+			  5, (Oid[]) {NAMEOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID});
+	if (SPI_execute_plan(follow, values, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "atlorg: could not update the mirror");
 }
 
@@ -236,18 +262,18 @@ void
 atl_audit_record_outcomes(const AtlActionRequest *const *reqs, AtlActionResult *const *results,
 						  int n)
 {
+	static SPIPlanPtr plans[2] = {NULL, NULL};	/* without, with verified */
 	Oid			types[10] = {INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
 	INT4OID, FLOAT8OID, TIMESTAMPTZOID, BOOLOID};
 	SPIPlanPtr	plan;
 
 	atl_audit_begin("atlorg: recording outcomes");
-	plan = SPI_prepare(psprintf("UPDATE %s SET outcome = $2, http_status = $3, error_key = $4, "
-								"error_reason = $5, error_detail = $6, attempts = $7, "
-								"elapsed_ms = $8, finished_at = $9%s WHERE id = $1",
-								audit_table(), runs_ready ? ", verified = $10" : ""),
-					   runs_ready ? 10 : 9, types);
-	if (plan == NULL)
-		elog(ERROR, "atlorg: could not prepare the audit update");
+	plan = kept_plan(&plans[runs_ready],
+					 psprintf("UPDATE %s SET outcome = $2, http_status = $3, error_key = $4, "
+							  "error_reason = $5, error_detail = $6, attempts = $7, "
+							  "elapsed_ms = $8, finished_at = $9%s WHERE id = $1",
+							  audit_table(), runs_ready ? ", verified = $10" : ""),
+					 runs_ready ? 10 : 9, types);
 	for (int i = 0; i < n; i++)
 	{
 		const AtlActionResult *res = results[i];
