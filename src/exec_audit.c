@@ -119,16 +119,19 @@ run_plan(SPIPlanPtr plan, Datum *values, const char *nulls, int expect)
 
 /*
  * The executor runs the same few statements for every request: each is
- * prepared once per process and kept (a change to what it uses, an
- * extension update say, has PostgreSQL plan it again), not parsed and
- * planned per request.  *slot holds it; the text must not vary for a slot.
+ * parsed once per process and kept (a change to what it uses, an extension
+ * update say, has PostgreSQL analyse it again), not parsed per request.
+ * Each execution is still planned for its values and the tables' sizes
+ * now: a generic plan made while atl_queue or atl_audit was nearly empty
+ * would scan it whole, row after row, once it is large.  *slot holds it;
+ * the text must not vary for a slot.
  */
 static SPIPlanPtr
 kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 {
 	if (*slot == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+		SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_CUSTOM_PLAN);
 
 		if (plan == NULL || SPI_keepplan(plan) != 0)
 			elog(ERROR, "atlorg: could not prepare \"%s\": %s", sql,
