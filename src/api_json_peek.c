@@ -14,6 +14,9 @@
 
 #include "api_json_peek.h"
 
+static void field_start(void *arg, char *fname, bool isnull);
+static void scalar(void *arg, char *token, JsonTokenType tokentype);
+
 /* names and scalars are read at this depth (the structure is always followed) */
 static bool
 wanted(const AtlJsonPeekState *st)
@@ -34,8 +37,8 @@ attend(AtlJsonPeekState *st)
 	bool		on = wanted(st);
 
 	st->lex->strval = on ? st->strval : NULL;
-	st->sem->object_field_start = on ? st->field_start : NULL;
-	st->sem->scalar = on ? st->scalar : NULL;
+	st->sem->object_field_start = on ? field_start : NULL;
+	st->sem->scalar = on ? scalar : NULL;
 }
 
 static void
@@ -99,8 +102,6 @@ atl_json_peek_actions(AtlJsonPeekState *state, const AtlJsonPeek *peek,
 	state->lex = lex;
 	state->strval = lex->strval;
 	state->sem = sem;
-	state->field_start = field_start;
-	state->scalar = scalar;
 	memset(sem, 0, sizeof(*sem));
 	sem->semstate = state;
 	sem->object_start = nest_start;

@@ -34,8 +34,6 @@ typedef struct AtlJsonPeekState
 	JsonLexContext *lex;
 	StringInfo	strval;
 	JsonSemAction *sem;
-	json_ofield_action field_start;
-	json_scalar_action scalar;
 } AtlJsonPeekState;
 
 /* lex: made with need_escapes, for the document pg_parse_json will check */

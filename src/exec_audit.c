@@ -190,13 +190,15 @@ atl_audit_record_intents(const AtlActionRequest *const *reqs, AtlActionResult *c
 	atl_audit_begin("atlorg: recording actions");
 	if (runs_ready)
 		atl_worker_store_runs(reqs, n);
-	plan = kept_plan(&plans[runs_ready],
-					 psprintf("INSERT INTO %s (acted_by, server, action, account_id, "
-							  "backend_pid, statement_at, target, params, session_role%s) "
-							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.jsonb, $9%s) "
-							  "RETURNING id, requested_at", audit_table(),
-							  runs_ready ? ", run_id" : "", runs_ready ? ", $10" : ""),
-					 runs_ready ? 10 : 9, types);
+	if (plans[runs_ready] == NULL)	/* the text is built once too */
+		kept_plan(&plans[runs_ready],
+				  psprintf("INSERT INTO %s (acted_by, server, action, account_id, "
+						   "backend_pid, statement_at, target, params, session_role%s) "
+						   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::pg_catalog.jsonb, $9%s) "
+						   "RETURNING id, requested_at", audit_table(),
+						   runs_ready ? ", run_id" : "", runs_ready ? ", $10" : ""),
+				  runs_ready ? 10 : 9, types);
+	plan = plans[runs_ready];
 	for (int i = 0; i < n; i++)
 	{
 		const AtlActionRequest *req = reqs[i];
@@ -271,12 +273,14 @@ atl_audit_record_outcomes(const AtlActionRequest *const *reqs, AtlActionResult *
 	SPIPlanPtr	plan;
 
 	atl_audit_begin("atlorg: recording outcomes");
-	plan = kept_plan(&plans[runs_ready],
-					 psprintf("UPDATE %s SET outcome = $2, http_status = $3, error_key = $4, "
-							  "error_reason = $5, error_detail = $6, attempts = $7, "
-							  "elapsed_ms = $8, finished_at = $9%s WHERE id = $1",
-							  audit_table(), runs_ready ? ", verified = $10" : ""),
-					 runs_ready ? 10 : 9, types);
+	if (plans[runs_ready] == NULL)	/* the text is built once too */
+		kept_plan(&plans[runs_ready],
+				  psprintf("UPDATE %s SET outcome = $2, http_status = $3, error_key = $4, "
+						   "error_reason = $5, error_detail = $6, attempts = $7, "
+						   "elapsed_ms = $8, finished_at = $9%s WHERE id = $1",
+						   audit_table(), runs_ready ? ", verified = $10" : ""),
+				  runs_ready ? 10 : 9, types);
+	plan = plans[runs_ready];
 	for (int i = 0; i < n; i++)
 	{
 		const AtlActionResult *res = results[i];
