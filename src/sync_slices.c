@@ -31,11 +31,20 @@ static const struct
 	{"mfaEnabled", false, true, 2, {"true", "false"}},
 };
 
-/* one users/count request of a round: its query, and where its count goes */
+/*
+ * A round of users/count requests.  An answer that is an error is kept
+ * until the round ends, and the first in the round's order is raised: the
+ * same error whichever answer happened to come back first.
+ */
 typedef struct CountRound
 {
 	const AtlSource *src;
 	const AtlReadOp *op;
+	const int64 *counts;		/* the round's results, in its order */
+	MemoryContext cxt;			/* the round's caller's: the kept error lives on */
+	int			failed;			/* the first failed query's place, -1: none */
+	AtlHttpRequest failed_req;
+	AtlHttpResult failed_res;
 } CountRound;
 
 /* a slice's filters as a users/count query: status=active&claimStatus=managed */
@@ -88,22 +97,50 @@ atl_slice_name(const AtlSlice *slice)
 }
 
 /* a count came back: {"count": N}; anything else is no count (-1) */
+/* keep a failed answer if it comes before any kept so far */
+static void
+keep_failure(CountRound *round, const AtlBatchJob *job, int place)
+{
+	MemoryContext old;
+
+	if (round->failed >= 0 && round->failed < place)
+		return;
+	old = MemoryContextSwitchTo(round->cxt);
+	round->failed = place;
+	round->failed_req = job->req;
+	round->failed_req.url = pstrdup(job->req.url);
+	round->failed_res = job->res;
+	initStringInfo(&round->failed_res.body);
+	appendBinaryStringInfo(&round->failed_res.body, job->res.body.data, job->res.body.len);
+	MemoryContextSwitchTo(old);
+}
+
+/* a count came back: {"count": N}; anything else is no count (-1) */
 static void
 count_done(AtlBatch *batch, AtlBatchJob *job, void *arg)
 {
 	CountRound *round = arg;
 	int64	   *out = job->user;
-	Jsonb	   *doc = atl_api_answer(round->src, round->op, &job->req, &job->res);
-	char	   *text = atl_json_text(&doc->root, "count");
+	Jsonb	   *doc;
+	char	   *text;
 	char	   *end = NULL;
-	long long	n = text ? strtoll(text, &end, 10) : -1;
+	long long	n;
 
+	*out = -1;
+	if (job->res.status < 200 || job->res.status > 299)
+	{
+		keep_failure(round, job, (int) (out - round->counts));
+		return;
+	}
+	doc = atl_api_answer(round->src, round->op, &job->req, &job->res);
+	text = atl_json_text(&doc->root, "count");
+	n = text ? strtoll(text, &end, 10) : -1;
 	*out = text && end && *end == '\0' && n >= 0 ? (int64) n : -1;
 }
 
 /*
  * Count every query at once (queries[i] -> counts[i]).  An answer that is
- * an error raises it, as any read does.
+ * an error raises it, as any read does, once the round is over.
  */
 static void
 count_all(const AtlSource *src, int n, char **queries, int64 *counts)
@@ -118,6 +155,9 @@ count_all(const AtlSource *src, int n, char **queries, int64 *counts)
 	memset(&batch, 0, sizeof(batch));
 	round.src = src;
 	round.op = op;
+	round.counts = counts;
+	round.cxt = CurrentMemoryContext;
+	round.failed = -1;
 	atl_http_limits_from_gucs(&batch.limits);
 	batch.max_in_flight = n;
 	batch.on_done = count_done;
@@ -132,6 +172,8 @@ count_all(const AtlSource *src, int n, char **queries, int64 *counts)
 		atl_batch_add(&batch, &req, &counts[i]);
 	}
 	atl_batch_run(&batch);
+	if (round.failed >= 0)
+		(void) atl_api_answer(src, op, &round.failed_req, &round.failed_res);	/* raises */
 }
 
 /* the sum of counts, or -1 if any is missing */
