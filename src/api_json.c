@@ -198,10 +198,12 @@ atl_json_parse_doc_peek(const char *text, int len, char **why, const AtlJsonPeek
 {
 	JsonLexContext *lex;
 	JsonParseErrorType err;
-	JsonSemAction peek_sem;
-	AtlJsonPeekState peek_state;
-	const char *unstorable = find_unstorable(text, len);
+	const char *unstorable;
 
+	/* before the check: what it is wanted for can be under way meanwhile */
+	if (peek)
+		peek->then(atl_json_peek(text, len, peek), peek->arg);
+	unstorable = find_unstorable(text, len);
 	if (unstorable)
 	{
 		*why = pstrdup(unstorable);
@@ -210,17 +212,12 @@ atl_json_parse_doc_peek(const char *text, int len, char **why, const AtlJsonPeek
 
 	/*
 	 * Validate the syntax without throwing (recursing no deeper than
-	 * find_unstorable() allowed).  Escapes are not de-escaped here (that
-	 * would copy every string twice), except where a peek looks (the names
-	 * of the top-level fields, and inside the one it wants: see
-	 * api_json_peek.c): find_unstorable() has checked the ones jsonb_in
-	 * would refuse.
+	 * find_unstorable() allowed), and without de-escaping (that would copy
+	 * every string twice): find_unstorable() has checked the escapes
+	 * jsonb_in would refuse.
 	 */
-	lex = makeJsonLexContextCstringLen((char *) text, len, GetDatabaseEncoding(),
-									   peek != NULL);
-	if (peek)
-		atl_json_peek_actions(&peek_state, peek, lex, &peek_sem);
-	err = pg_parse_json(lex, peek ? &peek_sem : &nullSemAction);
+	lex = makeJsonLexContextCstringLen((char *) text, len, GetDatabaseEncoding(), false);
+	err = pg_parse_json(lex, &nullSemAction);
 	if (err != JSON_SUCCESS)
 	{
 		char	   *detail = json_errdetail(err, lex);
@@ -235,8 +232,6 @@ atl_json_parse_doc_peek(const char *text, int len, char **why, const AtlJsonPeek
 	 * (in its strings, the only place they can be) are replaced, so that
 	 * they are never stored.
 	 */
-	if (peek)
-		peek->then(peek_state.found, peek->arg);
 	text = atl_remote_text(text, len, &len);
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(pnstrdup(text, len))));
 }

@@ -1,112 +1,145 @@
 /*
- * api_json_peek.c: a string at outer.inner, found by pg_parse_json's semantic
- * actions (see api_json_peek.h).  A key given twice counts as jsonb counts it:
- * the last one wins.
+ * api_json_peek.c: the string at outer.inner, read off the document's tokens
+ * by PostgreSQL's lexer (see api_json_peek.h).
+ *
+ * A walk over the tokens, not pg_parse_json: it follows only what it needs
+ * (which key a string is, at the top level and inside outer), so it does
+ * not check the document, and it keeps no stack, so nesting costs it
+ * nothing.  The caller checks the document afterwards, as it checks every
+ * answer, while the request the string was wanted for is on its way.
  *
  * Only the names of the top-level fields and what is inside outer are
- * wanted; everything else (a page's "data", nearly all of it) is lexed
- * without de-escaping and without the actions that look at names and
- * scalars.  PostgreSQL 15's lexer copies every character of a string it
- * de-escapes one call at a time: for a page of users, de-escaping it all
- * took five times as long as checking it, and the next page waited.
+ * de-escaped; everything else (a page's "data", nearly all of it) is lexed
+ * without: PostgreSQL 15's lexer copies every character of a string it
+ * de-escapes one call at a time, which made a page's walk five times as
+ * long, and the next page waited.
  */
 #include "postgres.h"
 
+#include "common/jsonapi.h"
+#include "mb/pg_wchar.h"
+
 #include "api_json_peek.h"
 
-static void field_start(void *arg, char *fname, bool isnull);
-static void scalar(void *arg, char *token, JsonTokenType tokentype);
+typedef enum PeekKey
+{
+	KEY_OTHER,
+	KEY_OUTER,					/* peek->outer, at the top level */
+	KEY_INNER					/* peek->inner, in outer's object */
+} PeekKey;
 
-/* names and scalars are read at this depth (the structure is always followed) */
+typedef struct PeekWalk
+{
+	const AtlJsonPeek *peek;
+	int			depth;			/* objects and arrays open */
+	bool		object_at[3];	/* depth 1 and 2: an object (else an array) */
+	bool		in_outer;		/* the depth-2 object is outer's value */
+	bool		key_next;		/* the next string is a field's name */
+	PeekKey		named;			/* the name just read, until its colon */
+	PeekKey		value_of;		/* whose value the next token is */
+	char	   *found;
+} PeekWalk;
+
+/* is a string at this point of the walk one it looks at? */
 static bool
-wanted(const AtlJsonPeekState *st)
+wanted(const PeekWalk *w)
 {
-	return st->depth <= 1 || (st->depth == 2 && st->in_outer);
-}
-
-/*
- * The lexer de-escapes a string only while strval is set, and the parser
- * calls an action only while it is set: both are looked at token by token.
- * A change made here applies from the next token, and the object or array
- * whose start or end this is has no string of its own (the token read ahead
- * at an end is a ',', a closing bracket or the end).
- */
-static void
-attend(AtlJsonPeekState *st)
-{
-	bool		on = wanted(st);
-
-	st->lex->strval = on ? st->strval : NULL;
-	st->sem->object_field_start = on ? field_start : NULL;
-	st->sem->scalar = on ? scalar : NULL;
+	return w->depth == 1 || (w->depth == 2 && w->in_outer);
 }
 
 static void
-nest_start(void *arg)
+nest(PeekWalk *w, bool object)
 {
-	AtlJsonPeekState *st = arg;
+	bool		outer_opens = object && w->depth == 1 && w->value_of == KEY_OUTER;
 
-	if (++st->depth == 2 && st->outer_field)
-		st->in_outer = true;
-	attend(st);
+	if (++w->depth <= 2)
+		w->object_at[w->depth] = object;
+	if (outer_opens)
+		w->in_outer = true;
+	w->key_next = object;
+	w->value_of = KEY_OTHER;
 }
 
 static void
-nest_end(void *arg)
+unnest(PeekWalk *w)
 {
-	AtlJsonPeekState *st = arg;
-
-	if (st->depth-- == 2)
-		st->in_outer = false;
-	attend(st);
+	if (w->depth-- == 2)
+		w->in_outer = false;
+	w->key_next = false;
+	w->value_of = KEY_OTHER;
 }
 
+/* a string: value is NULL where the walk does not look (not de-escaped) */
 static void
-field_start(void *arg, char *fname, bool isnull)
+string(PeekWalk *w, const char *value)
 {
-	AtlJsonPeekState *st = arg;
-
-	if (st->depth == 1)
+	if (w->key_next)
 	{
-		st->outer_field = fname && strcmp(fname, st->peek->outer) == 0;
-		if (st->outer_field)
-			st->found = NULL;	/* a later "links" replaces an earlier one */
+		w->key_next = false;
+		w->named = KEY_OTHER;
+		if (value && w->depth == 1 && strcmp(value, w->peek->outer) == 0)
+			w->named = KEY_OUTER;
+		else if (value && w->depth == 2 && strcmp(value, w->peek->inner) == 0)
+			w->named = KEY_INNER;
+		return;
 	}
-	else if (st->depth == 2 && st->in_outer)
-	{
-		st->inner_field = fname && strcmp(fname, st->peek->inner) == 0;
-		if (st->inner_field)
-			st->found = NULL;
-	}
+	if (value && w->value_of == KEY_INNER)
+		w->found = pstrdup(value);
+	w->value_of = KEY_OTHER;
 }
 
-static void
-scalar(void *arg, char *token, JsonTokenType tokentype)
+/* one token, read; false once the document's value has ended */
+static bool
+step(PeekWalk *w, JsonLexContext *lex)
 {
-	AtlJsonPeekState *st = arg;
-
-	if (st->depth == 2 && st->in_outer && st->inner_field)
+	switch (lex->token_type)
 	{
-		st->found = tokentype == JSON_TOKEN_STRING ? token : NULL;
-		st->inner_field = false;
+		case JSON_TOKEN_OBJECT_START:
+		case JSON_TOKEN_ARRAY_START:
+			nest(w, lex->token_type == JSON_TOKEN_OBJECT_START);
+			break;
+		case JSON_TOKEN_OBJECT_END:
+		case JSON_TOKEN_ARRAY_END:
+			unnest(w);
+			/* the document's value ends here: what follows is the check's */
+			return w->depth > 0;
+		case JSON_TOKEN_COMMA:
+			w->key_next = w->depth >= 1 && w->depth <= 2 && w->object_at[w->depth];
+			w->value_of = KEY_OTHER;
+			break;
+		case JSON_TOKEN_COLON:
+			w->value_of = w->named;
+			w->named = KEY_OTHER;
+			/* a later outer, or inner in it, replaces what an earlier one held */
+			if (w->value_of != KEY_OTHER)
+				w->found = NULL;
+			break;
+		case JSON_TOKEN_STRING:
+			string(w, wanted(w) ? lex->strval->data : NULL);
+			break;
+		case JSON_TOKEN_END:
+			return false;
+		default:				/* a number, true, false, null */
+			w->value_of = KEY_OTHER;
+			break;
 	}
+	return true;
 }
 
-void
-atl_json_peek_actions(AtlJsonPeekState *state, const AtlJsonPeek *peek,
-					  JsonLexContext *lex, JsonSemAction *sem)
+char *
+atl_json_peek(const char *text, int len, const AtlJsonPeek *peek)
 {
-	Assert(lex->strval != NULL);	/* made with need_escapes */
-	memset(state, 0, sizeof(*state));
-	state->peek = peek;
-	state->lex = lex;
-	state->strval = lex->strval;
-	state->sem = sem;
-	memset(sem, 0, sizeof(*sem));
-	sem->semstate = state;
-	sem->object_start = nest_start;
-	sem->object_end = nest_end;
-	sem->array_start = nest_start;
-	sem->array_end = nest_end;
-	attend(state);
+	JsonLexContext *lex = makeJsonLexContextCstringLen((char *) text, len,
+													   GetDatabaseEncoding(), true);
+	StringInfo	strval = lex->strval;
+	PeekWalk	w = {peek};
+
+	do
+	{
+		/* the lexer de-escapes the next string only with strval set */
+		lex->strval = wanted(&w) ? strval : NULL;
+		if (json_lex(lex) != JSON_SUCCESS)
+			return NULL;		/* not JSON: the check will say why */
+	} while (step(&w, lex));
+	return w.found;
 }
