@@ -20,12 +20,13 @@ SQL
 # seconds since the epoch, with fractions
 now() { date +%s.%N; }
 
-# seconds the SQL took; its output (rows, and the tags of commands that
-# return none, such as UPDATE n) in $ATLORG_TMP/timed.out
+# seconds the SQL took, as its session sees it (psql's \timing: not psql's
+# own start and connection, 15-30 ms); its output (rows, and the tags of
+# commands that return none, such as UPDATE n) in $ATLORG_TMP/timed.out
 timed() {
-  local t0; t0=$(now)
-  psql -X -At -F ' ' -v ON_ERROR_STOP=1 -c "$1" >"$ATLORG_TMP/timed.out"
-  echo "$(now) - $t0" | bc -l
+  psql -X -At -F ' ' -v ON_ERROR_STOP=1 -c '\timing on' -c "$1" >"$ATLORG_TMP/timed.raw"
+  grep -Ev '^(Time: |Timing is on\.$)' "$ATLORG_TMP/timed.raw" >"$ATLORG_TMP/timed.out" || true
+  awk '/^Time: / { t = $2 / 1000 } END { printf "%.6f\n", t }' "$ATLORG_TMP/timed.raw"
 }
 
 # CPU seconds (user + system) a process has used so far
