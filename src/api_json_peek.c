@@ -47,6 +47,15 @@ wanted(const PeekWalk *w)
 	return w->depth == 1 || (w->depth == 2 && w->in_outer);
 }
 
+/* a string found is replaced or dropped */
+static void
+forget(PeekWalk *w)
+{
+	if (w->found)
+		pfree(w->found);
+	w->found = NULL;
+}
+
 static void
 nest(PeekWalk *w, bool object)
 {
@@ -84,7 +93,10 @@ string(PeekWalk *w, const char *value)
 		return;
 	}
 	if (value && w->value_of == KEY_INNER)
+	{
+		forget(w);
 		w->found = pstrdup(value);
+	}
 	w->value_of = KEY_OTHER;
 }
 
@@ -112,7 +124,7 @@ step(PeekWalk *w, JsonLexContext *lex)
 			w->named = KEY_OTHER;
 			/* a later outer, or inner in it, replaces what an earlier one held */
 			if (w->value_of != KEY_OTHER)
-				w->found = NULL;
+				forget(w);
 			break;
 		case JSON_TOKEN_STRING:
 			string(w, wanted(w) ? lex->strval->data : NULL);
@@ -133,13 +145,20 @@ atl_json_peek(const char *text, int len, const AtlJsonPeek *peek)
 													   GetDatabaseEncoding(), true);
 	StringInfo	strval = lex->strval;
 	PeekWalk	w = {peek};
+	bool		lexed;
 
 	do
 	{
 		/* the lexer de-escapes the next string only with strval set */
 		lex->strval = wanted(&w) ? strval : NULL;
-		if (json_lex(lex) != JSON_SUCCESS)
-			return NULL;		/* not JSON: the check will say why */
-	} while (step(&w, lex));
-	return w.found;
+		lexed = json_lex(lex) == JSON_SUCCESS;
+	} while (lexed && step(&w, lex));
+	pfree(strval->data);
+	pfree(strval);
+	pfree(lex);
+	if (lexed)
+		return w.found;
+	/* not JSON as far as it was read: nothing (the check will say why) */
+	forget(&w);
+	return NULL;
 }

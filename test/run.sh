@@ -210,6 +210,9 @@ fi
 section "fuzzing the CSV-to-row path (libFuzzer, ${FUZZ_SECONDS:-20} s)"
 if FUZZ_DIR="$ATLORG_TMP/fuzz" bash test/fuzz/run.sh; then count ok; else count fail; fi
 
+section "fuzzing the walk that reads a page's cursor (libFuzzer, ${FUZZ_PEEK_SECONDS:-10} s)"
+if FUZZ_DIR="$ATLORG_TMP/fuzz" bash test/fuzz/peek.sh; then count ok; else count fail; fi
+
 section "memory safety (AddressSanitizer, short; in the background since the start)"
 wait_background
 if [ "$(cat "$background/memcheck.verdict" 2>/dev/null)" = ok ]; then
