@@ -330,8 +330,10 @@ prefetch_next(AtlPager *pager)
 
 /*
  * The page being read names the next one: ask for it now, before this one
- * is converted to jsonb.  Only for a caller that wants every item (it will
- * want that page) and for cursor paging (startAt needs the items counted).
+ * is checked and converted to jsonb (it may yet prove invalid: its error
+ * is raised then, and the process's next request drops this one).  Only for a
+ * caller that wants every item (it will want that page) and for cursor
+ * paging (startAt needs the items counted).
  */
 static void
 prefetch_early(const char *next, void *arg)
