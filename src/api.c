@@ -128,13 +128,7 @@ atl_api_start(AtlApiCall *call, const AtlSource *src, const AtlReadOp *op,
 	atl_http_start(&call->req, &call->limits, &call->res);
 }
 
-Jsonb *
-atl_api_finish(AtlApiCall *call)
-{
-	return atl_api_finish_peek(call, NULL);
-}
-
-/* the answer's body parsed, or the error; peek (or NULL) as the parse goes */
+/* the answer's body parsed, or the error; peek (or NULL) before the parse */
 static Jsonb *
 answer(const AtlSource *src, const AtlReadOp *op, const AtlHttpRequest *req,
 	   const AtlHttpResult *res, const AtlJsonPeek *peek)
@@ -183,12 +177,3 @@ atl_api_answer(const AtlSource *src, const AtlReadOp *op, const AtlHttpRequest *
 	return answer(src, op, req, res, NULL);
 }
 
-Jsonb *
-atl_api_read(const AtlSource *src, const AtlReadOp *op, const char *url,
-			 const char *body)
-{
-	AtlApiCall	call;
-
-	atl_api_start(&call, src, op, url, body);
-	return atl_api_finish(&call);
-}

@@ -1,10 +1,11 @@
 /*
  * api.h: calling the Atlassian APIs from a backend, for reads.
  *
- * atl_api_read() sends one request of a catalogue operation (with retries),
- * and turns every failure into an ERROR with a SQLSTATE, Atlassian's own
- * error text as the detail and a hint saying what to change (which kind of
- * key, which option).  On success it returns the parsed JSON body.
+ * atl_api_start() sends one request of a catalogue operation (with
+ * retries), and atl_api_finish_peek() reads its answer: it turns every
+ * failure into an ERROR with a SQLSTATE, Atlassian's own error text as the
+ * detail and a hint saying what to change (which kind of key, which
+ * option).  On success it returns the parsed JSON body.
  */
 #ifndef ATLORG_API_H
 #define ATLORG_API_H
@@ -15,10 +16,7 @@
 #include "api_json_peek.h"
 #include "fdw_source.h"
 
-extern Jsonb *atl_api_read(const AtlSource *src, const AtlReadOp *op,
-						   const char *url, const char *body);
-
-/* the same in two steps: send now, read the answer later */
+/* one request: sent now, its answer read later */
 typedef struct AtlApiCall
 {
 	const AtlSource *src;
@@ -30,13 +28,12 @@ typedef struct AtlApiCall
 
 extern void atl_api_start(AtlApiCall *call, const AtlSource *src, const AtlReadOp *op,
 						  const char *url, const char *body);
-extern Jsonb *atl_api_finish(AtlApiCall *call);
-/* the same, peeking at the answer before its conversion (api_json_peek.h) */
+/* peek (or NULL): a string read off the answer before it is checked (api_json_peek.h) */
 extern Jsonb *atl_api_finish_peek(AtlApiCall *call, const AtlJsonPeek *peek);
 
 /*
  * The answer to one request of op sent some other way (a batch): its parsed
- * body, or the error atl_api_read() would raise.
+ * body, or the error atl_api_finish_peek() would raise.
  */
 extern Jsonb *atl_api_answer(const AtlSource *src, const AtlReadOp *op,
 							 const AtlHttpRequest *req, const AtlHttpResult *res);

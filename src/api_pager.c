@@ -387,10 +387,10 @@ atl_pager_next(AtlPager *pager, AtlPage *page)
 
 	if (pager->done || pager->wanted == 0)
 		return false;
-	if (pager->prefetch)
-		doc = read_prefetched(pager);
-	else
-		doc = atl_api_read(pager->src, pager->op, request_url(pager), request_body(pager));
+	/* the first page is asked for here; every later one was asked for already */
+	if (pager->prefetch == NULL)
+		prefetch_next(pager);
+	doc = read_prefetched(pager);
 	find_items(pager->op, doc, page);
 	advance(pager, &doc->root, page);
 	if (pager->wanted > 0)
