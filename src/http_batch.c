@@ -32,6 +32,7 @@ typedef struct BatchState
 	TimestampTz next_start;		/* pacing: no job starts before this */
 	TimestampTz paused_until;	/* the org's limit is exhausted until then */
 	MemoryContext done_cxt;		/* on_done's, reset after each job */
+	List	   *answered;		/* seen by on_answer, not yet by on_done */
 } BatchState;
 
 AtlBatchJob *
@@ -72,6 +73,38 @@ hand_over(BatchState *st, AtlBatchJob *job)
 	if (job->req.body)
 		pfree((char *) job->req.body);
 	pfree(job);
+}
+
+/*
+ * A finished job, to on_done now, or with on_answer first and to on_done
+ * once what on_answer added has started (hand_over_answered).
+ */
+static void
+deliver(BatchState *st, AtlBatchJob *job)
+{
+	MemoryContext old;
+
+	if (st->batch->on_answer == NULL)
+	{
+		hand_over(st, job);
+		return;
+	}
+	st->batch->on_answer(st->batch, job, st->batch->arg);
+	old = MemoryContextSwitchTo(st->batch->cxt);
+	st->answered = lappend(st->answered, job);
+	MemoryContextSwitchTo(old);
+}
+
+static void
+hand_over_answered(BatchState *st)
+{
+	while (st->answered != NIL)
+	{
+		AtlBatchJob *job = linitial(st->answered);
+
+		st->answered = list_delete_first(st->answered);
+		hand_over(st, job);
+	}
 }
 
 /* a job that will never be sent: the caller hears of it as cancelled */
@@ -368,7 +401,7 @@ job_finished(BatchState *st, AtlBatchJob *job, CURLcode code)
 		batch->queue = lappend(batch->queue, job);
 		return;
 	}
-	hand_over(st, job);
+	deliver(st, job);
 }
 
 static void
@@ -476,6 +509,16 @@ atl_batch_step(AtlBatch *batch, long max_wait_ms)
 	 */
 	if (batch->queue != NIL)
 		start_ready_jobs(st);
+	if (st->answered != NIL)
+	{
+		/* what on_answer added goes out before on_done's work */
+		if (curl_multi_perform(st->multi, &still_running) != CURLM_OK)
+			elog(ERROR, "atlorg: libcurl multi interface failed");
+		tell_sends(st);
+		hand_over_answered(st);
+		if (batch->queue != NIL)
+			start_ready_jobs(st);
+	}
 	if (batch->queue != NIL || st->in_flight > 0)
 		curl_multi_poll(st->multi, NULL, 0, (int) poll_timeout_ms(st, max_wait_ms), NULL);
 }

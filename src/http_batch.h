@@ -9,7 +9,9 @@
  * not the request's.  No wait and no pause is longer than the jobs'
  * atlorg.max_pause; a retry that would need more is not made.  Each
  * finished job is handed to on_done, which may add more jobs (the next
- * page, say).
+ * page, say).  A caller that can tell its next job from an answer sooner
+ * than on_done handles it sets on_answer: it sees each finished job first
+ * and may add jobs, which start before any on_done of the step runs.
  *
  * A caller with its own idea of when a job may start (the executor, whose
  * rate budget is shared with other processes) sets `gate` and `on_limit`
@@ -66,6 +68,7 @@ struct AtlBatch
 	uint64		pace_key;		/* whose pace that is (a gate's budget) */
 	AtlHttpLimits limits;
 	AtlBatchDone on_done;
+	AtlBatchDone on_answer;		/* optional: before on_done; may add jobs */
 	AtlBatchGate gate;			/* optional: replaces per_second and pauses */
 	AtlBatchLimited on_limit;	/* with gate */
 	AtlBatchSent on_sent;		/* optional, with gate */

@@ -12,6 +12,7 @@
 #include "http_batch.h"
 #include "api_catalogue.h"
 #include "api_json.h"
+#include "api_json_peek.h"
 #include "api_pager.h"
 #include "pace_gate.h"
 #include "sync_slice_pages.h"
@@ -33,6 +34,7 @@ typedef struct SliceRun
 	AtlSlicePlan *plan;
 	char	  **bodies;			/* each slice's filters and expansions */
 	AtlCursorChain cursors;		/* every slice's next cursors */
+	char	  **early;			/* each slice's next page, asked for before conversion */
 	MemoryContext cxt;			/* the run's: outlives each page */
 	int64		pages;
 } SliceRun;
@@ -74,6 +76,46 @@ note_id(SliceRun *run, int i, const char *account_id)
 	e->slice = i;
 }
 
+/*
+ * Page `page` of slice i names the next one: ask for it.  0, or, if the
+ * chain has seen that cursor already, the page that named it first (and
+ * nothing is asked for).
+ */
+static int64
+follow(AtlBatch *batch, SliceRun *run, int i, const char *next, int64 page)
+{
+	MemoryContext old = MemoryContextSwitchTo(run->cxt);
+	int64		first = atl_cursor_chain_add(&run->cursors,
+											 psprintf("%d\n%s", i, next), page);
+
+	MemoryContextSwitchTo(old);
+	if (first == 0)
+		add_page_request(batch, run, i, next);
+	return first;
+}
+
+/*
+ * A page's cursor, read off it before it is checked and converted
+ * (api_json_peek.h): the slice's next page is asked for now.  page_done
+ * then finds the same cursor in the converted page.
+ */
+static void
+page_answered(AtlBatch *batch, AtlBatchJob *job, void *arg)
+{
+	SliceRun   *run = arg;
+	int			i = (int) (intptr_t) job->user;
+	AtlJsonPeek links_next = {"links", "next", NULL, NULL};
+	char	   *next;
+
+	if (job->res.status < 200 || job->res.status > 299)
+		return;
+	next = atl_json_peek(job->res.body.data, job->res.body.len, &links_next);
+	if (next && next[0] && follow(batch, run, i, next, run->pages + 1) == 0)
+		run->early[i] = MemoryContextStrdup(run->cxt, next);
+	if (next)
+		pfree(next);
+}
+
 /* a page's users into the slice, then the next page's request */
 static void
 page_done(AtlBatch *batch, AtlBatchJob *job, void *arg)
@@ -98,17 +140,21 @@ page_done(AtlBatch *batch, AtlBatchJob *job, void *arg)
 			note_id(run, i, id);
 	}
 	run->pages++;
-	if (next && next[0])
+	if (run->early[i])
 	{
-		MemoryContext old = MemoryContextSwitchTo(run->cxt);
-		int64		first = atl_cursor_chain_add(&run->cursors,
-												 psprintf("%d\n%s", i, next), run->pages);
+		/* the walk reads links.next as jsonb does: a difference is a bug */
+		if (next == NULL || strcmp(next, run->early[i]) != 0)
+			elog(ERROR, "atlorg: a page's cursor read early differs from its converted page's");
+		pfree(run->early[i]);
+		run->early[i] = NULL;
+	}
+	else if (next && next[0])
+	{
+		int64		first = follow(batch, run, i, next, run->pages);
 
-		MemoryContextSwitchTo(old);
 		if (first > 0)
 			atl_cursor_chain_error(psprintf("users.search (%s)", atl_slice_name(slice)),
 								   next, run->pages, first);
-		add_page_request(batch, run, i, next);
 	}
 }
 
@@ -164,7 +210,9 @@ atl_slices_page(const AtlSource *src, AtlSlicePlan *plan, const bool *which, Tup
 	run.plan = plan;
 	run.cxt = CurrentMemoryContext;
 	run.bodies = palloc(sizeof(char *) * plan->nslices);
+	run.early = palloc0(sizeof(char *) * plan->nslices);
 	atl_http_limits_from_gucs(&batch.limits);
+	batch.on_answer = page_answered;
 	batch.on_done = page_done;
 	batch.arg = &run;
 	atl_read_pace_init(&batch, src);
