@@ -491,30 +491,37 @@ atl_batch_open(AtlBatch *batch)
 	batch->state = st;
 }
 
+/* let curl send (and read) what it can, and tell the gate what went out */
+static void
+perform(BatchState *st)
+{
+	int			still_running;
+
+	if (curl_multi_perform(st->multi, &still_running) != CURLM_OK)
+		elog(ERROR, "atlorg: libcurl multi interface failed");
+	tell_sends(st);
+}
+
 void
 atl_batch_step(AtlBatch *batch, long max_wait_ms)
 {
 	BatchState *st = batch->state;
-	int			still_running;
 
 	CHECK_FOR_INTERRUPTS();
 	start_ready_jobs(st);
-	if (curl_multi_perform(st->multi, &still_running) != CURLM_OK)
-		elog(ERROR, "atlorg: libcurl multi interface failed");
-	tell_sends(st);
+	perform(st);
 	collect_finished(st);
 	/*
-	 * What on_done queued (a chain's next page) starts now: a gate's WAIT
-	 * of this step did not see it, and the poll would sleep a whole slice.
+	 * What on_answer or on_done queued (a chain's next page) starts now: a
+	 * gate's WAIT of this step did not see it, and the poll would sleep a
+	 * whole slice.
 	 */
 	if (batch->queue != NIL)
 		start_ready_jobs(st);
 	if (st->answered != NIL)
 	{
 		/* what on_answer added goes out before on_done's work */
-		if (curl_multi_perform(st->multi, &still_running) != CURLM_OK)
-			elog(ERROR, "atlorg: libcurl multi interface failed");
-		tell_sends(st);
+		perform(st);
 		hand_over_answered(st);
 		if (batch->queue != NIL)
 			start_ready_jobs(st);
