@@ -14,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${FUZZ_DIR:-$(mktemp -d /tmp/atlorg-fuzz.XXXXXX)}/peek
 mkdir -p "$out/corpus"
+[ -n "${FUZZ_DIR:-}" ] || echo "fuzzing in $out"
 pg_lib=$(pg_config --pkglibdir)
 # (-Wno-ignored-attributes: clang does not know the headers' gnu_printf)
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Wno-ignored-attributes \
