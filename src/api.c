@@ -153,7 +153,11 @@ answer(const AtlSource *src, const AtlReadOp *op, const AtlHttpRequest *req,
 				 errdetail_internal("%s", res->error)));
 	if (res->status < 200 || res->status > 299)
 		raise_http_error(src, op, req, res);
-	root = atl_json_parse_doc_peek(res->body.data, res->body.len, &why, peek);
+	/* before the check: what the string is wanted for can be under way meanwhile */
+	if (peek)
+		peek->then(atl_json_peek(res->body.data, res->body.len, peek->outer, peek->inner),
+				   peek->arg);
+	root = atl_json_parse_doc(res->body.data, res->body.len, &why);
 	if (root == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROTOCOL_VIOLATION),

@@ -10,7 +10,6 @@
 #include "utils/numeric.h"
 
 #include "api_json.h"
-#include "api_json_peek.h"
 #include "http_text.h"
 
 /*
@@ -190,20 +189,10 @@ find_unstorable(const char *text, int len)
 Jsonb *
 atl_json_parse_doc(const char *text, int len, char **why)
 {
-	return atl_json_parse_doc_peek(text, len, why, NULL);
-}
-
-Jsonb *
-atl_json_parse_doc_peek(const char *text, int len, char **why, const AtlJsonPeek *peek)
-{
 	JsonLexContext *lex;
 	JsonParseErrorType err;
-	const char *unstorable;
+	const char *unstorable = find_unstorable(text, len);
 
-	/* before the check: what it is wanted for can be under way meanwhile */
-	if (peek)
-		peek->then(atl_json_peek(text, len, peek), peek->arg);
-	unstorable = find_unstorable(text, len);
 	if (unstorable)
 	{
 		*why = pstrdup(unstorable);

@@ -13,10 +13,6 @@
 /* NULL when the text is not valid JSON; *why then says what is wrong */
 extern Jsonb *atl_json_parse_doc(const char *text, int len, char **why);
 extern JsonbContainer *atl_json_parse(const char *text, int len, char **why);
-/* the same, calling peek->then before the conversion to jsonb (api_json_peek.h) */
-struct AtlJsonPeek;
-extern Jsonb *atl_json_parse_doc_peek(const char *text, int len, char **why,
-									  const struct AtlJsonPeek *peek);
 
 extern JsonbContainer *atl_json_object(JsonbContainer *obj, const char *key);
 extern JsonbContainer *atl_json_array(JsonbContainer *obj, const char *key);

@@ -24,13 +24,14 @@
 typedef enum PeekKey
 {
 	KEY_OTHER,
-	KEY_OUTER,					/* peek->outer, at the top level */
-	KEY_INNER					/* peek->inner, in outer's object */
+	KEY_OUTER,					/* outer, at the top level */
+	KEY_INNER					/* inner, in outer's object */
 } PeekKey;
 
 typedef struct PeekWalk
 {
-	const AtlJsonPeek *peek;
+	const char *outer;			/* a key of the top-level object */
+	const char *inner;			/* a key of the object that is its value */
 	int			depth;			/* objects and arrays open */
 	bool		object_at[3];	/* depth 1 and 2: an object (else an array) */
 	bool		in_outer;		/* the depth-2 object is outer's value */
@@ -86,9 +87,9 @@ string(PeekWalk *w, const char *value)
 	{
 		w->key_next = false;
 		w->named = KEY_OTHER;
-		if (value && w->depth == 1 && strcmp(value, w->peek->outer) == 0)
+		if (value && w->depth == 1 && strcmp(value, w->outer) == 0)
 			w->named = KEY_OUTER;
-		else if (value && w->depth == 2 && strcmp(value, w->peek->inner) == 0)
+		else if (value && w->depth == 2 && strcmp(value, w->inner) == 0)
 			w->named = KEY_INNER;
 		return;
 	}
@@ -139,12 +140,12 @@ step(PeekWalk *w, JsonLexContext *lex)
 }
 
 char *
-atl_json_peek(const char *text, int len, const AtlJsonPeek *peek)
+atl_json_peek(const char *text, int len, const char *outer, const char *inner)
 {
 	JsonLexContext *lex = makeJsonLexContextCstringLen((char *) text, len,
 													   GetDatabaseEncoding(), true);
 	StringInfo	strval = lex->strval;
-	PeekWalk	w = {peek};
+	PeekWalk	w = {outer, inner};
 	bool		lexed;
 
 	do

@@ -28,6 +28,6 @@ typedef struct AtlJsonPeek
  * JSON as far as it was read).  A key given twice counts as jsonb counts
  * it: the last one wins.
  */
-extern char *atl_json_peek(const char *text, int len, const AtlJsonPeek *peek);
+extern char *atl_json_peek(const char *text, int len, const char *outer, const char *inner);
 
 #endif

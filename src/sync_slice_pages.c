@@ -104,12 +104,11 @@ page_answered(AtlBatch *batch, AtlBatchJob *job, void *arg)
 {
 	SliceRun   *run = arg;
 	int			i = (int) (intptr_t) job->user;
-	AtlJsonPeek links_next = {"links", "next", NULL, NULL};
 	char	   *next;
 
 	if (job->res.status < 200 || job->res.status > 299)
 		return;
-	next = atl_json_peek(job->res.body.data, job->res.body.len, &links_next);
+	next = atl_json_peek(job->res.body.data, job->res.body.len, "links", "next");
 	if (next && next[0] && follow(batch, run, i, next, run->pages + 1) == 0)
 		run->early[i] = MemoryContextStrdup(run->cxt, next);
 	if (next)

@@ -96,7 +96,6 @@ atl_slice_name(const AtlSlice *slice)
 	return q[0] ? q : "the whole directory";
 }
 
-/* a count came back: {"count": N}; anything else is no count (-1) */
 /* keep a failed answer if it comes before any kept so far */
 static void
 keep_failure(CountRound *round, const AtlBatchJob *job, int place)
