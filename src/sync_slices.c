@@ -32,19 +32,17 @@ static const struct
 };
 
 /*
- * A round of users/count requests.  An answer that is an error is kept
- * until the round ends, and the first in the round's order is raised: the
- * same error whichever answer happened to come back first.
+ * A round of users/count requests.  Every answer is kept until the round
+ * ends and then read in the round's order, so the error raised (a refusal,
+ * or a body that is not JSON) is the first in that order, whichever answer
+ * happened to come back first.
  */
 typedef struct CountRound
 {
-	const AtlSource *src;
-	const AtlReadOp *op;
-	const int64 *counts;		/* the round's results, in its order */
-	MemoryContext cxt;			/* the round's caller's: the kept error lives on */
-	int			failed;			/* the first failed query's place, -1: none */
-	AtlHttpRequest failed_req;
-	AtlHttpResult failed_res;
+	const int64 *counts;		/* the round's results: a job's place in them */
+	MemoryContext cxt;			/* the round's caller's: the answers live on */
+	AtlHttpRequest *reqs;		/* each place's request and answer */
+	AtlHttpResult *answers;
 } CountRound;
 
 /* a slice's filters as a users/count query: status=active&claimStatus=managed */
@@ -96,45 +94,33 @@ atl_slice_name(const AtlSlice *slice)
 	return q[0] ? q : "the whole directory";
 }
 
-/* keep a failed answer if it comes before any kept so far */
+/* a count came back: keep it, in the round's memory, for its place */
 static void
-keep_failure(CountRound *round, const AtlBatchJob *job, int place)
+keep_answer(AtlBatch *batch, AtlBatchJob *job, void *arg)
 {
-	MemoryContext old;
+	CountRound *round = arg;
+	int			place = (int) ((const int64 *) job->user - round->counts);
+	MemoryContext old = MemoryContextSwitchTo(round->cxt);
 
-	if (round->failed >= 0 && round->failed < place)
-		return;
-	old = MemoryContextSwitchTo(round->cxt);
-	round->failed = place;
-	round->failed_req = job->req;
-	round->failed_req.url = pstrdup(job->req.url);
-	round->failed_res = job->res;
-	initStringInfo(&round->failed_res.body);
-	appendBinaryStringInfo(&round->failed_res.body, job->res.body.data, job->res.body.len);
+	round->reqs[place] = job->req;
+	round->reqs[place].url = pstrdup(job->req.url);
+	round->answers[place] = job->res;
+	initStringInfo(&round->answers[place].body);
+	appendBinaryStringInfo(&round->answers[place].body, job->res.body.data, job->res.body.len);
 	MemoryContextSwitchTo(old);
 }
 
-/* a count came back: {"count": N}; anything else is no count (-1) */
-static void
-count_done(AtlBatch *batch, AtlBatchJob *job, void *arg)
+/* an answer's count, {"count": N}: an error answer raises; -1 if no count */
+static int64
+answer_count(const AtlSource *src, const AtlReadOp *op, const AtlHttpRequest *req,
+			 const AtlHttpResult *answer)
 {
-	CountRound *round = arg;
-	int64	   *out = job->user;
-	Jsonb	   *doc;
-	char	   *text;
+	Jsonb	   *doc = atl_api_answer(src, op, req, answer);
+	char	   *text = atl_json_text(&doc->root, "count");
 	char	   *end = NULL;
-	long long	n;
+	long long	n = text ? strtoll(text, &end, 10) : -1;
 
-	*out = -1;
-	if (job->res.status < 200 || job->res.status > 299)
-	{
-		keep_failure(round, job, (int) (out - round->counts));
-		return;
-	}
-	doc = atl_api_answer(round->src, round->op, &job->req, &job->res);
-	text = atl_json_text(&doc->root, "count");
-	n = text ? strtoll(text, &end, 10) : -1;
-	*out = text && end && *end == '\0' && n >= 0 ? (int64) n : -1;
+	return text && end && *end == '\0' && n >= 0 ? (int64) n : -1;
 }
 
 /*
@@ -150,16 +136,14 @@ count_all(const AtlSource *src, int n, char **queries, int64 *counts)
 	char	   *base = psprintf("%s/admin/v2/orgs/%s/directories/%s/users/count",
 								src->api_base, src->org_id, src->directory_id);
 
-	memset(&round, 0, sizeof(round));
 	memset(&batch, 0, sizeof(batch));
-	round.src = src;
-	round.op = op;
 	round.counts = counts;
 	round.cxt = CurrentMemoryContext;
-	round.failed = -1;
+	round.reqs = palloc0(sizeof(AtlHttpRequest) * n);
+	round.answers = palloc0(sizeof(AtlHttpResult) * n);
 	atl_http_limits_from_gucs(&batch.limits);
 	batch.max_in_flight = n;
-	batch.on_done = count_done;
+	batch.on_done = keep_answer;
 	batch.arg = &round;
 	atl_read_pace_init(&batch, src);
 	for (int i = 0; i < n; i++)
@@ -167,12 +151,15 @@ count_all(const AtlSource *src, int n, char **queries, int64 *counts)
 		AtlHttpRequest req = {"GET", NULL, ATL_AUTH_BEARER, NULL, src->api_key, NULL, true};
 
 		req.url = queries[i][0] ? psprintf("%s?%s", base, queries[i]) : base;
-		counts[i] = -1;
 		atl_batch_add(&batch, &req, &counts[i]);
 	}
 	atl_batch_run(&batch);
-	if (round.failed >= 0)
-		(void) atl_api_answer(src, op, &round.failed_req, &round.failed_res);	/* raises */
+	for (int i = 0; i < n; i++)
+	{
+		if (round.reqs[i].url == NULL)
+			elog(ERROR, "atlorg: a count of the directory was never answered");
+		counts[i] = answer_count(src, op, &round.reqs[i], &round.answers[i]);
+	}
 }
 
 /* the sum of counts, or -1 if any is missing */

@@ -16,7 +16,8 @@ JSON encoder cannot produce.  "raw" is a list of parts, each a string or a
 [string, times] pair, joined and encoded with "encoding" (default utf-8;
 latin-1 turns each code point below 256 into that one byte, so invalid
 UTF-8 can be sent); "nest": N wraps it in N arrays.  "retry_after" may be a
-string, sent as is (a garbage or negative Retry-After).
+string, sent as is (a garbage or negative Retry-After); "ms" holds it back
+that long first (an answer that comes back after the others).
 
 Rate limiter: over all authenticated API requests, like the gateway's
 per-org budgets, either a strict sliding-window log or a token bucket; over

@@ -101,6 +101,7 @@ def serve_api(app, req, auth_record, kind):
     if fault == "latency":
         wait_exactly(app, rule.spec.get("ms", 50) / 1000)
     elif fault == "status":
+        wait_exactly(app, rule.spec.get("ms", 0) / 1000)
         return faults.status_response(rule, req.path), False
     elif fault == "ratelimit429":
         return faults.ratelimit_response(rule, app.limiter, req.path), False

@@ -2,6 +2,7 @@
 nesting, garbage headers (faults.py).  atlorg's limits tests use them."""
 
 import json
+import time
 
 import pytest
 
@@ -45,6 +46,16 @@ def test_retry_after_may_be_any_text(fake):
     add_rule(fake, path="lifecycle", kind="ratelimit429", retry_after="-5", count=1)
     assert fake.lifecycle(JOHN, "disable").header("retry-after") == "soon"
     assert fake.lifecycle(JOHN, "disable").header("retry-after") == "-5"
+
+
+def test_status_rule_may_answer_late(fake):
+    add_rule(fake, path="/users/search", kind="status", status=200, body={"data": []},
+             ms=300, count=1)
+    started = time.monotonic()
+    reply = fake.search({})
+    assert reply.status == 200 and time.monotonic() - started >= 0.3
+    started = time.monotonic()
+    assert fake.search({}).status == 200 and time.monotonic() - started < 0.3
 
 
 @pytest.mark.parametrize("rule", [

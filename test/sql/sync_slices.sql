@@ -57,4 +57,10 @@ SELECT (SELECT count(*) FROM (TABLE chain EXCEPT ALL SELECT * FROM atl_users_sli
 \! test/fakectl.py fault '{"path": "users/count", "kind": "status", "status": 403}'
 SELECT users_added FROM atl_sync(access => false);
 \! test/fakectl.py clear-faults
+-- Of two counts that are not JSON, the error is the first in the round's
+-- order (the whole directory's count), though its answer comes back last.
+\! test/fakectl.py fault '{"path": "users/count", "query": {}, "kind": "status", "status": 200, "raw": ["{\"count\": \"a\\u0000b\"}"], "ms": 400}' '{"path": "users/count", "query": {"mfaEnabled": "false"}, "kind": "status", "status": 200, "raw": ["{\"count\": -1e1000000}"]}'
+SELECT users_added FROM atl_sync(access => false);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+\! test/fakectl.py clear-faults
 SELECT count(*) AS mirror FROM atl_mirror_users WHERE server = 'acme';
