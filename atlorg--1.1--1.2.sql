@@ -553,6 +553,91 @@ COMMENT ON FUNCTION atl_directory_changes_mine() IS
 REVOKE ALL ON FUNCTION atl_directory_changes_mine() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION atl_directory_changes_mine() TO atlorg_actor;
 
+-- 1.2: what an account's statuses become once Atlassian has done a lifecycle
+-- action on it (or found it done): the one rule that atl_mirror_follow()
+-- (a background run's success) and atl_directory's UPDATE (its write to the
+-- mirror) both follow.  A status that only the action's result decides
+-- (enabling a suspended member, restoring a deactivated account) comes from
+-- the other flag; any other action leaves all three as they are.
+CREATE FUNCTION atl_status_after(action text, INOUT status text, INOUT account_status text,
+                                 INOUT membership_status text)
+LANGUAGE sql IMMUTABLE
+BEGIN ATOMIC
+  SELECT CASE action
+           WHEN 'disable' THEN 'deactivated'
+           WHEN 'suspend' THEN 'suspended'
+           WHEN 'enable' THEN CASE membership_status WHEN 'suspended' THEN 'suspended' ELSE 'active' END
+           WHEN 'restore' THEN CASE account_status WHEN 'inactive' THEN 'deactivated' ELSE 'active' END
+           ELSE status
+         END,
+         CASE action WHEN 'disable' THEN 'inactive' WHEN 'enable' THEN 'active'
+                     ELSE account_status END,
+         CASE action WHEN 'suspend' THEN 'suspended' WHEN 'restore' THEN 'active'
+                     ELSE membership_status END;
+END;
+COMMENT ON FUNCTION atl_status_after(text, text, text, text) IS
+  'read: an account''s status, account_status and membership_status once a lifecycle action (disable, enable, suspend, restore) is done';
+
+REVOKE ALL ON FUNCTION atl_status_after(text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION atl_status_after(text, text, text, text) TO atlorg_reader, atlorg_executor;
+
+CREATE OR REPLACE FUNCTION atl_mirror_follow(server name, action text, account_id text, target text,
+                                  params jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, atlorg, pg_temp
+AS $$
+DECLARE
+  m atlorg.atl_mirror_users;
+  after record;
+  group_name text;
+BEGIN
+  SELECT * INTO m FROM atlorg.atl_mirror_users u
+   WHERE u.server = atl_mirror_follow.server AND u.account_id = atl_mirror_follow.account_id COLLATE "default"
+     FOR UPDATE NOWAIT;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  CASE action
+    WHEN 'disable', 'enable', 'suspend', 'restore' THEN
+      -- an assignment, not SELECT ... INTO: 7 µs a call rather than 77
+      after := atlorg.atl_status_after(action, m.status, m.account_status, m.membership_status);
+      m.status := after.status;
+      m.account_status := after.account_status;
+      m.membership_status := after.membership_status;
+    WHEN 'set_email' THEN m.email := params->>'email';
+    WHEN 'update_profile' THEN
+      m.name := coalesce(params->>'name', m.name);
+      m.nickname := coalesce(params->>'nickname', m.nickname);
+      m.time_zone := coalesce(params->>'zoneinfo', m.time_zone);
+      m.job_title := coalesce(params->'extended_profile'->>'job_title', m.job_title);
+      m.department := coalesce(params->'extended_profile'->>'department', m.department);
+      m.organization := coalesce(params->'extended_profile'->>'organization', m.organization);
+      m.location := coalesce(params->'extended_profile'->>'location', m.location);
+    WHEN 'add_to_group', 'remove_from_group' THEN
+      SELECT g.name INTO group_name FROM atlorg.atl_mirror_groups g
+       WHERE g.server = atl_mirror_follow.server AND g.group_id = target COLLATE "default";
+      m.group_ids := array_remove(m.group_ids, target);
+      m.groups := array_remove(m.groups, group_name);
+      IF action = 'add_to_group' AND group_name IS NOT NULL THEN
+        m.group_ids := m.group_ids || target;
+        m.groups := m.groups || group_name;
+      END IF;
+    ELSE
+      RETURN;
+  END CASE;
+  UPDATE atlorg.atl_mirror_users u
+     SET status = m.status, account_status = m.account_status,
+         membership_status = m.membership_status, email = m.email, name = m.name,
+         nickname = m.nickname, time_zone = m.time_zone, job_title = m.job_title,
+         department = m.department, organization = m.organization, location = m.location,
+         groups = m.groups, group_ids = m.group_ids
+   WHERE u.server = atl_mirror_follow.server AND u.account_id = atl_mirror_follow.account_id COLLATE "default";
+EXCEPTION WHEN lock_not_available THEN
+  RETURN;
+END
+$$;
+
 CREATE OR REPLACE RULE atl_directory_update AS ON UPDATE TO atl_directory DO INSTEAD (
   INSERT INTO atl_directory_changes (server, account_id, readonly_changed,
                                      old_status, new_status, old_email, new_email,
@@ -579,14 +664,10 @@ CREATE OR REPLACE RULE atl_directory_update AS ON UPDATE TO atl_directory DO INS
                                 NEW.organization, NEW.location, NEW.time_zone),
           OLD.groups, NEW.groups);
   UPDATE atl_mirror_users m
-     SET status = CASE d.status_action
-                    WHEN 'enable' THEN CASE m.membership_status WHEN 'suspended' THEN 'suspended' ELSE 'active' END
-                    WHEN 'restore' THEN CASE m.account_status WHEN 'inactive' THEN 'deactivated' ELSE 'active' END
-                    ELSE d.status END,
-         account_status = CASE d.status_action WHEN 'disable' THEN 'inactive'
-                                               WHEN 'enable' THEN 'active' ELSE m.account_status END,
-         membership_status = CASE d.status_action WHEN 'suspend' THEN 'suspended'
-                                                  WHEN 'restore' THEN 'active' ELSE m.membership_status END,
+     SET (status, account_status, membership_status) =
+           (SELECT a.status, a.account_status, a.membership_status
+              FROM atl_status_after(d.status_action, d.status, m.account_status,
+                                    m.membership_status) a),
          email = d.email,
          name = d.profile ->> 'name', nickname = d.profile ->> 'nickname',
          job_title = d.profile ->> 'job_title', department = d.profile ->> 'department',

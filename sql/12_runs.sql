@@ -249,6 +249,31 @@ END;
 COMMENT ON FUNCTION atl_run_cancel(bigint) IS
   'action: cancel a run: its unsent requests are recorded as cancelled; returns its summary';
 
+-- What an account's statuses become once Atlassian has done a lifecycle
+-- action on it (or found it done): the one rule that atl_mirror_follow()
+-- (a background run's success) and atl_directory's UPDATE (its write to the
+-- mirror) both follow.  A status that only the action's result decides
+-- (enabling a suspended member, restoring a deactivated account) comes from
+-- the other flag; any other action leaves all three as they are.
+CREATE FUNCTION atl_status_after(action text, INOUT status text, INOUT account_status text,
+                                 INOUT membership_status text)
+LANGUAGE sql IMMUTABLE
+BEGIN ATOMIC
+  SELECT CASE action
+           WHEN 'disable' THEN 'deactivated'
+           WHEN 'suspend' THEN 'suspended'
+           WHEN 'enable' THEN CASE membership_status WHEN 'suspended' THEN 'suspended' ELSE 'active' END
+           WHEN 'restore' THEN CASE account_status WHEN 'inactive' THEN 'deactivated' ELSE 'active' END
+           ELSE status
+         END,
+         CASE action WHEN 'disable' THEN 'inactive' WHEN 'enable' THEN 'active'
+                     ELSE account_status END,
+         CASE action WHEN 'suspend' THEN 'suspended' WHEN 'restore' THEN 'active'
+                     ELSE membership_status END;
+END;
+COMMENT ON FUNCTION atl_status_after(text, text, text, text) IS
+  'read: an account''s status, account_status and membership_status once a lifecycle action (disable, enable, suspend, restore) is done';
+
 -- A background run's success, in the mirror at once (the executor calls it
 -- in the transaction that records the outcome).  The server argument, a
 -- name, gives the call the C collation: the text comparisons say
@@ -263,6 +288,7 @@ SET search_path = pg_catalog, atlorg, pg_temp
 AS $$
 DECLARE
   m atlorg.atl_mirror_users;
+  after record;
   group_name text;
 BEGIN
   SELECT * INTO m FROM atlorg.atl_mirror_users u
@@ -272,12 +298,12 @@ BEGIN
     RETURN;
   END IF;
   CASE action
-    WHEN 'disable' THEN m.status := 'deactivated'; m.account_status := 'inactive';
-    WHEN 'enable' THEN m.account_status := 'active';
-      m.status := CASE m.membership_status WHEN 'suspended' THEN 'suspended' ELSE 'active' END;
-    WHEN 'suspend' THEN m.status := 'suspended'; m.membership_status := 'suspended';
-    WHEN 'restore' THEN m.membership_status := 'active';
-      m.status := CASE m.account_status WHEN 'inactive' THEN 'deactivated' ELSE 'active' END;
+    WHEN 'disable', 'enable', 'suspend', 'restore' THEN
+      -- an assignment, not SELECT ... INTO: 7 µs a call rather than 77
+      after := atlorg.atl_status_after(action, m.status, m.account_status, m.membership_status);
+      m.status := after.status;
+      m.account_status := after.account_status;
+      m.membership_status := after.membership_status;
     WHEN 'set_email' THEN m.email := params->>'email';
     WHEN 'update_profile' THEN
       m.name := coalesce(params->>'name', m.name);

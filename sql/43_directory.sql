@@ -25,8 +25,9 @@
 -- group it names has that name there (the mirror is no authority on which
 -- group a name means), sends every request together through the action
 -- engine, and writes back what was done; the rule's second action updates
--- the mirror from that (account_status and membership_status too, as a
--- background run's atl_mirror_follow() does, and the status they make) (its row count and RETURNING are the UPDATE's), and
+-- the mirror from that (account_status and membership_status too, by
+-- atl_status_after(), as a background run's atl_mirror_follow() does) (its
+-- row count and RETURNING are the UPDATE's), and
 -- the third clears the change set.  The rule's actions run with the view
 -- owner's rights; the trigger and its helpers run as the caller, who may
 -- touch only their own session's change set (row-level security).
@@ -363,14 +364,10 @@ CREATE RULE atl_directory_update AS ON UPDATE TO atl_directory DO INSTEAD (
                                 NEW.organization, NEW.location, NEW.time_zone),
           OLD.groups, NEW.groups);
   UPDATE atl_mirror_users m
-     SET status = CASE d.status_action
-                    WHEN 'enable' THEN CASE m.membership_status WHEN 'suspended' THEN 'suspended' ELSE 'active' END
-                    WHEN 'restore' THEN CASE m.account_status WHEN 'inactive' THEN 'deactivated' ELSE 'active' END
-                    ELSE d.status END,
-         account_status = CASE d.status_action WHEN 'disable' THEN 'inactive'
-                                               WHEN 'enable' THEN 'active' ELSE m.account_status END,
-         membership_status = CASE d.status_action WHEN 'suspend' THEN 'suspended'
-                                                  WHEN 'restore' THEN 'active' ELSE m.membership_status END,
+     SET (status, account_status, membership_status) =
+           (SELECT a.status, a.account_status, a.membership_status
+              FROM atl_status_after(d.status_action, d.status, m.account_status,
+                                    m.membership_status) a),
          email = d.email,
          name = d.profile ->> 'name', nickname = d.profile ->> 'nickname',
          job_title = d.profile ->> 'job_title', department = d.profile ->> 'department',

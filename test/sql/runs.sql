@@ -43,6 +43,16 @@ SELECT pg_sleep(1);
 SELECT count(*) AS runs_after_rollback FROM atl_runs WHERE run_id = atl_last_run();
 \! test/fakectl.py sent lifecycle/enable
 
+-- The mirror follows a background run's successes at once
+-- (atl_mirror_follow): the three, deactivated with their membership
+-- suspended as the mirror is made to hold them, are enabled below: active
+-- accounts again, still suspended members, as Atlassian would have them.
+RESET ROLE;
+UPDATE atl_mirror_users SET status = 'deactivated', account_status = 'inactive',
+                            membership_status = 'suspended'
+ WHERE server = 'acme' AND account_id IN (SELECT account_id FROM picked ORDER BY account_id LIMIT 3);
+SET ROLE atl_runner;
+
 -- COMMIT: the executor sends the run; the caller waits only if it wants to.
 BEGIN;
 SET LOCAL atlorg.background = on;
@@ -53,6 +63,8 @@ SELECT state, background, label, total, requests, succeeded, pending
   FROM atl_run_wait(atl_last_run(), '30 s');
 \! test/fakectl.py sent lifecycle/enable
 SELECT count(*) AS acted_by_runner FROM atl_audit WHERE run_id = atl_last_run() AND acted_by = 'atl_runner';
+SELECT status, account_status, membership_status, count(*) FROM atl_mirror_users
+ WHERE account_id IN (SELECT account_id FROM picked ORDER BY account_id LIMIT 3) GROUP BY 1, 2, 3;
 
 -- A background dry run: every request recorded as dry_run, none sent.
 BEGIN;
