@@ -158,8 +158,7 @@ mark_queue_row(const AtlActionRequest *req, int64 audit_id)
 /*
  * What each request changes from, taken from the mirror as it stands now,
  * before any of them is sent: what an undo would restore.  One statement
- * for the whole take, planned once (atl_audit_previous is a view: the ids
- * reach its audit scan).
+ * for the whole take (the function is planned once, not once a request).
  */
 static void
 record_previous(AtlActionResult *const *res, int n)
@@ -171,9 +170,9 @@ record_previous(AtlActionResult *const *res, int n)
 	for (int i = 0; i < n; i++)
 		ids[i] = Int64GetDatum(res[i]->audit_id);
 	arg = PointerGetDatum(construct_array(ids, n, INT8OID, 8, true, TYPALIGN_DOUBLE));
-	kept_plan(&plan, "UPDATE atlorg.atl_audit a SET previous = p.previous "
-			  "FROM atlorg.atl_audit_previous p "
-			  "WHERE p.id = ANY ($1) AND a.id = p.id AND a.previous IS NULL",
+	kept_plan(&plan, "UPDATE atlorg.atl_audit a SET previous = "
+			  "atlorg.atl_audit_previous(a.server, a.action, a.account_id, a.target, a.params) "
+			  "WHERE a.id = ANY ($1) AND a.previous IS NULL",
 			  1, (Oid[]) {INT8ARRAYOID});
 	if (SPI_execute_plan(plan, &arg, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "atlorg: could not record what the actions change from");
