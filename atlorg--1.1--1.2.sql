@@ -556,9 +556,10 @@ GRANT EXECUTE ON FUNCTION atl_directory_changes_mine() TO atlorg_actor;
 -- 1.2: what an account's statuses become once Atlassian has done a lifecycle
 -- action on it (or found it done): the one rule that atl_mirror_follow()
 -- (a background run's success) and atl_directory's UPDATE (its write to the
--- mirror) both follow.  A status that only the action's result decides
--- (enabling a suspended member, restoring a deactivated account) comes from
--- the other flag; any other action leaves all three as they are.
+-- mirror) both follow.  What an enable or a restore leaves depends on the
+-- other flag: an enabled account whose membership is suspended stays
+-- suspended, a restored member whose account is inactive stays
+-- deactivated.  Any other action leaves all three as they are.
 CREATE FUNCTION atl_status_after(action text, INOUT status text, INOUT account_status text,
                                  INOUT membership_status text)
 LANGUAGE sql IMMUTABLE
