@@ -5,17 +5,16 @@
 -- those that cannot be; atl_run_undo() sends them as one run of its own,
 -- labelled "undo of run N", dry-runnable like any other.
 
--- What a request changes from, as the mirror's row for its account has it
--- now: the account's states, and for an e-mail, profile or group change the
--- value it had.  The executor looks the row up as it records each intent
--- (exec_audit.c; no row: NULL).  The row is an argument, and the body is
--- SQL-standard (bound when created), so the function is inlined into the
--- executor's statement: called per row with its own query, it was parsed
--- and planned again at every execution.
-CREATE FUNCTION atl_audit_previous(m atl_mirror_users, action text, target text, params jsonb)
+-- What a request changes from, as the mirror knows it now: the account's
+-- states, and for an e-mail, profile or group change the value it had.
+-- NULL when the mirror does not hold the account.  The executor calls it
+-- as it records each intent.
+CREATE FUNCTION atl_audit_previous(server name, action text, account_id text, target text,
+                                   params jsonb)
 RETURNS jsonb
 LANGUAGE sql STABLE
-BEGIN ATOMIC
+SET search_path = pg_catalog, atlorg, pg_temp
+AS $$
   SELECT jsonb_build_object('as_of', m.synced_at, 'status', m.status,
                             'account_status', m.account_status,
                             'membership_status', m.membership_status)
@@ -34,10 +33,13 @@ BEGIN ATOMIC
               WHEN 'add_to_group' THEN jsonb_build_object('member', target = ANY (m.group_ids))
               WHEN 'remove_from_group' THEN jsonb_build_object('member', target = ANY (m.group_ids))
               ELSE '{}'::jsonb
-            END;
-END;
-COMMENT ON FUNCTION atl_audit_previous(atl_mirror_users, text, text, jsonb) IS
-  'internal: what a request changes from, as the mirror''s row for its account has it; the executor records it with the intent';
+            END
+    FROM atlorg.atl_mirror_users m
+   WHERE m.server = atl_audit_previous.server
+     AND m.account_id = atl_audit_previous.account_id COLLATE "default"
+$$;
+COMMENT ON FUNCTION atl_audit_previous(name, text, text, text, jsonb) IS
+  'internal: what a request changes from, as the mirror knows it; the executor records it with the intent';
 
 -- Which requests act on the same thing: a later one of the same family on
 -- the same account changed again what an undo would put back.  The family

@@ -112,4 +112,4 @@ GRANT SELECT, UPDATE ON atl_mirror_users TO atlorg_executor;
 GRANT SELECT ON atl_mirror_groups TO atlorg_executor;
 GRANT EXECUTE ON FUNCTION atl_mirror_follow(name, text, text, text, jsonb) TO atlorg_executor;
 GRANT EXECUTE ON FUNCTION atl_status_after(text, text, text, text) TO atlorg_executor;
-GRANT EXECUTE ON FUNCTION atl_audit_previous(atl_mirror_users, text, text, jsonb) TO atlorg_executor;
+GRANT EXECUTE ON FUNCTION atl_audit_previous(name, text, text, text, jsonb) TO atlorg_executor;

@@ -158,7 +158,7 @@ mark_queue_row(const AtlActionRequest *req, int64 audit_id)
 /*
  * What each request changes from, taken from the mirror as it stands now,
  * before any of them is sent: what an undo would restore.  One statement
- * for the whole take; atl_audit_previous() is inlined into it.
+ * for the whole take (the function is planned once, not once a request).
  */
 static void
 record_previous(AtlActionResult *const *res, int n)
@@ -171,9 +171,7 @@ record_previous(AtlActionResult *const *res, int n)
 		ids[i] = Int64GetDatum(res[i]->audit_id);
 	arg = PointerGetDatum(construct_array(ids, n, INT8OID, 8, true, TYPALIGN_DOUBLE));
 	kept_plan(&plan, "UPDATE atlorg.atl_audit a SET previous = "
-			  "(SELECT atlorg.atl_audit_previous(m, a.action, a.target, a.params) "
-			  " FROM atlorg.atl_mirror_users m "
-			  " WHERE m.server = a.server AND m.account_id = a.account_id) "
+			  "atlorg.atl_audit_previous(a.server, a.action, a.account_id, a.target, a.params) "
 			  "WHERE a.id = ANY ($1) AND a.previous IS NULL",
 			  1, (Oid[]) {INT8ARRAYOID});
 	if (SPI_execute_plan(plan, &arg, NULL, false, 0) != SPI_OK_UPDATE)
