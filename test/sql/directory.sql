@@ -127,6 +127,10 @@ SELECT o, n, atl_directory_status_action(o, n)
   FROM (VALUES ('deactivated', 'active'), ('suspended', 'active'), ('active', 'suspended'),
                ('active', 'active'), ('deactivated', 'suspended')) AS v(o, n);
 SELECT atl_directory_profile('Ann', NULL, 'Engineer', 'Platform', NULL, NULL, 'Europe/Oslo');
+-- and the statuses a lifecycle action leaves (the README's example first)
+SELECT * FROM atl_status_after('enable', 'deactivated', 'inactive', 'suspended');
+SELECT a, (atl_status_after(a, 'active', 'active', 'active')).*
+  FROM unnest('{disable,suspend,enable,restore,set_email,NULL}'::text[]) a;
 
 -- Roles: a reader may not update; an actor may, and is the one audited.
 CREATE ROLE atl_dora IN ROLE atlorg_reader;
